@@ -1,0 +1,128 @@
+//! Exporters: where finished spans go.
+//!
+//! An exporter receives batches of finished [`SpanData`] from a processor.
+//! Built in:
+//!
+//! - [`InMemoryExporter`]: keeps spans in memory, for tests.
+//! - [`ConsoleExporter`]: prints a readable tree per trace (the default of
+//!   [`init`](crate::init)).
+//! - [`JsonLinesExporter`]: one JSON object per span per line, with OTLP
+//!   JSON field names, to any `io::Write`.
+//! - `LogExporter` (feature `log`): one `log` record per span.
+
+mod console;
+mod json;
+#[cfg(feature = "log")]
+mod log;
+mod memory;
+
+pub use console::ConsoleExporter;
+pub use json::JsonLinesExporter;
+#[cfg(feature = "log")]
+pub use log::LogExporter;
+pub use memory::InMemoryExporter;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::span::SpanData;
+
+/// Sends batches of finished spans somewhere.
+///
+/// Exporters run on the processor's thread: the application's thread for
+/// [`SimpleSpanProcessor`](crate::processor::SimpleSpanProcessor), the
+/// export thread for [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor).
+///
+/// ```
+/// use tracer_core::export::{ExportError, SpanExporter};
+/// use tracer_core::SpanData;
+///
+/// struct Stdout;
+///
+/// impl SpanExporter for Stdout {
+///     fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
+///         for span in batch {
+///             println!("{} took {:?}", span.name, span.duration());
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait SpanExporter: Send + 'static {
+    /// Exports one batch.
+    fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError>;
+
+    /// Delivers anything the exporter buffers.
+    fn force_flush(&mut self) -> Result<(), ExportError> {
+        Ok(())
+    }
+
+    /// Flushes and releases resources.
+    fn shutdown(&mut self) -> Result<(), ExportError> {
+        self.force_flush()
+    }
+
+    /// The longest one export may take; exporters that can abandon a slow
+    /// export should honour it.
+    fn set_timeout(&mut self, timeout: Duration) {
+        let _ = timeout;
+    }
+}
+
+impl SpanExporter for Box<dyn SpanExporter> {
+    fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
+        (**self).export(batch)
+    }
+
+    fn force_flush(&mut self) -> Result<(), ExportError> {
+        (**self).force_flush()
+    }
+
+    fn shutdown(&mut self) -> Result<(), ExportError> {
+        (**self).shutdown()
+    }
+
+    fn set_timeout(&mut self, timeout: Duration) {
+        (**self).set_timeout(timeout)
+    }
+}
+
+/// Why an export did not fully succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// Nothing was delivered.
+    Failed(String),
+    /// The export took too long and was abandoned.
+    Timeout,
+    /// The backend accepted the batch but rejected some spans.
+    PartialSuccess {
+        /// Spans rejected.
+        rejected: u64,
+        /// The backend's explanation.
+        message: String,
+    },
+    /// The exporter was shut down.
+    ShutDown,
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::Failed(reason) => write!(f, "export failed: {reason}"),
+            ExportError::Timeout => f.write_str("export timed out"),
+            ExportError::PartialSuccess { rejected, message } => {
+                write!(f, "backend rejected {rejected} spans: {message}")
+            }
+            ExportError::ShutDown => f.write_str("exporter is shut down"),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+impl From<std::io::Error> for ExportError {
+    fn from(error: std::io::Error) -> ExportError {
+        ExportError::Failed(error.to_string())
+    }
+}

@@ -1,0 +1,300 @@
+//! Trace and span identifiers.
+//!
+//! A [`TraceId`] names a whole trace (128 bits) and a [`SpanId`] names one
+//! span inside it (64 bits). Both are random, never all zero (the W3C value
+//! for "invalid"), and print as lowercase hex of fixed width, exactly as they
+//! appear in a `traceparent` header.
+
+use std::cell::Cell;
+use std::fmt;
+use std::num::{NonZeroU128, NonZeroU64};
+use std::str::FromStr;
+
+use rand::rngs::SmallRng;
+use rand::Rng;
+
+/// A 128-bit trace identifier, never zero.
+///
+/// ```
+/// use tracer_core::TraceId;
+///
+/// let id: TraceId = "4bf92f3577b34da6a3ce929d0e0e4736".parse().unwrap();
+/// assert_eq!(id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert!("00000000000000000000000000000000".parse::<TraceId>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceId(NonZeroU128);
+
+/// A 64-bit span identifier, never zero.
+///
+/// ```
+/// use tracer_core::SpanId;
+///
+/// let id = SpanId::from_u64(0xb7ad6b7169203331).unwrap();
+/// assert_eq!(id.to_string(), "b7ad6b7169203331");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanId(NonZeroU64);
+
+/// Why a hex id could not be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseIdError {
+    /// The text is not exactly 32 (trace) or 16 (span) characters long.
+    Length,
+    /// A character is not lowercase hex (`0-9`, `a-f`).
+    Character,
+    /// Every digit is zero, which W3C reserves for "invalid".
+    Zero,
+}
+
+impl fmt::Display for ParseIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ParseIdError::Length => "id has the wrong length",
+            ParseIdError::Character => "id is not lowercase hex",
+            ParseIdError::Zero => "id is all zeros",
+        })
+    }
+}
+
+impl std::error::Error for ParseIdError {}
+
+/// Parses fixed-width lowercase hex, as W3C trace context requires.
+fn parse_hex(text: &str, width: usize) -> Result<u128, ParseIdError> {
+    if text.len() != width {
+        return Err(ParseIdError::Length);
+    }
+    let mut value = 0u128;
+    for byte in text.bytes() {
+        let digit = match byte {
+            b'0'..=b'9' => byte - b'0',
+            b'a'..=b'f' => byte - b'a' + 10,
+            _ => return Err(ParseIdError::Character),
+        };
+        value = (value << 4) | u128::from(digit);
+    }
+    Ok(value)
+}
+
+impl TraceId {
+    /// A new random trace id from this thread's generator.
+    pub fn random() -> TraceId {
+        with_rng(|rng| random_trace_id(rng))
+    }
+
+    /// The id for `value`, or `None` for zero.
+    pub const fn from_u128(value: u128) -> Option<TraceId> {
+        match NonZeroU128::new(value) {
+            Some(v) => Some(TraceId(v)),
+            None => None,
+        }
+    }
+
+    /// The id as a number.
+    pub const fn to_u128(self) -> u128 {
+        self.0.get()
+    }
+
+    /// The id as 16 big-endian bytes, the order used on the wire.
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0.get().to_be_bytes()
+    }
+
+    /// The id from 16 big-endian bytes, or `None` if they are all zero.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Option<TraceId> {
+        TraceId::from_u128(u128::from_be_bytes(bytes))
+    }
+
+    /// Parses 32 lowercase hex characters.
+    pub fn from_hex(text: &str) -> Result<TraceId, ParseIdError> {
+        TraceId::from_u128(parse_hex(text, 32)?).ok_or(ParseIdError::Zero)
+    }
+}
+
+impl SpanId {
+    /// A new random span id from this thread's generator.
+    pub fn random() -> SpanId {
+        with_rng(|rng| random_span_id(rng))
+    }
+
+    /// The id for `value`, or `None` for zero.
+    pub const fn from_u64(value: u64) -> Option<SpanId> {
+        match NonZeroU64::new(value) {
+            Some(v) => Some(SpanId(v)),
+            None => None,
+        }
+    }
+
+    /// The id as a number.
+    pub const fn to_u64(self) -> u64 {
+        self.0.get()
+    }
+
+    /// The id as 8 big-endian bytes, the order used on the wire.
+    pub const fn to_bytes(self) -> [u8; 8] {
+        self.0.get().to_be_bytes()
+    }
+
+    /// The id from 8 big-endian bytes, or `None` if they are all zero.
+    pub const fn from_bytes(bytes: [u8; 8]) -> Option<SpanId> {
+        SpanId::from_u64(u64::from_be_bytes(bytes))
+    }
+
+    /// Parses 16 lowercase hex characters.
+    pub fn from_hex(text: &str) -> Result<SpanId, ParseIdError> {
+        SpanId::from_u64(parse_hex(text, 16)? as u64).ok_or(ParseIdError::Zero)
+    }
+}
+
+impl FromStr for TraceId {
+    type Err = ParseIdError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        TraceId::from_hex(text)
+    }
+}
+
+impl FromStr for SpanId {
+    type Err = ParseIdError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        SpanId::from_hex(text)
+    }
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceId({self})")
+    }
+}
+
+impl fmt::LowerHex for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpanId({self})")
+    }
+}
+
+impl fmt::LowerHex for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A fast per-thread generator, seeded once from the OS through `rand`.
+///
+/// The span hot path keeps one of these inside its own thread-local state so
+/// that a new id costs no extra thread-local lookup.
+#[derive(Default)]
+pub(crate) struct IdGenerator {
+    rng: Option<SmallRng>,
+}
+
+impl IdGenerator {
+    pub(crate) const fn new() -> IdGenerator {
+        IdGenerator { rng: None }
+    }
+
+    #[inline]
+    fn rng(&mut self) -> &mut SmallRng {
+        self.rng.get_or_insert_with(rand::make_rng::<SmallRng>)
+    }
+
+    #[inline]
+    pub(crate) fn span_id(&mut self) -> SpanId {
+        random_span_id(self.rng())
+    }
+
+    #[inline]
+    pub(crate) fn trace_id(&mut self) -> TraceId {
+        random_trace_id(self.rng())
+    }
+}
+
+#[inline]
+fn random_span_id(rng: &mut SmallRng) -> SpanId {
+    loop {
+        if let Some(id) = SpanId::from_u64(rng.next_u64()) {
+            return id;
+        }
+    }
+}
+
+#[inline]
+fn random_trace_id(rng: &mut SmallRng) -> TraceId {
+    loop {
+        let value = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+        if let Some(id) = TraceId::from_u128(value) {
+            return id;
+        }
+    }
+}
+
+thread_local! {
+    // For ids made outside the span hot path (`TraceId::random()`).
+    static STANDALONE: Cell<Option<SmallRng>> = const { Cell::new(None) };
+}
+
+fn with_rng<T>(f: impl FnOnce(&mut SmallRng) -> T) -> T {
+    STANDALONE.with(|cell| {
+        let mut rng = cell.take().unwrap_or_else(rand::make_rng::<SmallRng>);
+        let out = f(&mut rng);
+        cell.set(Some(rng));
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_width() {
+        let trace = TraceId::from_u128(1).unwrap();
+        assert_eq!(trace.to_string(), "00000000000000000000000000000001");
+        let span = SpanId::from_u64(0xab).unwrap();
+        assert_eq!(span.to_string(), "00000000000000ab");
+        assert_eq!(span.to_string().parse::<SpanId>(), Ok(span));
+        assert_eq!(trace.to_string().parse::<TraceId>(), Ok(trace));
+    }
+
+    #[test]
+    fn rejects_bad_hex() {
+        assert_eq!(SpanId::from_hex("00000000000000AB"), Err(ParseIdError::Character));
+        assert_eq!(SpanId::from_hex("ab"), Err(ParseIdError::Length));
+        assert_eq!(SpanId::from_hex("0000000000000000"), Err(ParseIdError::Zero));
+        assert_eq!(TraceId::from_hex("0000000000000000000000000000000g"), Err(ParseIdError::Character));
+    }
+
+    #[test]
+    fn random_ids_differ() {
+        let mut ids = IdGenerator::new();
+        let a = ids.span_id();
+        let b = ids.span_id();
+        assert_ne!(a, b);
+        assert_ne!(TraceId::random(), TraceId::random());
+        assert_ne!(ids.trace_id().to_u128() >> 64, 0, "high half is random too");
+    }
+
+    #[test]
+    fn bytes_are_big_endian() {
+        let span = SpanId::from_u64(0x0102030405060708).unwrap();
+        assert_eq!(span.to_bytes(), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(SpanId::from_bytes(span.to_bytes()), Some(span));
+    }
+}

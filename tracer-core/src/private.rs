@@ -1,0 +1,201 @@
+//! Support for `#[trace]`'s generated code. Not a public API: names and
+//! signatures may change in any release.
+
+use std::fmt::{Debug, Display};
+use std::future::Future;
+
+pub use crate::current::EnteredSpan;
+pub use crate::future::Instrumented;
+pub use crate::span::{Span, SpanKind};
+pub use crate::value::Value;
+use crate::current::{self, Parent, StartSpec, SpanRef};
+
+/// Starts a sync function's span and makes it current.
+#[inline]
+pub fn enter_fn(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
+    current::enter_new(name, kind, root)
+}
+
+/// Starts an async function's span (current on every poll once wrapped).
+#[inline]
+pub fn start_fn(name: &'static str, kind: SpanKind, root: bool) -> Span {
+    Span::from_state(
+        current::start(StartSpec {
+            name: name.into(),
+            kind,
+            parent: if root { Parent::Root } else { Parent::Current },
+            attributes: Vec::new(),
+            links: Vec::new(),
+            start_time: None,
+        })
+        .into(),
+    )
+}
+
+/// Wraps an async body with its span and output recorder.
+#[inline]
+pub fn instrument<F, R>(future: F, span: Span, recorder: R) -> Instrumented<F, R>
+where
+    F: Future,
+    R: FnOnce(&F::Output, &Span),
+{
+    Instrumented::new(future, span, recorder)
+}
+
+/// What a function's span records about its result.
+pub trait ResultSink {
+    /// Records an `Err`.
+    fn record_error(&self, type_name: &'static str, message: String);
+    /// Sets the status to `Ok`.
+    fn record_ok(&self);
+}
+
+impl ResultSink for Span {
+    fn record_error(&self, type_name: &'static str, message: String) {
+        self.record_exception_parts(type_name, message);
+    }
+    fn record_ok(&self) {
+        self.set_ok();
+    }
+}
+
+impl ResultSink for SpanRef {
+    fn record_error(&self, type_name: &'static str, message: String) {
+        self.record_exception_parts(type_name, message);
+    }
+    fn record_ok(&self) {
+        self.set_ok();
+    }
+}
+
+impl ResultSink for EnteredSpan {
+    fn record_error(&self, type_name: &'static str, message: String) {
+        self.record_exception_parts(type_name, message);
+    }
+    fn record_ok(&self) {
+        self.set_ok();
+    }
+}
+
+/// A function's return value, for "autoref specialization": method lookup
+/// picks [`RecordResult`] for any `Result<T, E: Display>` (through aliases
+/// too, since it goes by type, not spelling) and [`RecordOther`] otherwise.
+pub struct Outcome<'a, T: ?Sized>(pub &'a T);
+
+/// Records `Err` values.
+pub trait RecordResult {
+    /// Records the outcome; `ok` sets status `Ok` on success.
+    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool);
+}
+
+impl<T, E: Display> RecordResult for Outcome<'_, Result<T, E>> {
+    #[inline]
+    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool) {
+        match self.0 {
+            Err(error) => span.record_error(std::any::type_name::<E>(), error.to_string()),
+            Ok(_) if ok => span.record_ok(),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The fallback for values that are not a `Result`.
+pub trait RecordOther {
+    /// Sets status `Ok` if asked to.
+    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool);
+}
+
+impl<T: ?Sized> RecordOther for &Outcome<'_, T> {
+    #[inline]
+    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool) {
+        if ok {
+            span.record_ok();
+        }
+    }
+}
+
+/// A value recorded by `args(...)` or `attributes(...)`: typed when it
+/// converts to an attribute value, its `Debug` text otherwise.
+pub struct Arg<'a, T: ?Sized>(pub &'a T);
+
+/// Typed attribute values, from a reference.
+pub trait ArgTyped {
+    /// The value.
+    fn __tracer_value(&self) -> Value;
+}
+
+impl<T: AsValue + ?Sized> ArgTyped for Arg<'_, T> {
+    #[inline]
+    fn __tracer_value(&self) -> Value {
+        self.0.as_value()
+    }
+}
+
+/// The `Debug` fallback.
+pub trait ArgDebug {
+    /// The value.
+    fn __tracer_value(&self) -> Value;
+}
+
+impl<T: Debug + ?Sized> ArgDebug for &Arg<'_, T> {
+    fn __tracer_value(&self) -> Value {
+        Value::from(format!("{:?}", self.0))
+    }
+}
+
+/// Types recorded with their own attribute type.
+pub trait AsValue {
+    /// The value.
+    fn as_value(&self) -> Value;
+}
+
+macro_rules! as_value_copy {
+    ($($t:ty),*) => {$(
+        impl AsValue for $t {
+            #[inline]
+            fn as_value(&self) -> Value {
+                Value::from(*self)
+            }
+        }
+    )*};
+}
+
+as_value_copy!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
+
+impl AsValue for str {
+    fn as_value(&self) -> Value {
+        Value::from(self.to_owned())
+    }
+}
+
+impl AsValue for String {
+    fn as_value(&self) -> Value {
+        Value::from(self.clone())
+    }
+}
+
+impl AsValue for std::borrow::Cow<'_, str> {
+    fn as_value(&self) -> Value {
+        Value::from(self.to_string())
+    }
+}
+
+impl AsValue for Value {
+    fn as_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl<T: AsValue + ?Sized> AsValue for &T {
+    #[inline]
+    fn as_value(&self) -> Value {
+        (**self).as_value()
+    }
+}
+
+impl<T: AsValue + ?Sized> AsValue for &mut T {
+    #[inline]
+    fn as_value(&self) -> Value {
+        (**self).as_value()
+    }
+}

@@ -1,0 +1,327 @@
+//! The batch processor: a bounded queue and one export thread.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Counters, FlushError, ProcessorStats, SpanProcessor};
+use crate::export::SpanExporter;
+use crate::span::SpanData;
+
+/// Settings of a [`BatchSpanProcessor`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tracer_core::processor::BatchConfig;
+///
+/// let config = BatchConfig::default()
+///     .max_batch_size(100)
+///     .export_interval(Duration::from_secs(5));
+/// assert_eq!(config.max_queue_size, 2048);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchConfig {
+    /// The most spans waiting for export; more are dropped and counted.
+    pub max_queue_size: usize,
+    /// The most spans in one export call.
+    pub max_batch_size: usize,
+    /// How long spans may wait before an export.
+    pub export_interval: Duration,
+    /// How long one export may take. It is handed to the exporter
+    /// ([`SpanExporter::set_timeout`]), which abandons slower exports.
+    pub export_timeout: Duration,
+}
+
+impl Default for BatchConfig {
+    /// 2048 queued spans, batches of 100 and an interval of 5 s (the seed's
+    /// values), and a 30 s export timeout.
+    fn default() -> BatchConfig {
+        BatchConfig {
+            max_queue_size: 2048,
+            max_batch_size: 100,
+            export_interval: Duration::from_secs(5),
+            export_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// Sets [`max_queue_size`](Self::max_queue_size) (at least 1).
+    pub fn max_queue_size(mut self, size: usize) -> BatchConfig {
+        self.max_queue_size = size.max(1);
+        self
+    }
+
+    /// Sets [`max_batch_size`](Self::max_batch_size) (at least 1).
+    pub fn max_batch_size(mut self, size: usize) -> BatchConfig {
+        self.max_batch_size = size.max(1);
+        self
+    }
+
+    /// Sets [`export_interval`](Self::export_interval).
+    pub fn export_interval(mut self, interval: Duration) -> BatchConfig {
+        self.export_interval = interval;
+        self
+    }
+
+    /// Sets [`export_timeout`](Self::export_timeout).
+    pub fn export_timeout(mut self, timeout: Duration) -> BatchConfig {
+        self.export_timeout = timeout;
+        self
+    }
+}
+
+enum Message {
+    Spans(Vec<SpanData>),
+    Flush(SyncSender<Result<(), String>>),
+    Shutdown(SyncSender<Result<(), String>>),
+}
+
+/// Queues finished spans and exports them in batches from a background
+/// thread.
+///
+/// Handing spans over costs the application thread one channel send per
+/// thread batch and never blocks. When more than `max_queue_size` spans are
+/// waiting, new ones are dropped and counted in
+/// [`ProcessorStats::dropped_queue_full`]. `force_flush` and `shutdown`
+/// wait at most their timeout, even if the exporter hangs, and say how many
+/// spans were not delivered.
+///
+/// ```
+/// use std::time::Duration;
+/// use tracer_core::export::InMemoryExporter;
+/// use tracer_core::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};
+///
+/// let exporter = InMemoryExporter::new();
+/// let processor = BatchSpanProcessor::new(
+///     exporter.clone(),
+///     BatchConfig::default().max_batch_size(100).export_interval(Duration::from_secs(5)),
+/// );
+/// processor.force_flush(Duration::from_secs(1)).unwrap();
+/// assert!(exporter.spans().is_empty());
+/// ```
+pub struct BatchSpanProcessor {
+    sender: Sender<Message>,
+    counters: Arc<Counters>,
+    config: BatchConfig,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl BatchSpanProcessor {
+    /// Starts the export thread.
+    pub fn new(exporter: impl SpanExporter, config: BatchConfig) -> BatchSpanProcessor {
+        let (sender, receiver) = mpsc::channel();
+        let counters = Arc::new(Counters::default());
+        let worker = Worker {
+            exporter: Box::new(exporter),
+            receiver,
+            counters: Arc::clone(&counters),
+            config,
+            pending: Vec::new(),
+            stopped: false,
+        };
+        let mut worker = worker;
+        worker.exporter.set_timeout(config.export_timeout);
+        let handle = std::thread::Builder::new()
+            .name("tracer-batch-export".into())
+            .spawn(move || worker.run())
+            .expect("spawn the tracer export thread");
+        BatchSpanProcessor {
+            sender,
+            counters,
+            config,
+            worker: Mutex::new(Some(handle)),
+        }
+    }
+
+    /// A processor with the default [`BatchConfig`].
+    pub fn with_defaults(exporter: impl SpanExporter) -> BatchSpanProcessor {
+        BatchSpanProcessor::new(exporter, BatchConfig::default())
+    }
+
+    /// Reserves queue room for up to `wanted` spans; returns how many fit.
+    fn reserve(&self, wanted: usize) -> usize {
+        let max = self.config.max_queue_size as u64;
+        let queued = &self.counters.queued;
+        let mut current = queued.load(Ordering::Relaxed);
+        loop {
+            let take = (wanted as u64).min(max.saturating_sub(current));
+            if take == 0 {
+                return 0;
+            }
+            match queued.compare_exchange_weak(current, current + take, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return take as usize,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    fn request(&self, make: impl FnOnce(SyncSender<Result<(), String>>) -> Message, timeout: Duration) -> Result<(), FlushError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let undelivered = || self.counters.queued.load(Ordering::Relaxed);
+        if self.sender.send(make(reply)).is_err() {
+            return Err(FlushError {
+                undelivered: undelivered(),
+                reason: "the batch processor is shut down".into(),
+            });
+        }
+        match answer.recv_timeout(timeout) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(FlushError {
+                undelivered: undelivered(),
+                reason,
+            }),
+            Err(_) => Err(FlushError {
+                undelivered: undelivered(),
+                reason: format!("timed out after {timeout:?} waiting for the exporter"),
+            }),
+        }
+    }
+}
+
+impl SpanProcessor for BatchSpanProcessor {
+    fn on_end(&self, span: SpanData) {
+        self.on_end_batch(vec![span]);
+    }
+
+    fn on_end_batch(&self, mut spans: Vec<SpanData>) {
+        spans.retain(|s| s.context.is_sampled());
+        let wanted = spans.len();
+        if wanted == 0 {
+            return;
+        }
+        self.counters.received.fetch_add(wanted as u64, Ordering::Relaxed);
+        let taken = self.reserve(wanted);
+        if taken < wanted {
+            self.counters
+                .dropped_queue_full
+                .fetch_add((wanted - taken) as u64, Ordering::Relaxed);
+            spans.truncate(taken);
+        }
+        if taken == 0 {
+            return;
+        }
+        if self.sender.send(Message::Spans(spans)).is_err() {
+            // The worker has shut down.
+            self.counters.queued.fetch_sub(taken as u64, Ordering::Relaxed);
+            self.counters
+                .dropped_queue_full
+                .fetch_add(taken as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn force_flush(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.request(Message::Flush, timeout)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
+        let result = self.request(Message::Shutdown, timeout);
+        let handle = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if result.is_ok() {
+            if let Some(handle) = handle {
+                let _ = handle.join();
+            }
+        }
+        // On timeout the worker is left to finish (or hang) on its own.
+        result
+    }
+
+    fn stats(&self) -> ProcessorStats {
+        self.counters.snapshot()
+    }
+}
+
+impl Drop for BatchSpanProcessor {
+    fn drop(&mut self) {
+        let _ = self.sender.send(Message::Shutdown(mpsc::sync_channel(1).0));
+    }
+}
+
+struct Worker {
+    exporter: Box<dyn SpanExporter>,
+    receiver: Receiver<Message>,
+    counters: Arc<Counters>,
+    config: BatchConfig,
+    pending: Vec<SpanData>,
+    stopped: bool,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let mut deadline = Instant::now() + self.config.export_interval;
+        while !self.stopped {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match self.receiver.recv_timeout(wait) {
+                Ok(Message::Spans(spans)) => {
+                    self.pending.extend(spans);
+                    while self.pending.len() >= self.config.max_batch_size {
+                        // Failures are counted inside.
+                        let _ = self.export_batch();
+                    }
+                }
+                Ok(Message::Flush(reply)) => {
+                    let result = self.drain().and_then(|()| self.exporter.force_flush().map_err(|e| e.to_string()));
+                    let _ = reply.send(result);
+                }
+                Ok(Message::Shutdown(reply)) => {
+                    let result = self.drain().and_then(|()| self.exporter.shutdown().map_err(|e| e.to_string()));
+                    let _ = reply.send(result);
+                    self.stopped = true;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.drain();
+                    deadline = Instant::now() + self.config.export_interval;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.drain();
+                    let _ = self.exporter.shutdown();
+                    self.stopped = true;
+                }
+            }
+        }
+    }
+
+    /// Takes every message already queued, then exports all pending spans.
+    fn drain(&mut self) -> Result<(), String> {
+        let mut later = Vec::new();
+        while let Ok(message) = self.receiver.try_recv() {
+            match message {
+                Message::Spans(spans) => self.pending.extend(spans),
+                other => later.push(other),
+            }
+        }
+        let mut result = Ok(());
+        while !self.pending.is_empty() {
+            if let Err(e) = self.export_batch() {
+                result = Err(e);
+            }
+        }
+        // Control messages that raced with this drain are answered in turn.
+        for message in later {
+            match message {
+                Message::Flush(reply) => {
+                    let _ = reply.send(result.clone());
+                }
+                Message::Shutdown(reply) => {
+                    let shut = self.exporter.shutdown().map_err(|e| e.to_string());
+                    let _ = reply.send(result.clone().and(shut));
+                    self.stopped = true;
+                }
+                Message::Spans(_) => unreachable!("spans were taken above"),
+            }
+        }
+        result
+    }
+
+    fn export_batch(&mut self) -> Result<(), String> {
+        let take = self.pending.len().min(self.config.max_batch_size);
+        let batch: Vec<SpanData> = self.pending.drain(..take).collect();
+        let result = self.exporter.export(&batch);
+        self.counters.record_export(batch.len(), &result);
+        self.counters.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        result.map_err(|e| e.to_string())
+    }
+}
