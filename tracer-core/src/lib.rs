@@ -61,6 +61,8 @@ mod diag;
 pub mod export;
 pub mod future;
 mod id;
+#[cfg(feature = "log")]
+pub mod logging;
 pub mod processor;
 pub mod provider;
 pub mod resource;

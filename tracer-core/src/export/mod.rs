@@ -12,14 +12,12 @@
 
 mod console;
 mod json;
-#[cfg(feature = "log")]
-mod log;
 mod memory;
 
 pub use console::ConsoleExporter;
 pub use json::JsonLinesExporter;
 #[cfg(feature = "log")]
-pub use log::LogExporter;
+pub use crate::logging::LogExporter;
 pub use memory::InMemoryExporter;
 
 use std::fmt;

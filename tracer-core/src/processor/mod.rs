@@ -15,6 +15,8 @@
 mod batch;
 
 pub use batch::{BatchConfig, BatchSpanProcessor};
+#[cfg(feature = "log")]
+pub use crate::logging::LogProcessor;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
