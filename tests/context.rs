@@ -29,7 +29,10 @@ fn three_levels_with_siblings() {
     assert_child_of(payment, order);
     assert_child_of(inventory, order);
     assert_child_of(charge, payment);
-    assert!(payment.end_time_unix_nano <= inventory.start_time_unix_nano, "siblings in order");
+    assert!(
+        payment.end_time_unix_nano <= inventory.start_time_unix_nano,
+        "siblings in order"
+    );
     assert_eq!(inventory.attribute("items_count"), Some(&Value::I64(3)));
 }
 
@@ -85,7 +88,10 @@ fn guards_restore_on_panic_and_mark_the_span() {
     assert_eq!(panicking.status, Status::error("panicked"));
     assert_eq!(one(&spans, "inner_panicking").status, Status::error("panicked"));
     let exception = panicking.event("exception").unwrap();
-    assert_eq!(exception.attribute("exception.type").and_then(Value::as_str), Some("panic"));
+    assert_eq!(
+        exception.attribute("exception.type").and_then(Value::as_str),
+        Some("panic")
+    );
     assert_child_of(one(&spans, "after"), one(&spans, "test_root"));
 }
 
@@ -172,10 +178,16 @@ fn long_lived_roots_hand_over_in_batches() {
         in_span("child", |_| {});
     }
     let before_root_ends = exporter.trace(trace_id).len();
-    assert!(before_root_ends >= tracer::LOCAL_BATCH_LIMIT - 1, "finished children were handed over early: {before_root_ends}");
+    assert!(
+        before_root_ends >= tracer::LOCAL_BATCH_LIMIT - 1,
+        "finished children were handed over early: {before_root_ends}"
+    );
     drop(root);
     let all = exporter.trace(trace_id);
     assert_eq!(all.len(), children + 1);
     let root_id = one(&all, "long_lived").span_id();
-    assert!(all.iter().filter(|s| s.name == "child").all(|c| c.parent_span_id == Some(root_id)));
+    assert!(all
+        .iter()
+        .filter(|s| s.name == "child")
+        .all(|c| c.parent_span_id == Some(root_id)));
 }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use common::{one, traced};
 use tracer::export::{ConsoleExporter, JsonLinesExporter, SpanExporter};
-use tracer::{in_span, KeyValue, Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
+use tracer::{
+    in_span, KeyValue, Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
 
 /// A `Write` whose bytes the test can read afterwards.
 #[derive(Clone, Default)]
@@ -62,8 +64,7 @@ fn console_prints_a_tree_per_trace() {
     let buffer = Buffer::default();
     let mut console = ConsoleExporter::with_writer(buffer.clone());
     // Children arrive first; nothing is printed until the local root ends.
-    let (roots, children): (Vec<SpanData>, Vec<SpanData>) =
-        spans.into_iter().partition(|s| s.parent_span_id.is_none());
+    let (roots, children): (Vec<SpanData>, Vec<SpanData>) = spans.into_iter().partition(|s| s.parent_span_id.is_none());
     console.export(&children).unwrap();
     assert_eq!(buffer.text(), "");
     console.export(&roots).unwrap();
@@ -71,12 +72,32 @@ fn console_prints_a_tree_per_trace() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("trace ") && lines[0].len() == 6 + 32, "{text}");
     assert!(lines[1].starts_with("test_root "), "{text}");
-    assert!(lines[2].starts_with("└─ order_processing ") && lines[2].contains("[server]") && lines[2].contains("order_id=ord_123"), "{text}");
-    assert!(lines[3].starts_with("   ├─ payment_processing ") && lines[3].contains("amount=99.99"), "{text}");
-    assert!(lines[4].contains("• cache_miss +") && lines[4].contains("key=user:123"), "{text}");
-    assert!(lines[5].starts_with("   └─ inventory_update ") && lines[5].contains("items_count=3 ✗ out of stock"), "{text}");
-    assert!(lines[6].contains("• exception") && lines[6].contains("exception.message=out of stock"), "{text}");
-    assert!(lines.iter().all(|l| l.contains('s') || l.starts_with("trace")), "durations printed");
+    assert!(
+        lines[2].starts_with("└─ order_processing ")
+            && lines[2].contains("[server]")
+            && lines[2].contains("order_id=ord_123"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("   ├─ payment_processing ") && lines[3].contains("amount=99.99"),
+        "{text}"
+    );
+    assert!(
+        lines[4].contains("• cache_miss +") && lines[4].contains("key=user:123"),
+        "{text}"
+    );
+    assert!(
+        lines[5].starts_with("   └─ inventory_update ") && lines[5].contains("items_count=3 ✗ out of stock"),
+        "{text}"
+    );
+    assert!(
+        lines[6].contains("• exception") && lines[6].contains("exception.message=out of stock"),
+        "{text}"
+    );
+    assert!(
+        lines.iter().all(|l| l.contains('s') || l.starts_with("trace")),
+        "durations printed"
+    );
 }
 
 #[test]
@@ -102,7 +123,9 @@ fn json_lines_follow_otlp_json() {
         TraceState::from_header("k=v").unwrap(),
     );
     let ((), linked) = traced(|| {
-        let span = Span::builder("linked").link(remote, [KeyValue::new("reason", "batch")]).start();
+        let span = Span::builder("linked")
+            .link(remote, [KeyValue::new("reason", "batch")])
+            .start();
         span.set_attribute("ints", vec![1i64, 2]);
         span.set_attribute("flag", true);
         span.set_ok();
@@ -124,18 +147,30 @@ fn json_lines_follow_otlp_json() {
     assert_eq!(order["kind"], 2, "SPAN_KIND_SERVER");
     assert_eq!(order["startTimeUnixNano"], order_data.start_time_unix_nano.to_string());
     assert_eq!(order["endTimeUnixNano"], order_data.end_time_unix_nano.to_string());
-    assert_eq!(order["attributes"][0], serde_json::json!({"key": "order_id", "value": {"stringValue": "ord_123"}}));
+    assert_eq!(
+        order["attributes"][0],
+        serde_json::json!({"key": "order_id", "value": {"stringValue": "ord_123"}})
+    );
     assert_eq!(order["status"], serde_json::json!({"code": 0}));
 
     let payment = by_name("payment_processing");
     assert_eq!(payment["kind"], 1);
-    assert_eq!(payment["attributes"][0]["value"], serde_json::json!({"doubleValue": 99.99}));
+    assert_eq!(
+        payment["attributes"][0]["value"],
+        serde_json::json!({"doubleValue": 99.99})
+    );
     assert_eq!(payment["events"][0]["name"], "cache_miss");
     assert!(payment["events"][0]["timeUnixNano"].is_string());
 
     let inventory = by_name("inventory_update");
-    assert_eq!(inventory["attributes"][0]["value"], serde_json::json!({"intValue": "3"}));
-    assert_eq!(inventory["status"], serde_json::json!({"code": 2, "message": "out of stock"}));
+    assert_eq!(
+        inventory["attributes"][0]["value"],
+        serde_json::json!({"intValue": "3"})
+    );
+    assert_eq!(
+        inventory["status"],
+        serde_json::json!({"code": 2, "message": "out of stock"})
+    );
 
     let linked = by_name("linked");
     assert_eq!(linked["status"]["code"], 1);
@@ -143,8 +178,16 @@ fn json_lines_follow_otlp_json() {
     assert_eq!(linked["links"][0]["spanId"], "0000000000000009");
     assert_eq!(linked["links"][0]["traceState"], "k=v");
     assert_eq!(linked["links"][0]["attributes"][0]["key"], "reason");
-    let ints = linked["attributes"].as_array().unwrap().iter().find(|a| a["key"] == "ints").unwrap();
-    assert_eq!(ints["value"], serde_json::json!({"arrayValue": {"values": [{"intValue": "1"}, {"intValue": "2"}]}}));
+    let ints = linked["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "ints")
+        .unwrap();
+    assert_eq!(
+        ints["value"],
+        serde_json::json!({"arrayValue": {"values": [{"intValue": "1"}, {"intValue": "2"}]}})
+    );
     assert_eq!(linked["droppedAttributesCount"], 0);
     assert_eq!(by_name("test_root").get("parentSpanId"), None, "roots have no parent");
     assert!(spans.iter().all(|s| s.status != Status::Unset || s.name != "linked"));

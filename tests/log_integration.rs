@@ -59,7 +59,13 @@ fn install() {
 }
 
 fn records_with(needle: &str) -> Vec<Captured> {
-    RECORDS.lock().unwrap().iter().filter(|r| r.message.contains(needle)).cloned().collect()
+    RECORDS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.message.contains(needle))
+        .cloned()
+        .collect()
 }
 
 #[test]
@@ -68,16 +74,25 @@ fn records_inside_spans_carry_ids() {
     let (ids, spans) = traced(|| {
         let span = Span::new("user_operation").entered();
         log::info!(user_id = "usr_1"; "operation_started");
-        (span.trace_id().unwrap().to_string(), span.span_id().unwrap().to_string())
+        (
+            span.trace_id().unwrap().to_string(),
+            span.span_id().unwrap().to_string(),
+        )
     });
     let (trace_id, span_id) = ids;
     let record = records_with("operation_started").pop().unwrap();
-    assert!(record.kvs.contains(&("user_id".into(), "usr_1".into())), "own key-values kept");
+    assert!(
+        record.kvs.contains(&("user_id".into(), "usr_1".into())),
+        "own key-values kept"
+    );
     assert!(record.kvs.contains(&("trace_id".into(), trace_id)));
     assert!(record.kvs.contains(&("span_id".into(), span_id)));
     let span = one(&spans, "user_operation");
     let event = span.event("log").expect("the record became a span event");
-    assert_eq!(event.attribute("log.message").and_then(Value::as_str), Some("operation_started"));
+    assert_eq!(
+        event.attribute("log.message").and_then(Value::as_str),
+        Some("operation_started")
+    );
     assert_eq!(event.attribute("log.severity").and_then(Value::as_str), Some("INFO"));
 }
 

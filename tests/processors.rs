@@ -58,7 +58,9 @@ fn batch_processor_exports_in_batches_of_max_size() {
     let sizes = BatchSizes::default();
     let processor = BatchSpanProcessor::new(
         sizes.clone(),
-        BatchConfig::default().max_batch_size(10).export_interval(Duration::from_secs(3600)),
+        BatchConfig::default()
+            .max_batch_size(10)
+            .export_interval(Duration::from_secs(3600)),
     );
     processor.on_end_batch(spans(25));
     processor.force_flush(Duration::from_secs(5)).unwrap();
@@ -72,7 +74,9 @@ fn batch_processor_exports_on_the_interval() {
     let exporter = InMemoryExporter::new();
     let processor = BatchSpanProcessor::new(
         exporter.clone(),
-        BatchConfig::default().max_batch_size(100).export_interval(Duration::from_millis(20)),
+        BatchConfig::default()
+            .max_batch_size(100)
+            .export_interval(Duration::from_millis(20)),
     );
     let input = spans(3);
     processor.on_end_batch(input.clone());

@@ -70,9 +70,14 @@ fn every_processor_sees_every_span_despite_a_panicking_one() {
     assert_eq!(setup.second.trace(trace_id), setup.first.trace(trace_id));
     let stats = TracerProvider::global().unwrap().stats();
     assert!(stats.processor_panics >= 1);
-    assert!(setup.started.load(Ordering::Relaxed) >= 2, "on_start ran for both spans");
+    assert!(
+        setup.started.load(Ordering::Relaxed) >= 2,
+        "on_start ran for both spans"
+    );
     let exported = setup.first.trace(trace_id);
-    assert!(exported.iter().all(|s| s.attribute("stamped") == Some(&Value::Bool(true))));
+    assert!(exported
+        .iter()
+        .all(|s| s.attribute("stamped") == Some(&Value::Bool(true))));
 }
 
 #[test]
@@ -102,7 +107,10 @@ fn force_flush_hands_over_this_threads_buffer() {
     let root = Span::root("open_root").entered();
     let trace_id = root.trace_id().unwrap();
     in_span("finished_child", |_| {});
-    assert!(setup.first.trace(trace_id).is_empty(), "buffered while the root is open");
+    assert!(
+        setup.first.trace(trace_id).is_empty(),
+        "buffered while the root is open"
+    );
     tracer::force_flush().unwrap();
     let flushed = setup.first.trace(trace_id);
     assert_eq!(flushed.len(), 1);

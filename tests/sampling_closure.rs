@@ -61,7 +61,11 @@ fn the_closure_sees_children_of_sampled_spans() {
     });
     assert!(ASKED.load(Ordering::Relaxed) >= asked_before + 2);
     drop(root);
-    let names: Vec<String> = exporter.trace(trace_id).into_iter().map(|s| s.name.into_owned()).collect();
+    let names: Vec<String> = exporter
+        .trace(trace_id)
+        .into_iter()
+        .map(|s| s.name.into_owned())
+        .collect();
     assert!(names.contains(&"keep_root".to_string()));
     assert!(names.contains(&"keep_child".to_string()));
     assert!(!names.contains(&"drop_grandchild".to_string()));

@@ -70,6 +70,10 @@ fn remote_parent_flag_decides() {
     assert!(!unsampled.is_recording());
     assert_eq!(unsampled.trace_id(), Some(rejected), "context still propagates");
     drop(unsampled);
-    let names: Vec<String> = exporter.trace(rejected).into_iter().map(|s| s.name.into_owned()).collect();
+    let names: Vec<String> = exporter
+        .trace(rejected)
+        .into_iter()
+        .map(|s| s.name.into_owned())
+        .collect();
     assert_eq!(names, ["remote_sampled"]);
 }

@@ -21,7 +21,10 @@ fn ids_are_w3c_hex_and_never_zero() {
         let id = span.span_id().to_string();
         assert_eq!(trace.len(), 32);
         assert_eq!(id.len(), 16);
-        assert!(trace.chars().chain(id.chars()).all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(trace
+            .chars()
+            .chain(id.chars())
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(span.trace_id().to_u128(), 0);
         assert_ne!(span.span_id().to_u64(), 0);
     }
@@ -50,10 +53,19 @@ fn attributes_of_every_type() {
     assert_eq!(span.attribute("float"), Some(&Value::F64(2.5)));
     assert_eq!(span.attribute("static_str"), Some(&Value::from("literal")));
     assert_eq!(span.attribute("owned_str").and_then(Value::as_str), Some("n=3"));
-    assert_eq!(span.attribute("bools"), Some(&Value::Array(Array::Bool(vec![true, false]))));
+    assert_eq!(
+        span.attribute("bools"),
+        Some(&Value::Array(Array::Bool(vec![true, false])))
+    );
     assert_eq!(span.attribute("ints"), Some(&Value::Array(Array::I64(vec![1, 2]))));
-    assert_eq!(span.attribute("floats"), Some(&Value::Array(Array::F64(vec![0.5, 1.5]))));
-    assert_eq!(span.attribute("strs"), Some(&Value::Array(Array::String(vec!["a".into(), "b".into()]))));
+    assert_eq!(
+        span.attribute("floats"),
+        Some(&Value::Array(Array::F64(vec![0.5, 1.5])))
+    );
+    assert_eq!(
+        span.attribute("strs"),
+        Some(&Value::Array(Array::String(vec!["a".into(), "b".into()])))
+    );
     assert_eq!(span.attribute("user_id").and_then(Value::as_str), Some("usr_123"));
     let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
     assert_eq!(keys[..3], ["bool", "int", "float"], "first-set order is kept");
@@ -127,7 +139,10 @@ fn kinds_and_status() {
     assert_eq!(one(&spans, "consumer").kind, SpanKind::Consumer);
     assert_eq!(one(&spans, "internal").kind, SpanKind::Internal);
     assert_eq!(one(&spans, "internal").status, Status::Ok);
-    assert_eq!(one(&spans, "failed").status, Status::error("Database connection failed"));
+    assert_eq!(
+        one(&spans, "failed").status,
+        Status::error("Database connection failed")
+    );
     assert_eq!(one(&spans, "ok_is_final").status, Status::Ok);
     assert_eq!(one(&spans, "unset").status, Status::Unset);
 }
@@ -153,7 +168,10 @@ fn set_error_records_status_and_exception_event() {
     let span = one(&spans, "typed_error");
     assert_eq!(span.status, Status::error("card declined"));
     let event = span.event("exception").expect("exception event");
-    assert_eq!(event.attribute("exception.message").and_then(Value::as_str), Some("card declined"));
+    assert_eq!(
+        event.attribute("exception.message").and_then(Value::as_str),
+        Some("card declined")
+    );
     assert!(event
         .attribute("exception.type")
         .and_then(Value::as_str)
@@ -174,7 +192,11 @@ fn finish_is_idempotent_and_drop_finishes() {
         let _dropped = Span::new("dropped");
     });
     let explicit = one(&spans, "explicit");
-    assert_eq!(explicit.attribute("after_finish"), None, "a finished span no longer changes");
+    assert_eq!(
+        explicit.attribute("after_finish"),
+        None,
+        "a finished span no longer changes"
+    );
     assert!(explicit.end_time_unix_nano >= explicit.start_time_unix_nano);
     assert!(one(&spans, "dropped").end_time_unix_nano > 0);
 }
@@ -193,7 +215,10 @@ fn timestamps_nest() {
     assert!(inner.end_time_unix_nano < outer.end_time_unix_nano);
     assert!(inner.duration() >= Duration::from_millis(1));
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
-    assert!(now.abs_diff(outer.end_time_unix_nano) < 60_000_000_000, "wall-clock unix nanos");
+    assert!(
+        now.abs_diff(outer.end_time_unix_nano) < 60_000_000_000,
+        "wall-clock unix nanos"
+    );
 }
 
 #[test]
@@ -212,7 +237,10 @@ fn builder_sets_everything() {
     assert_eq!(span.kind, SpanKind::Client);
     assert_eq!(span.attribute("key").and_then(Value::as_str), Some("value"));
     assert_eq!(span.attribute("n"), Some(&Value::I64(1)));
-    assert_eq!(span.start_time_unix_nano, tracer::clock::system_time_to_unix_nanos(start));
+    assert_eq!(
+        span.start_time_unix_nano,
+        tracer::clock::system_time_to_unix_nanos(start)
+    );
     assert!(span.duration() >= Duration::from_secs(3));
 }
 
@@ -235,7 +263,10 @@ fn explicit_root_and_parents() {
         ids
     });
     assert_child_of(one(&spans, "of_local"), one(&spans, "local_parent"));
-    assert!(spans.iter().all(|s| s.name != "new_root" && s.name != "of_remote"), "other traces");
+    assert!(
+        spans.iter().all(|s| s.name != "new_root" && s.name != "of_remote"),
+        "other traces"
+    );
     let (root_trace, remote_trace) = ids;
     let new_root = common::trace(root_trace);
     assert_eq!(new_root.len(), 1);

@@ -46,7 +46,13 @@ pub fn trace(trace_id: TraceId) -> Vec<SpanData> {
 /// The one span called `name`; panics if there is not exactly one.
 pub fn one<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
     let found: Vec<&SpanData> = spans.iter().filter(|s| s.name == name).collect();
-    assert_eq!(found.len(), 1, "expected one span named {name:?}, got {} in {:#?}", found.len(), names(spans));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one span named {name:?}, got {} in {:#?}",
+        found.len(),
+        names(spans)
+    );
     found[0]
 }
 
@@ -57,6 +63,12 @@ pub fn names(spans: &[SpanData]) -> Vec<&str> {
 
 /// Asserts `child`'s parent is `parent`, in the same trace.
 pub fn assert_child_of(child: &SpanData, parent: &SpanData) {
-    assert_eq!(child.parent_span_id, Some(parent.span_id()), "{} should be a child of {}", child.name, parent.name);
+    assert_eq!(
+        child.parent_span_id,
+        Some(parent.span_id()),
+        "{} should be a child of {}",
+        child.name,
+        parent.name
+    );
     assert_eq!(child.trace_id(), parent.trace_id());
 }

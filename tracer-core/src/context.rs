@@ -129,9 +129,7 @@ fn valid_key(key: &str) -> bool {
     let bytes = key.as_bytes();
     match key.split_once('@') {
         None => {
-            (1..=256).contains(&bytes.len())
-                && bytes[0].is_ascii_lowercase()
-                && bytes.iter().all(|&c| is_key_char(c))
+            (1..=256).contains(&bytes.len()) && bytes[0].is_ascii_lowercase() && bytes.iter().all(|&c| is_key_char(c))
         }
         Some((tenant, system)) => {
             let (t, s) = (tenant.as_bytes(), system.as_bytes());
@@ -150,7 +148,9 @@ fn valid_key(key: &str) -> bool {
 fn valid_value(value: &str) -> bool {
     let bytes = value.as_bytes();
     (1..=256).contains(&bytes.len())
-        && bytes.iter().all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+        && bytes
+            .iter()
+            .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
         && bytes[bytes.len() - 1] != b' '
 }
 

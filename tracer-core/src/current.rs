@@ -194,6 +194,8 @@ fn flush_if_due(local: &mut LocalState) -> Option<Vec<SpanData>> {
 }
 
 /// What `start` decided.
+// The record is inline on purpose: boxing it would allocate per span.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Started {
     /// Recorded.
     Recording(SpanData),
@@ -230,7 +232,9 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec) -> Started {
             Parent::Root => None,
             Parent::Explicit(context) => Some(context.clone()),
         };
-        let trace_id = parent.as_ref().map_or_else(|| local.ids.trace_id(), SpanContext::trace_id);
+        let trace_id = parent
+            .as_ref()
+            .map_or_else(|| local.ids.trace_id(), SpanContext::trace_id);
         (parent, trace_id)
     });
     let Some((parent, trace_id)) = first else {
@@ -317,10 +321,18 @@ pub(crate) fn enter_new(name: &'static str, kind: SpanKind, root: bool) -> Enter
                 false,
                 parent.trace_state().clone(),
             );
-            let data = SpanData::new(Cow::Borrowed(name), kind, context, Some(parent), clock::now_unix_nanos());
+            let data = SpanData::new(
+                Cow::Borrowed(name),
+                kind,
+                context,
+                Some(parent),
+                clock::now_unix_nanos(),
+            );
             records.push(data);
             *open_records += 1;
-            stack.push(Entry::Local { index: records.len() - 1 });
+            stack.push(Entry::Local {
+                index: records.len() - 1,
+            });
             Some(Some(span_id))
         });
         match fast {
@@ -349,7 +361,9 @@ pub(crate) fn enter_state(state: SpanState) -> EnteredSpan {
             let pushed = with_local(|local| {
                 local.records.push(data);
                 local.open_records += 1;
-                local.stack.push(Entry::Local { index: local.records.len() - 1 });
+                local.stack.push(Entry::Local {
+                    index: local.records.len() - 1,
+                });
             });
             match pushed {
                 Some(()) => EnteredSpan::new(span_id),
@@ -384,10 +398,13 @@ pub(crate) fn submit_finished(data: SpanData) {
 
 /// Hands over this thread's finished records now.
 pub(crate) fn flush_local() {
-    hand_over(with_local(|local| {
-        let finished = local.take_finished();
-        (!finished.is_empty()).then_some(finished)
-    }).flatten());
+    hand_over(
+        with_local(|local| {
+            let finished = local.take_finished();
+            (!finished.is_empty()).then_some(finished)
+        })
+        .flatten(),
+    );
 }
 
 /// Marks an owned span current for a scope: `Span::in_scope` and one poll of
@@ -683,9 +700,10 @@ impl Drop for ContextGuard {
         let Some(span_id) = self.span_id else { return };
         hand_over(
             with_local(|local| {
-                let position = local.stack.iter().rposition(
-                    |e| matches!(e, Entry::Context { context } if context.span_id() == span_id),
-                );
+                let position = local
+                    .stack
+                    .iter()
+                    .rposition(|e| matches!(e, Entry::Context { context } if context.span_id() == span_id));
                 if let Some(position) = position {
                     local.stack.remove(position);
                 }

@@ -79,7 +79,7 @@ fn parse_hex(text: &str, width: usize) -> Result<u128, ParseIdError> {
 impl TraceId {
     /// A new random trace id from this thread's generator.
     pub fn random() -> TraceId {
-        with_rng(|rng| random_trace_id(rng))
+        with_rng(random_trace_id)
     }
 
     /// The id for `value`, or `None` for zero.
@@ -114,7 +114,7 @@ impl TraceId {
 impl SpanId {
     /// A new random span id from this thread's generator.
     pub fn random() -> SpanId {
-        with_rng(|rng| random_span_id(rng))
+        with_rng(random_span_id)
     }
 
     /// The id for `value`, or `None` for zero.
@@ -278,7 +278,10 @@ mod tests {
         assert_eq!(SpanId::from_hex("00000000000000AB"), Err(ParseIdError::Character));
         assert_eq!(SpanId::from_hex("ab"), Err(ParseIdError::Length));
         assert_eq!(SpanId::from_hex("0000000000000000"), Err(ParseIdError::Zero));
-        assert_eq!(TraceId::from_hex("0000000000000000000000000000000g"), Err(ParseIdError::Character));
+        assert_eq!(
+            TraceId::from_hex("0000000000000000000000000000000g"),
+            Err(ParseIdError::Character)
+        );
     }
 
     #[test]

@@ -29,7 +29,9 @@ use std::time::Duration;
 
 use crate::diag;
 use crate::export::{ConsoleExporter, SpanExporter};
-use crate::processor::{BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanProcessor};
+use crate::processor::{
+    BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanProcessor,
+};
 use crate::resource::{Resource, ResourceBuilder};
 use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, Sampler, TraceIdRatio};
 use crate::span::{SpanData, SpanLimits};
@@ -145,10 +147,8 @@ impl TracerProvider {
     }
 
     fn guarded(&self, f: impl FnOnce()) {
-        if catch_unwind(AssertUnwindSafe(f)).is_err() {
-            if self.processor_panics.fetch_add(1, Ordering::Relaxed) == 0 {
-                diag::warn("a span processor panicked; its batch was lost (counted in stats().processor_panics)");
-            }
+        if catch_unwind(AssertUnwindSafe(f)).is_err() && self.processor_panics.fetch_add(1, Ordering::Relaxed) == 0 {
+            diag::warn("a span processor panicked; its batch was lost (counted in stats().processor_panics)");
         }
     }
 

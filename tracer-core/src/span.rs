@@ -339,8 +339,7 @@ impl SpanData {
             self.dropped_links_count += 1;
             return;
         }
-        link.dropped_attributes_count +=
-            limit_attributes(&mut link.attributes, limits, limits.max_attributes_per_link);
+        link.dropped_attributes_count += limit_attributes(&mut link.attributes, limits, limits.max_attributes_per_link);
         self.links.push(link);
     }
 
@@ -460,11 +459,7 @@ macro_rules! span_methods {
         }
 
         /// Links this span to another span's context.
-        pub fn add_link(
-            &self,
-            context: $crate::SpanContext,
-            attributes: impl IntoIterator<Item = $crate::KeyValue>,
-        ) {
+        pub fn add_link(&self, context: $crate::SpanContext, attributes: impl IntoIterator<Item = $crate::KeyValue>) {
             if self.is_recording() {
                 let link = $crate::Link::new(context, attributes);
                 let limits = $crate::provider::limits();
@@ -501,9 +496,7 @@ macro_rules! span_methods {
             if self.is_recording() {
                 let message = error.to_string();
                 let limits = $crate::provider::limits();
-                self.with_data(|data| {
-                    data.record_exception(::std::any::type_name::<E>().into(), message, &limits)
-                });
+                self.with_data(|data| data.record_exception(::std::any::type_name::<E>().into(), message, &limits));
             }
         }
 
@@ -559,6 +552,8 @@ pub struct Span {
     _not_sync: PhantomData<UnsafeCell<()>>,
 }
 
+// The record is inline on purpose: boxing it would allocate per span.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum SpanState {
     /// Open and recorded.
     Recording(SpanData),
@@ -812,7 +807,11 @@ mod tests {
     #[test]
     fn record_sizes_stay_small() {
         // The record is written once per span on the hot path.
-        assert!(std::mem::size_of::<SpanData>() <= 448, "{}", std::mem::size_of::<SpanData>());
+        assert!(
+            std::mem::size_of::<SpanData>() <= 448,
+            "{}",
+            std::mem::size_of::<SpanData>()
+        );
     }
 
     #[test]

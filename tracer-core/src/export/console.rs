@@ -108,6 +108,7 @@ fn render_trace(trace_id: TraceId, spans: &[SpanData]) -> String {
             render_span(&mut out, spans, &children, top, "", None);
         }
     }
+    out.push('\n');
     out
 }
 
@@ -125,7 +126,12 @@ fn render_span(
         Some(true) => ("└─ ", format!("{prefix}   ")),
         Some(false) => ("├─ ", format!("{prefix}│  ")),
     };
-    let _ = write!(out, "{prefix}{branch}{} {}", span.name, format_duration(span.duration()));
+    let _ = write!(
+        out,
+        "{prefix}{branch}{} {}",
+        span.name,
+        format_duration(span.duration())
+    );
     if span.kind != SpanKind::Internal {
         let _ = write!(out, " [{}]", span.kind.as_str());
     }
