@@ -481,7 +481,7 @@ impl EnteredSpan {
         }
     }
 
-    /// Stops the span being current and returns it as an owned [`Span`]
+    /// Stops the span being current and returns it as an owned [`Span`](crate::Span)
     /// (still open), for example to move it to another thread.
     pub fn exit(mut self) -> crate::Span {
         let state = match self.span.id.take() {

@@ -2,7 +2,7 @@
 //!
 //! The runtime gives each installed processor every finished span, in
 //! batches (one per thread hand-over). Processors usually pass them to a
-//! [`SpanExporter`](crate::export::SpanExporter):
+//! [`SpanExporter`]:
 //!
 //! - [`SimpleSpanProcessor`] exports on the calling thread, at once. Good
 //!   for tests and the console.
@@ -14,9 +14,9 @@
 
 mod batch;
 
-pub use batch::{BatchConfig, BatchSpanProcessor};
 #[cfg(feature = "log")]
 pub use crate::logging::LogProcessor;
+pub use batch::{BatchConfig, BatchSpanProcessor};
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -185,7 +185,9 @@ impl Counters {
         }
         if let Err(error) = result {
             if !self.reported_failure.swap(true, Ordering::Relaxed) {
-                crate::diag::warn(&format!("span export failed ({count} spans): {error}; further failures are only counted"));
+                crate::diag::warn(&format!(
+                    "span export failed ({count} spans): {error}; further failures are only counted"
+                ));
             }
         }
     }
