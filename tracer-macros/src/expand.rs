@@ -1,0 +1,600 @@
+//! Code generation for `#[trace]`.
+//!
+//! Every function body becomes one of four shapes, picked from the
+//! signature (and, for async-trait's expansion, the body):
+//!
+//! - **sync** `fn`: the span is entered for the whole body. When the result
+//!   is recorded, the body runs in a `move` closure (called through a
+//!   `FnOnce` helper, so references borrowed from `&mut self` can be
+//!   returned), so that `return` and `?` keep their meaning;
+//! - **`async fn`**: the body becomes an `async move` block, instrumented
+//!   with an owned span started at the first poll;
+//! - **`fn -> impl Future`**: the span starts at the call, the synchronous
+//!   part runs inside it, and the returned future is instrumented;
+//! - **async-trait's expansion** (`Pin<Box<dyn Future>>` returned by
+//!   `Box::pin(async move { .. })`): the span starts at the call and the
+//!   inner `async move` block is instrumented.
+//!
+//! Generated locals are `__tracer_`-prefixed and use mixed-site hygiene, so
+//! user code can neither see nor shadow them. Attribute values are computed,
+//! and results looked at, only when the span is recording.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{
+    Attribute, Block, Expr, GenericArgument, ImplItem, ImplItemFn, Item, ItemFn, ItemImpl, Meta, PathArguments,
+    ReturnType, Signature, Stmt, Type, TypeParamBound,
+};
+
+use crate::parse::{Settings, TraceArgs};
+
+/// The attribute's entry point: `enabled` is the crate's `enabled` feature.
+pub fn trace(args: TokenStream, item: TokenStream, enabled: bool) -> TokenStream {
+    match try_trace(args, item.clone(), enabled) {
+        Ok(output) => output,
+        Err(error) => {
+            // Keep the item, so the error is the only one reported.
+            let mut output = error.to_compile_error();
+            output.extend(fallback_item(item));
+            output
+        }
+    }
+}
+
+fn try_trace(args: TokenStream, item: TokenStream, enabled: bool) -> syn::Result<TokenStream> {
+    let args: TraceArgs = syn::parse2(args)?;
+    match syn::parse2::<Item>(item.clone())? {
+        Item::Fn(function) => trace_fn(&args, function, item, enabled),
+        Item::Impl(block) => trace_impl(&args, block, enabled),
+        Item::Verbatim(tokens) => Err(verbatim_error(tokens)),
+        Item::Trait(item) => Err(syn::Error::new(
+            item.trait_token.span,
+            "`#[trace]` cannot instrument a trait definition; put it on the trait's `impl` blocks or on its \
+             provided methods",
+        )),
+        other => Err(syn::Error::new(
+            item_keyword_span(&other),
+            "`#[trace]` applies to functions, methods and `impl` blocks",
+        )),
+    }
+}
+
+/// A function without a body parses as a verbatim item.
+fn verbatim_error(tokens: TokenStream) -> syn::Error {
+    match syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
+        Ok(function) if function.default.is_none() => syn::Error::new(
+            function.sig.ident.span(),
+            "`#[trace]` needs a function body to instrument; this function has none",
+        ),
+        _ => syn::Error::new_spanned(tokens, "`#[trace]` applies to functions, methods and `impl` blocks"),
+    }
+}
+
+/// The span of the keyword that says what an item is.
+fn item_keyword_span(item: &Item) -> Span {
+    match item {
+        Item::Const(item) => item.const_token.span,
+        Item::Enum(item) => item.enum_token.span,
+        Item::ExternCrate(item) => item.extern_token.span,
+        Item::ForeignMod(item) => item.abi.extern_token.span,
+        Item::Macro(item) => item.mac.path.span(),
+        Item::Mod(item) => item.mod_token.span,
+        Item::Static(item) => item.static_token.span,
+        Item::Struct(item) => item.struct_token.span,
+        Item::TraitAlias(item) => item.trait_token.span,
+        Item::Type(item) => item.type_token.span,
+        Item::Union(item) => item.union_token.span,
+        Item::Use(item) => item.use_token.span,
+        other => other.span(),
+    }
+}
+
+/// What is emitted next to an error: the item, without the markers that
+/// would add errors of their own.
+fn fallback_item(item: TokenStream) -> TokenStream {
+    match syn::parse2::<ItemImpl>(item.clone()) {
+        Ok(mut block) => {
+            for item in &mut block.items {
+                if let ImplItem::Fn(method) = item {
+                    method.attrs.retain(|attr| marker(attr).is_none());
+                }
+            }
+            block.into_token_stream()
+        }
+        Err(_) => item,
+    }
+}
+
+fn trace_fn(args: &TraceArgs, mut function: ItemFn, original: TokenStream, enabled: bool) -> syn::Result<TokenStream> {
+    let settings = args.resolve(&function.sig)?;
+    if !enabled {
+        return Ok(original);
+    }
+    let block = std::mem::replace(&mut *function.block, empty_block());
+    *function.block = instrument_body(&settings, &function.sig, block);
+    Ok(function.into_token_stream())
+}
+
+/// The markers `#[trace]` reads on the methods of an `impl` block.
+enum Marker {
+    NoTrace,
+    Trace,
+}
+
+fn marker(attr: &Attribute) -> Option<Marker> {
+    let path = attr.path();
+    if path.is_ident("notrace") {
+        return Some(Marker::NoTrace);
+    }
+    match path.segments.last() {
+        Some(last) if last.ident == "trace" && (path.segments.len() == 1 || path.segments.len() == 2) => {
+            Some(Marker::Trace)
+        }
+        _ => None,
+    }
+}
+
+/// Removes a method's markers: `Ok(None)` for `#[notrace]`, else its own
+/// `#[trace(...)]` arguments (empty when it has none).
+fn take_markers(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Option<TraceArgs>>> {
+    let mut notrace: Option<Attribute> = None;
+    let mut trace: Option<(Attribute, TraceArgs)> = None;
+    let mut kept = Vec::with_capacity(attrs.len());
+    for attr in attrs.drain(..) {
+        match marker(&attr) {
+            None => kept.push(attr),
+            Some(Marker::NoTrace) => {
+                if let Meta::List(_) | Meta::NameValue(_) = &attr.meta {
+                    return Err(syn::Error::new_spanned(&attr.meta, "`#[notrace]` takes no arguments"));
+                }
+                if notrace.is_some() {
+                    return Err(syn::Error::new_spanned(&attr, "duplicate `#[notrace]`"));
+                }
+                notrace = Some(attr);
+            }
+            Some(Marker::Trace) => {
+                let args = match &attr.meta {
+                    Meta::Path(_) => TraceArgs::default(),
+                    Meta::List(list) => list.parse_args::<TraceArgs>()?,
+                    Meta::NameValue(value) => {
+                        return Err(syn::Error::new_spanned(value, "expected `#[trace]` or `#[trace(...)]`"))
+                    }
+                };
+                if trace.is_some() {
+                    return Err(syn::Error::new_spanned(&attr, "duplicate `#[trace]` on this method"));
+                }
+                trace = Some((attr, args));
+            }
+        }
+    }
+    *attrs = kept;
+    match (notrace, trace) {
+        (Some(notrace), Some(_)) => Err(syn::Error::new_spanned(
+            notrace,
+            "this method is marked both `#[notrace]` and `#[trace]`; keep one",
+        )),
+        (Some(_), None) => Ok(None),
+        (None, trace) => Ok(Some(trace.map(|(_, args)| args))),
+    }
+}
+
+fn trace_impl(args: &TraceArgs, mut block: ItemImpl, enabled: bool) -> syn::Result<TokenStream> {
+    args.check_block_level()?;
+    let mut errors: Option<syn::Error> = None;
+    let mut push_error = |error: syn::Error| match &mut errors {
+        Some(errors) => errors.combine(error),
+        None => errors = Some(error),
+    };
+    for item in &mut block.items {
+        let method = match item {
+            ImplItem::Fn(method) => method,
+            ImplItem::Const(item) => {
+                check_no_markers(&item.attrs).unwrap_or_else(&mut push_error);
+                continue;
+            }
+            ImplItem::Type(item) => {
+                check_no_markers(&item.attrs).unwrap_or_else(&mut push_error);
+                continue;
+            }
+            _ => continue,
+        };
+        match trace_method(args, method, enabled) {
+            Ok(()) => {}
+            Err(error) => push_error(error),
+        }
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(block.into_token_stream()),
+    }
+}
+
+fn check_no_markers(attrs: &[Attribute]) -> syn::Result<()> {
+    match attrs.iter().find(|attr| marker(attr).is_some()) {
+        Some(attr) => Err(syn::Error::new_spanned(
+            attr,
+            "`#[trace]` and `#[notrace]` apply to methods",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn trace_method(block_args: &TraceArgs, method: &mut ImplItemFn, enabled: bool) -> syn::Result<()> {
+    let settings = match take_markers(&mut method.attrs)? {
+        None => return Ok(()),
+        Some(Some(own)) => own.merged_over(block_args).resolve(&method.sig)?,
+        // A `const fn` cannot be instrumented, and is left alone unless
+        // it asks to be traced itself.
+        Some(None) if method.sig.constness.is_some() => return Ok(()),
+        Some(None) => block_args.resolve(&method.sig)?,
+    };
+    if enabled {
+        let block = std::mem::replace(&mut method.block, empty_block());
+        method.block = instrument_body(&settings, &method.sig, block);
+    }
+    Ok(())
+}
+
+fn empty_block() -> Block {
+    Block {
+        brace_token: Default::default(),
+        stmts: Vec::new(),
+    }
+}
+
+/// The new body of an instrumented function.
+fn instrument_body(settings: &Settings, sig: &Signature, mut block: Block) -> Block {
+    let brace_token = block.brace_token;
+    let gen = Gen::new(settings);
+    let body = if sig.asyncness.is_some() {
+        gen.async_fn(sig, block)
+    } else if let Some(output) = impl_future_output(&sig.output) {
+        gen.impl_future_fn(output, block)
+    } else if let Some(output) = boxed_future_output(&sig.output).filter(|_| boxed_async_tail(&mut block).is_some()) {
+        gen.async_trait_fn(output, block)
+    } else {
+        gen.sync_fn(sig, block)
+    };
+    Block {
+        brace_token,
+        stmts: vec![Stmt::Expr(Expr::Verbatim(body), None)],
+    }
+}
+
+/// Generates the pieces of an instrumented body.
+struct Gen<'a> {
+    settings: &'a Settings,
+    krate: &'a TokenStream,
+    /// `__tracer_span`, with mixed-site hygiene.
+    span: syn::Ident,
+}
+
+fn local(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
+}
+
+impl<'a> Gen<'a> {
+    fn new(settings: &'a Settings) -> Gen<'a> {
+        Gen {
+            settings,
+            krate: &settings.krate,
+            span: local("__tracer_span"),
+        }
+    }
+
+    /// `let __tracer_span = ...;` and its attributes. `owned` makes a
+    /// `Span` (for futures) rather than an entered guard.
+    fn start(&self, owned: bool) -> TokenStream {
+        let Gen { krate, span, .. } = self;
+        let Settings { name, kind, root, .. } = self.settings;
+        let start = if owned { quote!(start_fn) } else { quote!(enter_fn) };
+        let attributes = self.attributes();
+        quote! {
+            let #span = #krate::__private::#start(#name, #krate::__private::SpanKind::#kind, #root);
+            #attributes
+        }
+    }
+
+    /// Sets the attributes, only when the span is recording.
+    fn attributes(&self) -> TokenStream {
+        let Gen { krate, span, .. } = self;
+        if self.settings.attributes.is_empty() {
+            return TokenStream::new();
+        }
+        let sets = self.settings.attributes.iter().map(|field| {
+            let key = syn::LitStr::new(&field.key, field.key_span);
+            let value = &field.value;
+            quote! {
+                #span.set_attribute(#key, (&#krate::__private::Arg(&(#value))).__tracer_value());
+            }
+        });
+        quote! {
+            if #span.is_recording() {
+                #[allow(unused_imports)]
+                use #krate::__private::{ArgDebug as _, ArgTyped as _};
+                #(#sets)*
+            }
+        }
+    }
+
+    /// Whether a function returning `output` has a result to record.
+    fn records(&self, output: &ReturnType) -> bool {
+        let Settings { err, ok, .. } = *self.settings;
+        match output {
+            ReturnType::Type(_, ty) if matches!(strip(ty), Type::Never(_)) => false,
+            ReturnType::Type(_, ty) if !is_unit(ty) => err || ok,
+            _ => ok,
+        }
+    }
+
+    /// Records `result` (a reference) on `span` (a reference), only when
+    /// the span is recording.
+    fn record(&self, result: TokenStream, span: TokenStream) -> TokenStream {
+        let krate = self.krate;
+        let Settings { err, ok, .. } = *self.settings;
+        let sink = if err {
+            span.clone()
+        } else {
+            // `ok = true, err = false`: set `Ok` on success, ignore errors.
+            quote! {{
+                struct __TracerOkOnly<'__tracer, S: ?::core::marker::Sized>(&'__tracer S);
+                impl<S: #krate::__private::ResultSink + ?::core::marker::Sized> #krate::__private::ResultSink
+                    for __TracerOkOnly<'_, S>
+                {
+                    fn record_error(&self, _: &'static ::core::primitive::str, _: ::std::string::String) {}
+                    fn record_ok(&self) {
+                        self.0.record_ok()
+                    }
+                }
+                &__TracerOkOnly(#span)
+            }}
+        };
+        quote! {
+            if (#span).is_recording() {
+                #[allow(unused_imports)]
+                use #krate::__private::{RecordOther as _, RecordResult as _};
+                (&#krate::__private::Outcome(#result)).__tracer_record(#sink, #ok);
+            }
+        }
+    }
+
+    /// `instrument(future, span, recorder)`, or no recorder when there is
+    /// nothing to record.
+    fn instrument(&self, future: TokenStream, records: bool) -> TokenStream {
+        let Gen { krate, span, .. } = self;
+        if !records {
+            return quote!(#krate::__private::Instrumented::new(#future, #span, ()));
+        }
+        let output = local("__tracer_output");
+        let record = self.record(quote!(#output), quote!(#span));
+        quote! {
+            #krate::__private::instrument(#future, #span, |#output, #span| { #record })
+        }
+    }
+
+    fn sync_fn(&self, sig: &Signature, block: Block) -> TokenStream {
+        let start = self.start(false);
+        if !self.records(&sig.output) {
+            return quote! {
+                #start
+                #block
+            };
+        }
+        let span = &self.span;
+        let result = local("__tracer_result");
+        let call = local("__tracer_call");
+        let ret = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => infer_impl_trait(ty).into_token_stream(),
+        };
+        let record = self.record(quote!(&#result), quote!(&#span));
+        quote! {
+            // Called with a closure, which is then `FnOnce`: a body returning
+            // a borrow of `&mut self` compiles as it did without the closure.
+            #[inline]
+            fn #call<__TracerR>(f: impl ::core::ops::FnOnce() -> __TracerR) -> __TracerR {
+                f()
+            }
+            #start
+            let #result = #call(move || -> #ret #block);
+            #record
+            #result
+        }
+    }
+
+    /// `fn __tracer_typed::<Output, _>(future)`: pins an async block's
+    /// output type, so that `?` inside it knows what to convert to.
+    fn typed(&self) -> (syn::Ident, TokenStream) {
+        let typed = local("__tracer_typed");
+        let def = quote! {
+            #[inline]
+            fn #typed<__TracerT, __TracerF: ::core::future::Future<Output = __TracerT>>(f: __TracerF) -> __TracerF {
+                f
+            }
+        };
+        (typed, def)
+    }
+
+    fn async_fn(&self, sig: &Signature, block: Block) -> TokenStream {
+        let start = self.start(true);
+        let (typed, typed_def) = self.typed();
+        let ret = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => infer_impl_trait(ty).into_token_stream(),
+        };
+        let future = quote!(#typed::<#ret, _>(async move #block));
+        let instrumented = self.instrument(future, self.records(&sig.output));
+        quote! {
+            #typed_def
+            #start
+            #instrumented.await
+        }
+    }
+
+    fn impl_future_fn(&self, output: &Type, block: Block) -> TokenStream {
+        let span = &self.span;
+        let start = self.start(true);
+        let future = local("__tracer_future");
+        let instrumented = self.instrument(
+            quote!(#future),
+            self.records(&ReturnType::Type(Default::default(), Box::new(output.clone()))),
+        );
+        quote! {
+            #start
+            let #future = #span.in_scope(move || #block);
+            #instrumented
+        }
+    }
+
+    fn async_trait_fn(&self, output: &Type, mut block: Block) -> TokenStream {
+        let start = self.start(true);
+        let (typed, typed_def) = self.typed();
+        let records = self.records(&ReturnType::Type(Default::default(), Box::new(output.clone())));
+        let output = infer_impl_trait(output);
+        let tail = boxed_async_tail(&mut block).expect("checked by the caller");
+        let inner = std::mem::replace(tail, Expr::Verbatim(TokenStream::new()));
+        *tail = Expr::Verbatim(self.instrument(quote!(#typed::<#output, _>(#inner)), records));
+        let stmts = &block.stmts;
+        quote! {
+            #typed_def
+            #start
+            #(#stmts)*
+        }
+    }
+}
+
+/// Looks through the invisible groups `macro_rules!` wraps types in.
+fn strip(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => strip(&group.elem),
+        Type::Paren(paren) => strip(&paren.elem),
+        ty => ty,
+    }
+}
+
+fn is_unit(ty: &Type) -> bool {
+    matches!(strip(ty), Type::Tuple(tuple) if tuple.elems.is_empty())
+}
+
+/// The type with every `impl Trait` replaced by `_`, for a closure's return
+/// type or a turbofish.
+fn infer_impl_trait(ty: &Type) -> Type {
+    struct ImplToInfer;
+    impl VisitMut for ImplToInfer {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::ImplTrait(impl_trait) = ty {
+                *ty = Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](impl_trait.impl_token.span),
+                });
+                return;
+            }
+            visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    let mut ty = ty.clone();
+    ImplToInfer.visit_type_mut(&mut ty);
+    ty
+}
+
+/// `X` in a `Future<Output = X>` bound.
+fn future_output<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) -> Option<&'a Type> {
+    bounds.into_iter().find_map(|bound| {
+        let TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+            _ => None,
+        })
+    })
+}
+
+/// `X` for a function returning `impl Future<Output = X>`.
+fn impl_future_output(output: &ReturnType) -> Option<&Type> {
+    let ReturnType::Type(_, ty) = output else { return None };
+    let Type::ImplTrait(impl_trait) = strip(ty) else {
+        return None;
+    };
+    future_output(&impl_trait.bounds)
+}
+
+/// The single generic argument of a path type whose last segment is `name`.
+fn single_generic<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = strip(ty) else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(ty) if args.args.len() == 1 => Some(ty),
+        _ => None,
+    }
+}
+
+/// `X` for a function returning `Pin<Box<dyn Future<Output = X> + ...>>`,
+/// as async-trait writes them.
+fn boxed_future_output(output: &ReturnType) -> Option<&Type> {
+    let ReturnType::Type(_, ty) = output else { return None };
+    let boxed = single_generic(ty, "Pin")?;
+    let Type::TraitObject(object) = strip(single_generic(boxed, "Box")?) else {
+        return None;
+    };
+    future_output(&object.bounds)
+}
+
+/// The `async move { .. }` of a body ending in `Box::pin(async move { .. })`.
+fn boxed_async_tail(block: &mut Block) -> Option<&mut Expr> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else { return None };
+    let mut segments = func.path.segments.iter().rev();
+    let is_box_pin = matches!(
+        (segments.next(), segments.next()),
+        (Some(pin), Some(boxed)) if pin.ident == "pin" && boxed.ident == "Box"
+    );
+    if !is_box_pin || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first_mut()? {
+        arg @ Expr::Async(_) => Some(arg),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: TokenStream, item: TokenStream, enabled: bool) -> String {
+        trace(args, item, enabled).to_string()
+    }
+
+    #[test]
+    fn debug_print() {
+        println!(
+            "{}",
+            expand(
+                quote!(),
+                quote!(
+                    fn f() -> u32 {
+                        2
+                    }
+                ),
+                true
+            )
+        );
+    }
+}
