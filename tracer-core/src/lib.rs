@@ -58,6 +58,7 @@ pub mod clock;
 pub mod context;
 mod current;
 mod diag;
+pub mod env;
 pub mod export;
 pub mod future;
 mod id;
@@ -74,6 +75,7 @@ mod value;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use env::init_from_env;
 pub use context::{SpanContext, TraceFlags, TraceState, TraceStateError};
 pub use current::{
     attach, current_context, current_span, current_span_id, current_trace_id, in_span, ContextGuard, EnteredSpan,

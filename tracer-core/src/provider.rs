@@ -323,6 +323,11 @@ pub struct ProviderGuard {
 }
 
 impl ProviderGuard {
+    /// A guard that does nothing when dropped (nothing was installed).
+    pub(crate) fn inert() -> ProviderGuard {
+        ProviderGuard { armed: false }
+    }
+
     /// The provider.
     pub fn provider(&self) -> Option<&'static TracerProvider> {
         PROVIDER.get()

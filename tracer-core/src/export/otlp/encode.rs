@@ -3,7 +3,9 @@
 //! (through the span encoder of `export/json.rs`).
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue as PbKeyValue};
+use opentelemetry_proto::tonic::common::v1::{
+    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue as PbKeyValue,
+};
 use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span as PbSpan, Status as PbStatus};
 use prost::Message;
@@ -57,7 +59,11 @@ pub(crate) fn span(data: &SpanData) -> PbSpan {
         span_id: ctx.span_id().to_bytes().to_vec(),
         trace_state: ctx.trace_state().header(),
         parent_span_id: data.parent_span_id.map(|p| p.to_bytes().to_vec()).unwrap_or_default(),
-        flags: span_flags(ctx.trace_flags().bits(), data.parent_span_id.is_some(), data.parent_is_remote),
+        flags: span_flags(
+            ctx.trace_flags().bits(),
+            data.parent_span_id.is_some(),
+            data.parent_is_remote,
+        ),
         name: data.name.to_string(),
         kind: kind_number(data.kind),
         start_time_unix_nano: data.start_time_unix_nano,
@@ -170,6 +176,9 @@ mod tests {
         let body = String::from_utf8(json(&Resource::default(), &scope, &[])).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(parsed["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"], "tracer");
-        assert!(parsed["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().is_empty());
+        assert!(parsed["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .is_empty());
     }
 }
