@@ -61,10 +61,13 @@ mod diag;
 pub mod env;
 pub mod export;
 pub mod future;
+#[cfg(feature = "tower")]
+pub mod http;
 mod id;
 #[cfg(feature = "log")]
 pub mod logging;
 pub mod processor;
+pub mod propagation;
 pub mod provider;
 pub mod resource;
 pub mod sampler;
@@ -83,6 +86,7 @@ pub use current::{
 };
 pub use future::{FutureExt, Instrumented, WithContext};
 pub use id::{ParseIdError, SpanId, TraceId};
+pub use propagation::{extract_context, inject_context};
 pub use provider::{force_flush, init, shutdown, InstallError, ProviderBuilder, ProviderGuard, ProviderStats, TracerProvider};
 pub use resource::Resource;
 pub use span::{Attributes, Event, Link, Span, SpanBuilder, SpanData, SpanKind, SpanLimits, Status};

@@ -98,9 +98,9 @@ use std::sync::{Arc, LazyLock, RwLock};
 use crate::context::SpanContext;
 use crate::current::{self, ContextGuard};
 
-mod baggage;
 #[cfg(feature = "propagators")]
 mod b3;
+mod baggage;
 #[cfg(feature = "http")]
 mod http_carrier;
 #[cfg(feature = "propagators")]
@@ -285,7 +285,9 @@ pub struct PropagationGuard {
 
 impl fmt::Debug for PropagationGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PropagationGuard").field("baggage", &self.baggage).finish()
+        f.debug_struct("PropagationGuard")
+            .field("baggage", &self.baggage)
+            .finish()
     }
 }
 
@@ -398,7 +400,9 @@ impl CompositePropagator {
 
 impl fmt::Debug for CompositePropagator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CompositePropagator").field("fields", &self.fields()).finish()
+        f.debug_struct("CompositePropagator")
+            .field("fields", &self.fields())
+            .finish()
     }
 }
 

@@ -1,0 +1,2 @@
+//! Two traced HTTP services (work in progress).
+fn main() {}
