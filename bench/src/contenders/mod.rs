@@ -1,0 +1,93 @@
+//! The contenders: each runs every workload with its own idiomatic API and
+//! delivers its spans to a counting exporter (a [`Sink`]).
+
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use crate::shape::Sink;
+use crate::Workload;
+
+mod baseline;
+mod fastrace_c;
+mod otel;
+mod tracer_c;
+mod tracing_c;
+
+/// Room for every span of one timed repetition in the batch processors'
+/// queues (tracer's and opentelemetry_sdk's), so that none is dropped
+/// however far the producer runs ahead of the export thread. The default
+/// of 2048 loses spans under this load.
+pub fn queue_size(spans_per_rep: usize) -> usize {
+    (spans_per_rep + 4096).next_power_of_two()
+}
+
+/// Spans per export call in the batch processors.
+pub const EXPORT_BATCH: usize = 512;
+
+/// One contender, set up for one workload.
+pub trait Contender: Sync {
+    /// Its name in the table.
+    fn name(&self) -> &'static str;
+    /// Whether it takes part in `workload`.
+    fn supports(&self, workload: Workload) -> bool {
+        let _ = workload;
+        true
+    }
+    /// Runs `traces` traces of `workload` on this thread.
+    fn run(&self, workload: Workload, traces: usize);
+    /// Delivers every finished span to the exporter, and waits for it.
+    fn flush(&self);
+    /// Where its spans are counted; `None` for the no-tracing baseline.
+    fn sink(&self) -> Option<&Sink>;
+    /// Whether attributes keep their types (fastrace's are strings).
+    fn typed(&self) -> bool {
+        true
+    }
+}
+
+/// Every contender, set up for `workload`, in the table's order.
+pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Box::new(tracer_c::Tracer::new(workload, queue)),
+        Box::new(fastrace_c::Fastrace::new(workload)),
+        Box::new(tracing_c::TracingOtel::new(workload, queue)),
+        Box::new(otel::Otel::new(workload, queue)),
+        Box::new(tracing_c::TracingNoop::new(workload)),
+        Box::new(baseline::Baseline),
+    ]
+}
+
+/// The contenders' names, in the table's order.
+pub const NAMES: [&str; 6] = [
+    "tracer",
+    "fastrace",
+    "tracing+otel",
+    "otel_sdk",
+    "tracing_noop",
+    "baseline",
+];
+
+/// Polls `future` to completion on this thread (the async macro workload
+/// never waits, so a no-op waker suffices).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+    }
+}
+
+/// One contender by name, set up for `workload`.
+pub fn by_name(name: &str, workload: Workload, queue: usize) -> Option<Box<dyn Contender>> {
+    Some(match name {
+        "tracer" => Box::new(tracer_c::Tracer::new(workload, queue)),
+        "fastrace" => Box::new(fastrace_c::Fastrace::new(workload)),
+        "tracing+otel" => Box::new(tracing_c::TracingOtel::new(workload, queue)),
+        "otel_sdk" => Box::new(otel::Otel::new(workload, queue)),
+        "tracing_noop" => Box::new(tracing_c::TracingNoop::new(workload)),
+        "baseline" => Box::new(baseline::Baseline),
+        _ => return None,
+    })
+}

@@ -1,0 +1,127 @@
+//! tracer, through its documented API: `Span::root(..).entered()`,
+//! `Span::new(..).entered()`, `#[trace]`, and a batch processor.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracer::export::{ExportError, SpanExporter};
+use tracer::processor::{BatchConfig, BatchSpanProcessor};
+use tracer::sampler::AlwaysOff;
+use tracer::{FutureExt, ProviderGuard, Span, SpanData, TracerProvider, Value};
+
+use super::Contender;
+use crate::shape::{Rec, Sink, Val};
+use crate::{chains, Workload, CHILDREN};
+
+/// tracer with a [`BatchSpanProcessor`] and a counting exporter.
+pub struct Tracer {
+    sink: Arc<Sink>,
+    _guard: Option<ProviderGuard>,
+}
+
+struct Counting(Arc<Sink>);
+
+impl SpanExporter for Counting {
+    fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
+        if self.0.capturing() {
+            self.0.keep(batch.iter().map(rec));
+        }
+        self.0.count(batch.len());
+        Ok(())
+    }
+}
+
+fn rec(span: &SpanData) -> Rec {
+    Rec {
+        trace: span.trace_id().to_u128(),
+        id: span.span_id().to_u64(),
+        parent: span.parent_span_id.map_or(0, |id| id.to_u64()),
+        name: span.name.to_string(),
+        attrs: span
+            .attributes
+            .iter()
+            .map(|kv| {
+                let value = match &kv.value {
+                    Value::String(s) => Val::Str(s.to_string()),
+                    Value::I64(v) => Val::I64(*v),
+                    Value::Bool(v) => Val::Bool(*v),
+                    other => Val::Other(other.to_string()),
+                };
+                (kv.key.to_string(), value)
+            })
+            .collect(),
+        events: span.events.iter().map(|e| e.name.to_string()).collect(),
+    }
+}
+
+impl Tracer {
+    /// Installs the provider, except for the `off` workload.
+    pub fn new(workload: Workload, queue: usize) -> Tracer {
+        let sink = Arc::new(Sink::default());
+        let guard = (workload != Workload::Off).then(|| {
+            let config = BatchConfig::default()
+                .max_queue_size(queue)
+                .max_batch_size(super::EXPORT_BATCH)
+                .export_interval(Duration::from_secs(1));
+            let mut builder =
+                TracerProvider::builder().with_processor(BatchSpanProcessor::new(Counting(Arc::clone(&sink)), config));
+            if workload == Workload::Unsampled {
+                builder = builder.sampler(AlwaysOff);
+            }
+            builder.install().expect("one tracer provider per process")
+        });
+        Tracer { sink, _guard: guard }
+    }
+}
+
+fn nested(depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    let _span = Span::new("child").entered();
+    nested(depth - 1);
+}
+
+impl Contender for Tracer {
+    fn name(&self) -> &'static str {
+        "tracer"
+    }
+
+    fn run(&self, workload: Workload, traces: usize) {
+        for _ in 0..traces {
+            match workload {
+                Workload::Nested | Workload::Unsampled | Workload::Threads => {
+                    let _root = Span::root("root").entered();
+                    nested(CHILDREN);
+                }
+                Workload::Flat => {
+                    let _root = Span::root("root").entered();
+                    for _ in 0..CHILDREN {
+                        let child = Span::new("child").entered();
+                        child.set_attribute("s", "str");
+                        child.set_attribute("i", 42i64);
+                        child.set_attribute("b", true);
+                        child.add_event("e", []);
+                    }
+                }
+                Workload::Off | Workload::MacroSync => {
+                    let _root = Span::root("root").entered();
+                    chains::tracer_sync::f99();
+                }
+                Workload::MacroAsync => {
+                    super::block_on(chains::tracer_async::f99().in_span(Span::root("root")));
+                }
+            }
+        }
+    }
+
+    fn flush(&self) {
+        if let Some(provider) = TracerProvider::global() {
+            provider.force_flush(Duration::from_secs(60)).expect("tracer flush");
+        }
+    }
+
+    fn sink(&self) -> Option<&Sink> {
+        Some(&self.sink)
+    }
+}

@@ -1,0 +1,407 @@
+//! The parent process: runs the children, gathers their results and prints
+//! the tables (Markdown, ready for the README) and the targets.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::process::Command;
+
+use crate::contenders::NAMES;
+use crate::{run_child, Workload, SPANS};
+
+/// What to run.
+pub struct Options {
+    quick: bool,
+    callgrind: bool,
+    rss: bool,
+    workloads: Vec<Workload>,
+    only: Option<String>,
+}
+
+impl Options {
+    /// Parses `[--quick] [--callgrind] [--no-rss] [--workloads a,b] [--only c]`.
+    pub fn parse(args: &[String]) -> Options {
+        let mut options = Options {
+            quick: false,
+            callgrind: false,
+            rss: true,
+            workloads: Workload::ALL.to_vec(),
+            only: None,
+        };
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--quick" => options.quick = true,
+                "--callgrind" => options.callgrind = true,
+                "--no-rss" => options.rss = false,
+                "--workloads" => {
+                    let list = rest.next().unwrap_or_else(|| crate::usage());
+                    options.workloads = list
+                        .split(',')
+                        .map(|w| Workload::parse(w).unwrap_or_else(|| crate::usage()))
+                        .collect();
+                }
+                "--only" => options.only = Some(rest.next().unwrap_or_else(|| crate::usage()).clone()),
+                _ => crate::usage(),
+            }
+        }
+        options
+    }
+
+    fn contenders(&self) -> Vec<&'static str> {
+        NAMES
+            .into_iter()
+            .filter(|n| self.only.as_deref().is_none_or(|only| only == *n))
+            .collect()
+    }
+}
+
+/// One contender's result on one workload.
+#[derive(Clone, Debug)]
+struct Row {
+    median_ns: f64,
+    min_ns: f64,
+    max_ns: f64,
+    allocations: f64,
+    status: String,
+}
+
+type Results = HashMap<(String, String), Row>;
+
+fn wall(options: &Options) -> Results {
+    let (traces, reps) = if options.quick { (200, 5) } else { (1000, 15) };
+    let mut results = Results::new();
+    for workload in &options.workloads {
+        eprintln!("running {} ...", workload.name());
+        let mut args = vec![
+            "child".to_string(),
+            workload.name().to_string(),
+            "--traces".into(),
+            traces.to_string(),
+            "--reps".into(),
+            reps.to_string(),
+        ];
+        if let Some(only) = &options.only {
+            args.extend(["--only".to_string(), only.clone()]);
+        }
+        for line in run_child(&args).lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            if fields.len() == 8 && fields[0] == "@result" {
+                let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+                let row = Row {
+                    median_ns: num(fields[3]),
+                    min_ns: num(fields[4]),
+                    max_ns: num(fields[5]),
+                    allocations: num(fields[6]),
+                    status: fields[7].to_string(),
+                };
+                if row.status != "ok" {
+                    eprintln!("  {}: {}", fields[2], row.status);
+                }
+                results.insert((fields[1].to_string(), fields[2].to_string()), row);
+            }
+        }
+    }
+    results
+}
+
+/// Instructions per span from two callgrind runs of different sizes, so
+/// that start-up, set-up and the shape check cancel out. Every thread is
+/// counted, export threads included.
+fn instructions(workload: Workload, contender: &str) -> Option<f64> {
+    const SMALL: usize = 40;
+    const LARGE: usize = 240;
+    let exe = std::env::current_exe().ok()?;
+    let count = |traces: usize| -> Option<f64> {
+        let output = Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(&exe)
+            .args(["child", workload.name(), "--only", contender, "--single", "--traces"])
+            .arg(traces.to_string())
+            .output()
+            .ok()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            eprint!("{stderr}");
+            return None;
+        }
+        let line = stderr.lines().find(|l| l.contains("Collected :"))?;
+        line.rsplit(':').next()?.trim().parse::<f64>().ok()
+    };
+    let small = count(SMALL)?;
+    let large = count(LARGE)?;
+    Some((large - small) / ((LARGE - SMALL) * SPANS) as f64)
+}
+
+type Instructions = HashMap<(String, String), f64>;
+
+fn callgrind(options: &Options) -> Instructions {
+    let mut table = Instructions::new();
+    for workload in &options.workloads {
+        for contender in options.contenders() {
+            if contender == "otel_sdk" && matches!(workload, Workload::MacroSync | Workload::MacroAsync) {
+                continue;
+            }
+            eprintln!("callgrind {} {contender} ...", workload.name());
+            if let Some(n) = instructions(*workload, contender) {
+                table.insert((workload.name().to_string(), contender.to_string()), n);
+            }
+        }
+    }
+    table
+}
+
+/// `bench callgrind`: the instructions table alone.
+pub fn callgrind_table(options: &Options) {
+    let table = callgrind(options);
+    print!("{}", instructions_markdown(options, &table));
+}
+
+fn ratio(value: f64, reference: f64) -> String {
+    if value.is_finite() && reference.is_finite() && reference > 0.0 {
+        format!("{:.2}×", value / reference)
+    } else {
+        "–".into()
+    }
+}
+
+fn wall_markdown(options: &Options, results: &Results) -> String {
+    let contenders = options.contenders();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Median wall time per span in ns (ratio to fastrace); `threads` is wall time over both threads' spans."
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| workload | {} |", contenders.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
+    for workload in &options.workloads {
+        let w = workload.name().to_string();
+        let fastrace = results
+            .get(&(w.clone(), "fastrace".into()))
+            .map_or(f64::NAN, |r| r.median_ns);
+        let cells: Vec<String> = contenders
+            .iter()
+            .map(|c| match results.get(&(w.clone(), c.to_string())) {
+                None => "n/a".into(),
+                Some(row) if row.status != "ok" => "FAIL".into(),
+                Some(row) if *c == "fastrace" || *c == "baseline" => format!("{:.1}", row.median_ns),
+                Some(row) => format!("{:.1} ({})", row.median_ns, ratio(row.median_ns, fastrace)),
+            })
+            .collect();
+        let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
+    }
+    out
+}
+
+fn allocations_markdown(options: &Options, results: &Results) -> String {
+    let contenders = options.contenders();
+    let mut out = String::new();
+    let _ = writeln!(out, "Heap allocations per span (all threads, flush included).");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| workload | {} |", contenders.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
+    for workload in &options.workloads {
+        let w = workload.name().to_string();
+        let cells: Vec<String> = contenders
+            .iter()
+            .map(|c| match results.get(&(w.clone(), c.to_string())) {
+                Some(row) if row.status == "ok" => format!("{:.3}", row.allocations),
+                Some(_) => "FAIL".into(),
+                None => "n/a".into(),
+            })
+            .collect();
+        let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
+    }
+    out
+}
+
+fn instructions_markdown(options: &Options, table: &Instructions) -> String {
+    let contenders = options.contenders();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Instructions per span under callgrind, all threads (ratio to fastrace)."
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| workload | {} |", contenders.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
+    for workload in &options.workloads {
+        let w = workload.name().to_string();
+        let fastrace = table.get(&(w.clone(), "fastrace".into())).copied().unwrap_or(f64::NAN);
+        let cells: Vec<String> = contenders
+            .iter()
+            .map(|c| match table.get(&(w.clone(), c.to_string())) {
+                None => "n/a".into(),
+                Some(n) if *c == "fastrace" || *c == "baseline" => format!("{n:.0}"),
+                Some(n) => format!("{n:.0} ({})", ratio(*n, fastrace)),
+            })
+            .collect();
+        let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
+    }
+    out
+}
+
+fn targets_markdown(results: &Results, instructions: &Instructions) -> String {
+    let get = |w: &str, c: &str| {
+        results
+            .get(&(w.to_string(), c.to_string()))
+            .filter(|r| r.status == "ok")
+            .map_or(f64::NAN, |r| r.median_ns)
+    };
+    let instr = |w: &str, c: &str| instructions.get(&(w.to_string(), c.to_string())).copied();
+    let mut rows: Vec<(String, f64, &str, bool)> = Vec::new();
+    let mut at_most = |name: String, value: f64, limit: f64| {
+        rows.push((name, value, "≤", value <= limit));
+    };
+    for (w, limit) in [
+        ("nested100", 0.5),
+        ("flat100_attrs", 0.5),
+        ("unsampled", 0.25),
+        ("off", 0.25),
+    ] {
+        at_most(
+            format!("{w}: wall ≤ {limit}× fastrace"),
+            get(w, "tracer") / get(w, "fastrace"),
+            limit,
+        );
+        if let (Some(ours), Some(theirs)) = (instr(w, "tracer"), instr(w, "fastrace")) {
+            at_most(format!("{w}: instructions ≤ {limit}× fastrace"), ours / theirs, limit);
+        }
+    }
+    // Throughput ratios: spans per second is the inverse of ns per span.
+    let own = get("nested100", "tracer") / get("threads", "tracer");
+    rows.push((
+        "threads: ≥ 1.8× tracer's single-thread throughput".into(),
+        own,
+        "≥",
+        own >= 1.8,
+    ));
+    let peer = get("threads", "fastrace") / get("threads", "tracer");
+    rows.push(("threads: ≥ 1.5× fastrace's throughput".into(), peer, "≥", peer >= 1.5));
+    let mut out = String::new();
+    let _ = writeln!(out, "| target | measured | met |");
+    let _ = writeln!(out, "|---|---:|:---:|");
+    for (name, value, _, met) in rows {
+        let _ = writeln!(out, "| {name} | {value:.2}× | {} |", if met { "yes" } else { "**no**" });
+    }
+    let lost: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| r.status != "ok")
+        .map(|((w, c), r)| format!("{c} on {w}: {}", r.status))
+        .collect();
+    let tracer_lost = lost.iter().any(|l| l.starts_with("tracer "));
+    let _ = writeln!(
+        out,
+        "| no span lost (tracer) | {} | {} |",
+        if tracer_lost { "lost" } else { "0 lost" },
+        if tracer_lost { "**no**" } else { "yes" }
+    );
+    let allocs: Vec<String> = ["nested100", "flat100_attrs", "macro_sync"]
+        .iter()
+        .filter_map(|w| results.get(&(w.to_string(), "tracer".to_string())))
+        .map(|r| format!("{:.3}", r.allocations))
+        .collect();
+    let zero = !allocs.is_empty() && allocs.iter().all(|a| a.parse::<f64>().is_ok_and(|a| a < 0.005));
+    let _ = writeln!(
+        out,
+        "| 0 allocations per span (nested100, flat100_attrs, macro_sync) | {} | {} |",
+        allocs.join(" / "),
+        if zero { "yes" } else { "**no**" }
+    );
+    for line in lost {
+        let _ = writeln!(out, "\nFAILED: {line}");
+    }
+    out
+}
+
+/// Resident set size of this process, in KiB.
+pub fn rss_kib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4
+}
+
+fn rss(contenders: &[&str]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Resident memory (MiB) over 10 million nested100 spans.");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| contender | after 1M spans | after 5M | after 10M |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for name in contenders.iter().filter(|n| **n != "baseline") {
+        eprintln!("rss {name} ...");
+        let stdout = run_child(&["rss-child".to_string(), name.to_string()]);
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("@rss"))
+            .unwrap_or("@rss\t?\tFAIL no output");
+        let fields: Vec<&str> = line.split('\t').skip(2).collect();
+        let cells: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                f.parse::<f64>()
+                    .map_or(f.to_string(), |kib| format!("{:.1}", kib / 1024.0))
+            })
+            .collect();
+        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+    }
+    out
+}
+
+/// `bench rss [contenders]`.
+pub fn rss_table(names: &[String]) {
+    let names: Vec<&str> = if names.is_empty() {
+        NAMES.to_vec()
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
+    print!("{}", rss(&names));
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or("unknown CPU".to_string(), |m| m.trim().to_string());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |kib| kib / 1024 / 1024);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{model}, {cores} cores, {memory} GiB, Linux {}", kernel.trim())
+}
+
+/// `bench`: every table.
+pub fn everything(options: &Options) {
+    let results = wall(options);
+    let instructions = if options.callgrind {
+        callgrind(options)
+    } else {
+        Instructions::new()
+    };
+    println!("Machine: {}\n", machine());
+    println!("{}", wall_markdown(options, &results));
+    if options.callgrind {
+        println!("{}", instructions_markdown(options, &instructions));
+    }
+    println!("{}", allocations_markdown(options, &results));
+    if options.rss {
+        println!("{}", rss(&options.contenders()));
+    }
+    println!("Targets (tracer):\n");
+    println!("{}", targets_markdown(&results, &instructions));
+    let spread: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| r.status == "ok" && r.median_ns > 0.0)
+        .map(|((w, c), r)| format!("{w}/{c} {:.0}–{:.0}", r.min_ns, r.max_ns))
+        .collect();
+    eprintln!("min–max ns/span per repetition: {}", spread.join(", "));
+}
