@@ -12,6 +12,7 @@ struct Order {
 }
 
 #[trace(args(count, ratio, flag, label, owned, order, ids, r#type))]
+#[allow(clippy::too_many_arguments)] // kept on the function
 fn record_all(
     count: u32,
     ratio: f64,

@@ -40,3 +40,18 @@ fn name_and_kind() {
     assert_eq!(one(&spans, "consume").kind, SpanKind::Consumer);
     assert_eq!(one(&spans, "internal").kind, SpanKind::Internal);
 }
+
+#[deny(unused_imports)]
+mod imported_for_the_attribute_only {
+    // `SpanKind` is used by the attribute: no "unused import" warning.
+    use tracer::{trace, SpanKind};
+
+    #[trace(kind = SpanKind::Producer)]
+    pub fn produce() {}
+}
+
+#[test]
+fn a_kind_path_is_resolved_where_written() {
+    let (_, spans) = traced(imported_for_the_attribute_only::produce);
+    assert_eq!(one(&spans, "produce").kind, SpanKind::Producer);
+}

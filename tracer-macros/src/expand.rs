@@ -97,13 +97,23 @@ fn fallback_item(item: TokenStream) -> TokenStream {
     match syn::parse2::<ItemImpl>(item.clone()) {
         Ok(mut block) => {
             for item in &mut block.items {
-                if let ImplItem::Fn(method) = item {
-                    method.attrs.retain(|attr| marker(attr).is_none());
+                if let Some(attrs) = impl_item_attrs(item) {
+                    attrs.retain(|attr| marker(attr, "tracer").is_none());
                 }
             }
             block.into_token_stream()
         }
         Err(_) => item,
+    }
+}
+
+fn impl_item_attrs(item: &mut ImplItem) -> Option<&mut Vec<Attribute>> {
+    match item {
+        ImplItem::Fn(item) => Some(&mut item.attrs),
+        ImplItem::Const(item) => Some(&mut item.attrs),
+        ImplItem::Type(item) => Some(&mut item.attrs),
+        ImplItem::Macro(item) => Some(&mut item.attrs),
+        _ => None,
     }
 }
 
@@ -123,27 +133,41 @@ enum Marker {
     Trace,
 }
 
-fn marker(attr: &Attribute) -> Option<Marker> {
+/// `#[notrace]`, or `#[trace]` by its bare name, through `tracer::`, or
+/// through the block's `crate = path` (`krate`, as written by
+/// [`crate_name`]); another crate's `trace` attribute is not a marker.
+fn marker(attr: &Attribute, krate: &str) -> Option<Marker> {
     let path = attr.path();
     if path.is_ident("notrace") {
         return Some(Marker::NoTrace);
     }
-    match path.segments.last() {
-        Some(last) if last.ident == "trace" && (path.segments.len() == 1 || path.segments.len() == 2) => {
-            Some(Marker::Trace)
+    let mut segments: Vec<String> = path.segments.iter().map(|segment| segment.ident.to_string()).collect();
+    if segments.pop()? != "trace" {
+        return None;
+    }
+    let prefix = segments.join("::");
+    (prefix.is_empty() || prefix == "tracer" || prefix == krate).then_some(Marker::Trace)
+}
+
+/// The crate path of `#[trace(crate = ...)]` as `a::b`, for [`marker`].
+fn crate_name(args: &TraceArgs) -> String {
+    match &args.krate {
+        Some(krate) => {
+            let segments: Vec<String> = krate.value.segments.iter().map(|s| s.ident.to_string()).collect();
+            segments.join("::")
         }
-        _ => None,
+        None => "tracer".to_owned(),
     }
 }
 
 /// Removes a method's markers: `Ok(None)` for `#[notrace]`, else its own
 /// `#[trace(...)]` arguments (empty when it has none).
-fn take_markers(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Option<TraceArgs>>> {
+fn take_markers(attrs: &mut Vec<Attribute>, krate: &str) -> syn::Result<Option<Option<TraceArgs>>> {
     let mut notrace: Option<Attribute> = None;
     let mut trace: Option<(Attribute, TraceArgs)> = None;
     let mut kept = Vec::with_capacity(attrs.len());
     for attr in attrs.drain(..) {
-        match marker(&attr) {
+        match marker(&attr, krate) {
             None => kept.push(attr),
             Some(Marker::NoTrace) => {
                 if let Meta::List(_) | Meta::NameValue(_) = &attr.meta {
@@ -182,6 +206,7 @@ fn take_markers(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Option<TraceAr
 
 fn trace_impl(args: &TraceArgs, mut block: ItemImpl, enabled: bool) -> syn::Result<TokenStream> {
     args.check_block_level()?;
+    let krate = crate_name(args);
     let mut errors: Option<syn::Error> = None;
     let mut push_error = |error: syn::Error| match &mut errors {
         Some(errors) => errors.combine(error),
@@ -191,16 +216,20 @@ fn trace_impl(args: &TraceArgs, mut block: ItemImpl, enabled: bool) -> syn::Resu
         let method = match item {
             ImplItem::Fn(method) => method,
             ImplItem::Const(item) => {
-                check_no_markers(&item.attrs).unwrap_or_else(&mut push_error);
+                check_no_markers(&item.attrs, &krate).unwrap_or_else(&mut push_error);
                 continue;
             }
             ImplItem::Type(item) => {
-                check_no_markers(&item.attrs).unwrap_or_else(&mut push_error);
+                check_no_markers(&item.attrs, &krate).unwrap_or_else(&mut push_error);
+                continue;
+            }
+            ImplItem::Macro(item) => {
+                check_no_markers(&item.attrs, &krate).unwrap_or_else(&mut push_error);
                 continue;
             }
             _ => continue,
         };
-        match trace_method(args, method, enabled) {
+        match trace_method(args, &krate, method, enabled) {
             Ok(()) => {}
             Err(error) => push_error(error),
         }
@@ -211,8 +240,8 @@ fn trace_impl(args: &TraceArgs, mut block: ItemImpl, enabled: bool) -> syn::Resu
     }
 }
 
-fn check_no_markers(attrs: &[Attribute]) -> syn::Result<()> {
-    match attrs.iter().find(|attr| marker(attr).is_some()) {
+fn check_no_markers(attrs: &[Attribute], krate: &str) -> syn::Result<()> {
+    match attrs.iter().find(|attr| marker(attr, krate).is_some()) {
         Some(attr) => Err(syn::Error::new_spanned(
             attr,
             "`#[trace]` and `#[notrace]` apply to methods",
@@ -221,8 +250,8 @@ fn check_no_markers(attrs: &[Attribute]) -> syn::Result<()> {
     }
 }
 
-fn trace_method(block_args: &TraceArgs, method: &mut ImplItemFn, enabled: bool) -> syn::Result<()> {
-    let settings = match take_markers(&mut method.attrs)? {
+fn trace_method(block_args: &TraceArgs, krate: &str, method: &mut ImplItemFn, enabled: bool) -> syn::Result<()> {
+    let settings = match take_markers(&mut method.attrs, krate)? {
         None => return Ok(()),
         Some(Some(own)) => own.merged_over(block_args).resolve(&method.sig)?,
         // A `const fn` cannot be instrumented, and is left alone unless
@@ -292,7 +321,7 @@ impl<'a> Gen<'a> {
         let start = if owned { quote!(start_fn) } else { quote!(enter_fn) };
         let attributes = self.attributes();
         quote! {
-            let #span = #krate::__private::#start(#name, #krate::__private::SpanKind::#kind, #root);
+            let #span = #krate::__private::#start(#name, #kind, #root);
             #attributes
         }
     }
@@ -582,19 +611,279 @@ mod tests {
         trace(args, item, enabled).to_string()
     }
 
+    fn error(args: TokenStream, item: TokenStream, enabled: bool) -> String {
+        let output = expand(args, item, enabled);
+        assert!(output.contains("compile_error"), "expected an error, got {output}");
+        output
+    }
+
     #[test]
-    fn debug_print() {
-        println!(
-            "{}",
-            expand(
+    fn disabled_returns_a_function_unchanged() {
+        let item = quote! {
+            /// Docs.
+            #[inline]
+            pub(crate) async unsafe fn checkout<'a, T: Clone>(user: &'a str, items: Vec<T>) -> Result<&'a str, String>
+            where
+                T: Send,
+            {
+                let _ = items;
+                Ok(user)
+            }
+        };
+        let args = quote!(
+            name = "c",
+            kind = SpanKind::Server,
+            args(user),
+            attributes(n = items.len()),
+            ok = true
+        );
+        assert_eq!(expand(args, item.clone(), false), item.to_string());
+        assert_eq!(expand(quote!(), item.clone(), false), item.to_string());
+    }
+
+    #[test]
+    fn disabled_strips_only_the_markers_of_an_impl_block() {
+        let item = quote! {
+            impl Repo {
+                #[notrace]
+                fn a(&self) {}
+                /// Docs.
+                #[trace(kind = Server, args(id))]
+                fn b(&self, id: u32) {}
+                #[tracer::trace]
+                #[inline]
+                fn c(&self) {}
+                const fn d() {}
+                #[other::trace]
+                fn e(&self) {}
+            }
+        };
+        let expected = quote! {
+            impl Repo {
+                fn a(&self) {}
+                /// Docs.
+                fn b(&self, id: u32) {}
+                #[inline]
+                fn c(&self) {}
+                const fn d() {}
+                #[other::trace]
+                fn e(&self) {}
+            }
+        };
+        assert_eq!(expand(quote!(kind = Client), item, false), expected.to_string());
+    }
+
+    #[test]
+    fn markers_through_the_crate_path() {
+        let item = quote!(impl S { #[crate::reexport::trace(bogus)] fn f() {} });
+        error(quote!(crate = crate::reexport), item.clone(), false);
+        assert!(!expand(quote!(), item, false).contains("compile_error"));
+    }
+
+    #[test]
+    fn disabled_still_validates() {
+        error(
+            quote!(nmae = "x"),
+            quote!(
+                fn f() {}
+            ),
+            false,
+        );
+        error(
+            quote!(args(missing)),
+            quote!(
+                fn f(present: u32) {}
+            ),
+            false,
+        );
+        error(
+            quote!(),
+            quote!(
+                const fn f() {}
+            ),
+            false,
+        );
+        error(
+            quote!(),
+            quote!(
+                struct S;
+            ),
+            false,
+        );
+        error(quote!(name = "x"), quote!(impl S { fn f() {} }), false);
+        error(quote!(), quote!(impl S { #[trace(bogus)] fn f() {} }), false);
+    }
+
+    #[test]
+    fn errors_keep_the_item_without_markers() {
+        let output = error(quote!(name = 1), quote!(impl S { #[notrace] fn f() {} }), true);
+        assert!(output.ends_with("impl S { fn f () { } }"), "{output}");
+    }
+
+    #[test]
+    fn the_crate_path_is_used_everywhere() {
+        let output = expand(
+            quote!(crate = ::my::tracer, attributes(a = 1)),
+            quote!(
+                fn f() -> Result<(), String> {
+                    Ok(())
+                }
+            ),
+            true,
+        );
+        let ours = output.matches(":: my :: tracer :: __private").count();
+        assert!(ours >= 4, "{output}");
+        assert_eq!(output.matches(":: tracer :: __private").count(), ours, "{output}");
+    }
+
+    #[test]
+    fn a_kind_path_is_used_as_written() {
+        let output = expand(
+            quote!(kind = SpanKind::Server),
+            quote!(
+                fn f() {}
+            ),
+            true,
+        );
+        assert!(
+            output.contains("enter_fn (\"f\" , SpanKind :: Server , false)"),
+            "{output}"
+        );
+        let output = expand(
+            quote!(kind = Server),
+            quote!(
+                fn f() {}
+            ),
+            true,
+        );
+        assert!(
+            output.contains("enter_fn (\"f\" , :: tracer :: __private :: SpanKind :: Server , false)"),
+            "{output}"
+        );
+    }
+
+    #[test]
+    fn only_functions_with_a_result_to_record_use_a_closure() {
+        for (args, item, closure) in [
+            (
+                quote!(),
+                quote!(
+                    fn f() {}
+                ),
+                false,
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f() -> () {}
+                ),
+                false,
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn f() -> ! {
+                        loop {}
+                    }
+                ),
+                false,
+            ),
+            (
+                quote!(ok),
+                quote!(
+                    fn f() -> ! {
+                        loop {}
+                    }
+                ),
+                false,
+            ),
+            (
+                quote!(err = false),
+                quote!(
+                    fn f() -> u32 {
+                        1
+                    }
+                ),
+                false,
+            ),
+            (
                 quote!(),
                 quote!(
                     fn f() -> u32 {
-                        2
+                        1
                     }
                 ),
-                true
-            )
+                true,
+            ),
+            (
+                quote!(ok = true),
+                quote!(
+                    fn f() {}
+                ),
+                true,
+            ),
+        ] {
+            let output = expand(args.clone(), item.clone(), true);
+            assert_eq!(output.contains("__tracer_call"), closure, "{args} {item}: {output}");
+            assert!(output.contains("enter_fn"), "{output}");
+        }
+    }
+
+    #[test]
+    fn attributes_are_computed_only_when_recording() {
+        let output = expand(
+            quote!(attributes(a = expensive())),
+            quote!(
+                fn f() {}
+            ),
+            true,
+        );
+        let recording = output
+            .find("if __tracer_span . is_recording ()")
+            .expect("a recording check");
+        assert!(output.find("expensive").unwrap() > recording, "{output}");
+    }
+
+    #[test]
+    fn async_shapes() {
+        let output = expand(
+            quote!(),
+            quote!(
+                async fn f() -> u32 {
+                    1
+                }
+            ),
+            true,
+        );
+        assert!(output.starts_with("async fn f () -> u32"), "{output}");
+        assert!(output.contains("start_fn"), "{output}");
+        assert!(
+            output.contains("__tracer_typed :: < u32 , _ > (async move { 1 })"),
+            "{output}"
+        );
+
+        let output = expand(
+            quote!(),
+            quote!(
+                fn f() -> impl Future<Output = u32> {
+                    async { 1 }
+                }
+            ),
+            true,
+        );
+        assert!(output.contains("in_scope (move || { async { 1 } })"), "{output}");
+
+        let boxed = quote! {
+            fn f<'a>(&'a self) -> Pin<Box<dyn Future<Output = u32> + Send + 'a>> {
+                Box::pin(async move { 1 })
+            }
+        };
+        let output = expand(quote!(), boxed, true);
+        assert!(
+            output.contains(
+                "Box :: pin (:: tracer :: __private :: instrument (__tracer_typed :: < u32 , _ > (async move { 1 })"
+            ),
+            "{output}"
         );
     }
 }

@@ -35,11 +35,23 @@ pub struct Given<T> {
     pub value: T,
 }
 
+/// A `kind = ...` value: a known `SpanKind` variant, as a bare variant
+/// (`Server`) or a path to it (`SpanKind::Server`).
+#[derive(Clone)]
+pub struct Kind {
+    /// The variant.
+    pub variant: Ident,
+    /// The path as written, when it has more than one segment. It is used
+    /// as written, so that an imported `SpanKind` counts as used and a
+    /// path to some other type is a type error.
+    pub path: Option<Path>,
+}
+
 /// The arguments of one `#[trace(...)]`, as written.
 #[derive(Clone, Default)]
 pub struct TraceArgs {
     pub name: Option<Given<LitStr>>,
-    pub kind: Option<Given<Ident>>,
+    pub kind: Option<Given<Kind>>,
     pub attributes: Option<Given<Vec<Field>>>,
     pub args: Option<Given<Vec<Ident>>>,
     pub err: Option<Given<bool>>,
@@ -52,8 +64,8 @@ pub struct TraceArgs {
 /// signature, with the defaults filled in.
 pub struct Settings {
     pub name: LitStr,
-    /// A `SpanKind` variant.
-    pub kind: Ident,
+    /// The `SpanKind` expression.
+    pub kind: TokenStream,
     /// `args(...)` first, then `attributes(...)`.
     pub attributes: Vec<Field>,
     pub err: bool,
@@ -175,7 +187,7 @@ fn parse_name(input: ParseStream, key: &Ident) -> syn::Result<LitStr> {
     ))
 }
 
-fn parse_kind(input: ParseStream, key: &Ident) -> syn::Result<Ident> {
+fn parse_kind(input: ParseStream, key: &Ident) -> syn::Result<Kind> {
     parse_eq(input, key, "SpanKind::Server")?;
     let value: Expr = input.parse()?;
     let path = match &value {
@@ -203,7 +215,10 @@ fn parse_kind(input: ParseStream, key: &Ident) -> syn::Result<Ident> {
             ),
         ));
     }
-    Ok(last.ident.clone())
+    Ok(Kind {
+        variant: last.ident.clone(),
+        path: (path.segments.len() > 1 || path.leading_colon.is_some()).then(|| path.clone()),
+    })
 }
 
 fn parse_flag(input: ParseStream, key: &Ident) -> syn::Result<bool> {
@@ -400,16 +415,15 @@ impl TraceArgs {
             let params = param_names(sig);
             for arg in &args.value {
                 let name = arg.unraw().to_string();
-                if !params.iter().any(|p| *p == name) {
-                    let message = if params.is_empty() {
-                        format!("`{}` has no parameter named `{name}`", sig.ident)
-                    } else {
-                        format!(
-                            "`{}` has no parameter named `{name}`; its parameters are: {}",
-                            sig.ident,
-                            params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-                        )
-                    };
+                if !params.contains(&name) {
+                    let mut message = format!("`{}` has no parameter named `{name}`", sig.ident);
+                    if !params.is_empty() {
+                        let list: Vec<String> = params.iter().map(|p| format!("`{p}`")).collect();
+                        message += &format!("; its parameters are: {}", list.join(", "));
+                    }
+                    if has_patterns(sig) {
+                        message += &format!("; to record a name bound by a pattern, use `attributes({name} = {name})`");
+                    }
                     return Err(syn::Error::new(arg.span(), message));
                 }
                 attributes.push(Field {
@@ -431,23 +445,31 @@ impl TraceArgs {
                 attributes.push(field.clone());
             }
         }
+        let krate = match &self.krate {
+            Some(path) => path.value.to_token_stream(),
+            None => quote::quote!(::tracer),
+        };
         Ok(Settings {
             name: match &self.name {
                 Some(name) => name.value.clone(),
                 None => LitStr::new(&sig.ident.unraw().to_string(), sig.ident.span()),
             },
             kind: match &self.kind {
-                Some(kind) => kind.value.clone(),
-                None => Ident::new("Internal", Span::call_site()),
+                Some(Given {
+                    value: Kind { path: Some(path), .. },
+                    ..
+                }) => path.to_token_stream(),
+                Some(Given {
+                    value: Kind { variant, .. },
+                    ..
+                }) => quote::quote!(#krate::__private::SpanKind::#variant),
+                None => quote::quote!(#krate::__private::SpanKind::Internal),
             },
             attributes,
             err: self.err.as_ref().is_none_or(|e| e.value),
             ok: self.ok.as_ref().is_some_and(|o| o.value),
             root: self.root.as_ref().is_some_and(|r| r.value),
-            krate: match &self.krate {
-                Some(path) => path.value.to_token_stream(),
-                None => quote::quote!(::tracer),
-            },
+            krate,
         })
     }
 }
@@ -461,6 +483,14 @@ pub fn check_signature(sig: &Signature) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Whether some parameter is a pattern rather than a name.
+fn has_patterns(sig: &Signature) -> bool {
+    sig.inputs.iter().any(|input| match input {
+        FnArg::Receiver(_) => false,
+        FnArg::Typed(typed) => !matches!(&*typed.pat, Pat::Ident(ident) if ident.subpat.is_none()),
+    })
 }
 
 /// The names `args(...)` can refer to: `self` and plain identifier
@@ -508,7 +538,9 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(args.name.unwrap().value.value(), "n");
-        assert_eq!(args.kind.unwrap().value, "Server");
+        let kind = args.kind.unwrap().value;
+        assert_eq!(kind.variant, "Server");
+        assert_eq!(kind.path.unwrap().to_token_stream().to_string(), "SpanKind :: Server");
         let keys: Vec<String> = args.attributes.unwrap().value.into_iter().map(|f| f.key).collect();
         assert_eq!(keys, ["a", "http.method", "x.y"]);
         assert_eq!(args.args.unwrap().value.len(), 2);
@@ -524,7 +556,9 @@ mod tests {
     #[test]
     fn kind_takes_a_bare_variant_and_tags_is_attributes() {
         let args = parse(quote!(kind = Consumer, tags(k = 1), root = false)).unwrap();
-        assert_eq!(args.kind.unwrap().value, "Consumer");
+        let kind = args.kind.unwrap().value;
+        assert_eq!(kind.variant, "Consumer");
+        assert!(kind.path.is_none());
         assert_eq!(args.attributes.unwrap().key, "tags");
         assert!(!args.root.unwrap().value);
     }
@@ -548,7 +582,7 @@ mod tests {
         let block = parse(quote!(kind = Client, err = false, attributes(a = 1, b = 2))).unwrap();
         let method = parse(quote!(kind = Server, attributes(b = 3, c = 4))).unwrap();
         let merged = method.merged_over(&block);
-        assert_eq!(merged.kind.unwrap().value, "Server");
+        assert_eq!(merged.kind.unwrap().value.variant, "Server");
         assert!(!merged.err.unwrap().value);
         let fields: Vec<(String, String)> = merged
             .attributes

@@ -1,0 +1,12 @@
+use tracer::trace;
+
+struct Cart;
+
+impl Cart {
+    #[trace(args(self))]
+    fn new() -> Cart {
+        Cart
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(attributes(http. = 1))]
+fn checkout() {}
+
+fn main() {}

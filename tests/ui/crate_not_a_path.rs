@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(crate = "tracer")]
+fn checkout() {}
+
+fn main() {}

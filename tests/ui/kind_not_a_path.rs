@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(kind = "server")]
+fn checkout() {}
+
+fn main() {}

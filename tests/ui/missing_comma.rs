@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(name = "checkout" kind = Server)]
+fn checkout() {}
+
+fn main() {}

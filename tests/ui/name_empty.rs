@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(name = "")]
+fn checkout() {}
+
+fn main() {}

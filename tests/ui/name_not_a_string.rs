@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(name = checkout)]
+fn checkout() {}
+
+fn main() {}

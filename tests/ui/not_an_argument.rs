@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace("checkout")]
+fn checkout() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(root = yes)]
+fn checkout() {}
+
+fn main() {}

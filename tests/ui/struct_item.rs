@@ -1,0 +1,8 @@
+use tracer::trace;
+
+#[trace]
+struct Checkout {
+    id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(nmae = "checkout")]
+fn checkout() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(kind = tracer::SpanKind::Serverr)]
+fn checkout() {}
+
+fn main() {}
