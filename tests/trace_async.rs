@@ -87,17 +87,24 @@ async fn the_span_is_current_after_every_await_on_any_worker() {
     assert!(ids.iter().all(|id| *id == Some(span.span_id())), "{ids:?}");
 }
 
+#[trace]
+async fn current_inside() -> Option<SpanId> {
+    tokio::task::yield_now().await;
+    current_span_id()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_span_is_not_current_between_polls() {
-    let ((outside_before, outside_after), spans) = traced_async(async {
+async fn the_span_is_current_only_while_polled() {
+    let ((before, inside, after), spans) = traced_async(async {
         let before = current_span_id();
-        leaf(1).await;
-        (before, current_span_id())
+        let inside = current_inside().await;
+        (before, inside, current_span_id())
     })
     .await;
     let root = one(&spans, "test_root");
-    assert_eq!(outside_before, Some(root.span_id()));
-    assert_eq!(outside_after, Some(root.span_id()));
+    assert_eq!(inside, Some(one(&spans, "current_inside").span_id()));
+    assert_eq!(before, Some(root.span_id()));
+    assert_eq!(after, Some(root.span_id()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -105,3 +105,40 @@ fn dyn_dispatch() {
     assert_eq!(text, "area 4");
     assert_child_of(one(&spans, "area"), one(&spans, "describe"));
 }
+
+trait Fetch {
+    async fn fetch(&self, id: u32) -> Result<String, String>;
+
+    #[trace]
+    async fn fetch_twice(&self, id: u32) -> Result<String, String> {
+        let first = self.fetch(id).await?;
+        Ok(format!("{first}{}", self.fetch(id).await?))
+    }
+}
+
+struct Remote;
+
+impl Fetch for Remote {
+    #[trace(kind = Client)]
+    async fn fetch(&self, id: u32) -> Result<String, String> {
+        if id == 0 {
+            return Err("no id".into());
+        }
+        Ok(id.to_string())
+    }
+}
+
+#[test]
+fn native_async_trait_methods() {
+    let (out, spans) =
+        traced(|| futures_executor::block_on(async { (Remote.fetch_twice(4).await, Remote.fetch_twice(0).await) }));
+    assert_eq!(out, (Ok("44".into()), Err("no id".into())));
+    let twice: Vec<_> = spans.iter().filter(|s| s.name == "fetch_twice").collect();
+    assert_eq!(twice.len(), 2);
+    assert_eq!(twice[1].status, Status::error("no id"));
+    let fetches: Vec<_> = spans.iter().filter(|s| s.name == "fetch").collect();
+    assert_eq!(fetches.len(), 3);
+    assert_child_of(fetches[0], twice[0]);
+    assert_child_of(fetches[2], twice[1]);
+    assert_eq!(fetches[2].kind, tracer::SpanKind::Client);
+}

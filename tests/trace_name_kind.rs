@@ -41,7 +41,7 @@ fn name_and_kind() {
     assert_eq!(one(&spans, "internal").kind, SpanKind::Internal);
 }
 
-#[deny(unused_imports)]
+#[cfg_attr(feature = "enabled", deny(unused_imports))]
 mod imported_for_the_attribute_only {
     // `SpanKind` is used by the attribute: no "unused import" warning.
     use tracer::{trace, SpanKind};
