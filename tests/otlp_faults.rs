@@ -134,6 +134,59 @@ fn retry_after_past_the_deadline_gives_up_at_once() {
 }
 
 #[test]
+fn retrying_stops_at_the_export_deadline() {
+    // Far more attempts are allowed than fit in the deadline: the deadline
+    // ends the retrying, and the batch fails.
+    let receiver = Receiver::start();
+    receiver.set_default(Reply::status(503, "still starting"));
+    let mut exporter = OtlpExporter::builder()
+        .endpoint(receiver.endpoint())
+        .timeout(Duration::from_millis(800))
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(20))
+                .max_backoff(Duration::from_millis(100))
+                .max_attempts(100_000),
+        )
+        .build()
+        .unwrap();
+    let Err(ExportError::Failed(reason)) = exporter.export(&spans(2)) else {
+        panic!("expected a failure")
+    };
+    assert!(
+        reason.contains("503") && reason.contains("still starting") && reason.contains("gave up"),
+        "{reason}"
+    );
+    let requests = receiver.requests().len() as u64;
+    assert!(requests >= 2, "it did retry");
+    assert_eq!(exporter.retries(), requests - 1, "every retry reached the collector");
+}
+
+#[test]
+fn the_processor_export_timeout_bounds_the_exporter() {
+    // The exporter alone would wait 60 s; the processor's export timeout
+    // (handed over through `set_timeout`) is shorter and wins.
+    let receiver = Receiver::start();
+    receiver.set_default(Reply::Hang);
+    let exporter = OtlpExporter::builder()
+        .endpoint(receiver.endpoint())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let config = BatchConfig::default().export_timeout(Duration::from_millis(300));
+    let processor = BatchSpanProcessor::new(exporter, config);
+    processor.on_end_batch(spans(3));
+    let error = processor
+        .force_flush(Duration::from_secs(30))
+        .expect_err("the export timed out");
+    assert!(error.reason.contains("timed out"), "{error}");
+    let stats = processor.stats();
+    assert_eq!((stats.failed, stats.exported, stats.queued), (3, 0, 0));
+    receiver.release();
+    processor.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
 fn transient_statuses_are_retried_and_others_are_not() {
     // (status, retried?)
     let table = [

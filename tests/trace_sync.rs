@@ -277,3 +277,16 @@ fn outside_any_span_the_function_starts_a_trace() {
     let span = spans.iter().find(|s| s.name == "standalone").expect("exported");
     assert_eq!(span.parent_span_id, None);
 }
+
+#[trace]
+#[track_caller]
+fn caller_line() -> Result<u32, String> {
+    Ok(std::panic::Location::caller().line())
+}
+
+#[test]
+fn track_caller_still_reports_the_caller() {
+    let (line, spans) = traced(|| (caller_line(), line!()));
+    assert_eq!(line.0, Ok(line.1));
+    one(&spans, "caller_line");
+}

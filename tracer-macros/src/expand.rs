@@ -123,7 +123,7 @@ fn trace_fn(args: &TraceArgs, mut function: ItemFn, original: TokenStream, enabl
         return Ok(original);
     }
     let block = std::mem::replace(&mut *function.block, empty_block());
-    *function.block = instrument_body(&settings, &function.sig, block);
+    *function.block = instrument_body(&settings, &function.attrs, &function.sig, block);
     Ok(function.into_token_stream())
 }
 
@@ -261,7 +261,7 @@ fn trace_method(block_args: &TraceArgs, krate: &str, method: &mut ImplItemFn, en
     };
     if enabled {
         let block = std::mem::replace(&mut method.block, empty_block());
-        method.block = instrument_body(&settings, &method.sig, block);
+        method.block = instrument_body(&settings, &method.attrs, &method.sig, block);
     }
     Ok(())
 }
@@ -274,7 +274,7 @@ fn empty_block() -> Block {
 }
 
 /// The new body of an instrumented function.
-fn instrument_body(settings: &Settings, sig: &Signature, mut block: Block) -> Block {
+fn instrument_body(settings: &Settings, attrs: &[Attribute], sig: &Signature, mut block: Block) -> Block {
     let brace_token = block.brace_token;
     let gen = Gen::new(settings);
     let body = if sig.asyncness.is_some() {
@@ -284,7 +284,11 @@ fn instrument_body(settings: &Settings, sig: &Signature, mut block: Block) -> Bl
     } else if let Some(output) = boxed_future_output(&sig.output).filter(|_| boxed_async_tail(&mut block).is_some()) {
         gen.async_trait_fn(output, block)
     } else {
-        gen.sync_fn(sig, block)
+        // A closure would report its own location to `Location::caller()`
+        // and panics: a `#[track_caller]` body stays in the function, and
+        // its result is not recorded.
+        let track_caller = attrs.iter().any(|attr| attr.path().is_ident("track_caller"));
+        gen.sync_fn(sig, block, track_caller)
     };
     Block {
         brace_token,
@@ -403,9 +407,9 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn sync_fn(&self, sig: &Signature, block: Block) -> TokenStream {
+    fn sync_fn(&self, sig: &Signature, block: Block, track_caller: bool) -> TokenStream {
         let start = self.start(false);
-        if !self.records(&sig.output) {
+        if track_caller || !self.records(&sig.output) {
             return quote! {
                 #start
                 #block
@@ -639,6 +643,74 @@ mod tests {
         );
         assert_eq!(expand(args, item.clone(), false), item.to_string());
         assert_eq!(expand(quote!(), item.clone(), false), item.to_string());
+    }
+
+    #[test]
+    fn enabled_keeps_attributes_visibility_and_signature() {
+        let item = quote! {
+            /// Docs.
+            #[inline]
+            #[must_use]
+            pub(crate) unsafe extern "C" fn checkout<'a, T: Clone>(user: &'a str, items: Vec<T>) -> Result<&'a str, String>
+            where
+                T: Send,
+            {
+                Ok(user)
+            }
+        };
+        let before: ItemFn = syn::parse2(item.clone()).unwrap();
+        let after: ItemFn = syn::parse2(trace(quote!(), item, true)).unwrap();
+        let head = |f: &ItemFn| {
+            let ItemFn { attrs, vis, sig, .. } = f;
+            quote!(#(#attrs)* #vis #sig).to_string()
+        };
+        assert_eq!(head(&after), head(&before));
+        assert_ne!(
+            after.block.to_token_stream().to_string(),
+            before.block.to_token_stream().to_string()
+        );
+    }
+
+    #[test]
+    fn enabled_impl_blocks_keep_everything_but_the_markers() {
+        let item = quote! {
+            #[derive_nothing]
+            impl<T> Repo<T> where T: Send {
+                /// Docs.
+                #[notrace]
+                pub fn a(&self) {}
+                #[trace(kind = Server)]
+                #[inline]
+                pub(crate) fn b(&self) {}
+                const C: u32 = 1;
+            }
+        };
+        let after: ItemImpl = syn::parse2(trace(quote!(), item, true)).unwrap();
+        let methods: Vec<&ImplItemFn> = after
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ImplItem::Fn(method) => Some(method),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(after.attrs.len(), 1);
+        assert_eq!(
+            methods[0].to_token_stream().to_string(),
+            quote!(
+                #[doc = r" Docs."]
+                pub fn a(&self) {}
+            )
+            .to_string()
+        );
+        assert_eq!(methods[1].attrs.len(), 1);
+        assert!(methods[1].attrs[0].path().is_ident("inline"));
+        assert!(methods[1]
+            .block
+            .to_token_stream()
+            .to_string()
+            .contains("SpanKind :: Server"));
+        assert_eq!(after.items.len(), 3);
     }
 
     #[test]

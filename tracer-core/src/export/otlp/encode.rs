@@ -168,6 +168,17 @@ mod tests {
     }
 
     #[test]
+    fn default_resource_names_an_unknown_service() {
+        let pb = resource(&Resource::default());
+        let name = pb.attributes.iter().find(|kv| kv.key == "service.name").unwrap();
+        let Some(any_value::Value::StringValue(name)) = name.value.as_ref().and_then(|v| v.value.clone()) else {
+            panic!("service.name is a string")
+        };
+        assert!(name.starts_with("unknown_service:"), "{name}");
+        assert!(pb.attributes.iter().any(|kv| kv.key == "telemetry.sdk.language"));
+    }
+
+    #[test]
     fn json_wrapper_is_balanced() {
         let scope = Scope {
             name: "tracer".into(),
