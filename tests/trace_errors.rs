@@ -246,3 +246,49 @@ fn async_functions_record_the_same_way() {
     assert_eq!(one(&spans, "async_not_recorded").status, Status::Unset);
     assert_eq!(one(&spans, "async_ok").status, Status::Ok);
 }
+
+thread_local! {
+    static DISPLAYED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+#[derive(Debug)]
+struct Counted;
+
+impl fmt::Display for Counted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        DISPLAYED.with(|n| n.set(n.get() + 1));
+        f.write_str("counted")
+    }
+}
+
+#[trace]
+fn fails_counted() -> Result<(), Counted> {
+    Err(Counted)
+}
+
+#[trace]
+async fn fails_counted_async() -> Result<(), Counted> {
+    Err(Counted)
+}
+
+#[test]
+fn errors_are_formatted_only_when_recorded() {
+    use tracer::{attach, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    DISPLAYED.with(|n| n.set(0));
+    let (_, spans) = traced(|| fails_counted().unwrap_err());
+    assert_eq!(one(&spans, "fails_counted").status, Status::error("counted"));
+    assert_eq!(DISPLAYED.with(std::cell::Cell::get), 1);
+
+    let unsampled = SpanContext::new(
+        TraceId::random(),
+        SpanId::random(),
+        TraceFlags::NONE,
+        false,
+        TraceState::empty(),
+    );
+    let guard = attach(unsampled);
+    assert!(fails_counted().is_err());
+    assert!(futures_executor::block_on(fails_counted_async()).is_err());
+    drop(guard);
+    assert_eq!(DISPLAYED.with(std::cell::Cell::get), 1);
+}

@@ -1,5 +1,8 @@
 use tracer::trace;
 
+#[derive(Debug)]
+struct LoadError;
+
 // Type errors in the body point at the user's code, not at the macro.
 #[trace]
 fn count() -> u32 {
@@ -7,7 +10,7 @@ fn count() -> u32 {
 }
 
 #[trace]
-async fn load() -> Result<u32, std::io::Error> {
+async fn load() -> Result<u32, LoadError> {
     let n: u32 = "3".parse()?;
     Ok(n)
 }
