@@ -352,12 +352,13 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Whether a function returning `output` has a result to record.
-    fn records(&self, output: &ReturnType) -> bool {
+    /// Whether a function returning `output` (`None` for `()`) has a
+    /// result to record.
+    fn records(&self, output: Option<&Type>) -> bool {
         let Settings { err, ok, .. } = *self.settings;
         match output {
-            ReturnType::Type(_, ty) if matches!(strip(ty), Type::Never(_)) => false,
-            ReturnType::Type(_, ty) if !is_unit(ty) => err || ok,
+            Some(ty) if matches!(strip(ty), Type::Never(_)) => false,
+            Some(ty) if !is_unit(ty) => err || ok,
             _ => ok,
         }
     }
@@ -409,7 +410,7 @@ impl<'a> Gen<'a> {
 
     fn sync_fn(&self, sig: &Signature, block: Block, track_caller: bool) -> TokenStream {
         let start = self.start(false);
-        if track_caller || !self.records(&sig.output) {
+        if track_caller || !self.records(output_type(sig)) {
             return quote! {
                 #start
                 #block
@@ -418,14 +419,13 @@ impl<'a> Gen<'a> {
         let span = &self.span;
         let result = local("__tracer_result");
         let call = local("__tracer_call");
-        let ret = match &sig.output {
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => infer_impl_trait(ty).into_token_stream(),
-        };
+        let ret = closure_output(sig);
         let record = self.record(quote!(&#result), quote!(&#span));
+        // The closure is passed to a function taking `FnOnce`, so it is
+        // checked as `FnOnce`: a body returning a borrow of `&mut self`
+        // compiles as it does without the closure (`(move || ..)()` would
+        // make it `FnMut`, and such a borrow could not escape).
         quote! {
-            // Called with a closure, which is then `FnOnce`: a body returning
-            // a borrow of `&mut self` compiles as it did without the closure.
             #[inline]
             fn #call<__TracerR>(f: impl ::core::ops::FnOnce() -> __TracerR) -> __TracerR {
                 f()
@@ -437,28 +437,12 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// `fn __tracer_typed::<Output, _>(future)`: pins an async block's
-    /// output type, so that `?` inside it knows what to convert to.
-    fn typed(&self) -> (syn::Ident, TokenStream) {
-        let typed = local("__tracer_typed");
-        let def = quote! {
-            #[inline]
-            fn #typed<__TracerT, __TracerF: ::core::future::Future<Output = __TracerT>>(f: __TracerF) -> __TracerF {
-                f
-            }
-        };
-        (typed, def)
-    }
-
     fn async_fn(&self, sig: &Signature, block: Block) -> TokenStream {
         let start = self.start(true);
-        let (typed, typed_def) = self.typed();
-        let ret = match &sig.output {
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => infer_impl_trait(ty).into_token_stream(),
-        };
+        let (typed, typed_def) = typed();
+        let ret = closure_output(sig);
         let future = quote!(#typed::<#ret, _>(async move #block));
-        let instrumented = self.instrument(future, self.records(&sig.output));
+        let instrumented = self.instrument(future, self.records(output_type(sig)));
         quote! {
             #typed_def
             #start
@@ -470,10 +454,7 @@ impl<'a> Gen<'a> {
         let span = &self.span;
         let start = self.start(true);
         let future = local("__tracer_future");
-        let instrumented = self.instrument(
-            quote!(#future),
-            self.records(&ReturnType::Type(Default::default(), Box::new(output.clone()))),
-        );
+        let instrumented = self.instrument(quote!(#future), self.records(Some(output)));
         quote! {
             #start
             let #future = #span.in_scope(move || #block);
@@ -483,8 +464,8 @@ impl<'a> Gen<'a> {
 
     fn async_trait_fn(&self, output: &Type, mut block: Block) -> TokenStream {
         let start = self.start(true);
-        let (typed, typed_def) = self.typed();
-        let records = self.records(&ReturnType::Type(Default::default(), Box::new(output.clone())));
+        let (typed, typed_def) = typed();
+        let records = self.records(Some(output));
         let output = infer_impl_trait(output);
         let tail = boxed_async_tail(&mut block).expect("checked by the caller");
         let inner = std::mem::replace(tail, Expr::Verbatim(TokenStream::new()));
@@ -495,6 +476,35 @@ impl<'a> Gen<'a> {
             #start
             #(#stmts)*
         }
+    }
+}
+
+/// `fn __tracer_typed::<Output, _>(future)`: pins an async block's output
+/// type, so that `?` inside it knows what to convert to.
+fn typed() -> (syn::Ident, TokenStream) {
+    let typed = local("__tracer_typed");
+    let def = quote! {
+        #[inline]
+        fn #typed<__TracerT, __TracerF: ::core::future::Future<Output = __TracerT>>(f: __TracerF) -> __TracerF {
+            f
+        }
+    };
+    (typed, def)
+}
+
+/// The declared return type, `None` for none.
+fn output_type(sig: &Signature) -> Option<&Type> {
+    match &sig.output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some(ty),
+    }
+}
+
+/// The return type, as a closure's return type or a turbofish argument.
+fn closure_output(sig: &Signature) -> TokenStream {
+    match output_type(sig) {
+        None => quote!(()),
+        Some(ty) => infer_impl_trait(ty).into_token_stream(),
     }
 }
 
