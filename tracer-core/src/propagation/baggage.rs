@@ -411,7 +411,8 @@ impl Baggage {
     /// ```
     /// use tracer_core::propagation::Baggage;
     ///
-    /// let pairs: Vec<_> = Baggage::from_header("a=1,b=2").iter().collect();
+    /// let baggage = Baggage::from_header("a=1,b=2");
+    /// let pairs: Vec<_> = baggage.iter().collect();
     /// assert_eq!(pairs, [("a", "1"), ("b", "2")]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -540,6 +541,7 @@ pub trait BaggageFutureExt: Future + Sized {
     ///     Baggage::current().get("tenant").map(str::to_string)
     /// }
     /// let future = handler().with_baggage(Baggage::from_header("tenant=acme"));
+    /// # use std::future::Future;
     /// # let waker = std::task::Waker::noop();
     /// # let mut cx = std::task::Context::from_waker(&waker);
     /// # let mut future = std::pin::pin!(future);
@@ -559,6 +561,7 @@ pub trait BaggageFutureExt: Future + Sized {
     /// let _guard = Baggage::from_header("k=v").attach();
     /// let future = async { Baggage::current().get("k").map(str::to_string) }.with_current_baggage();
     /// # drop(_guard);
+    /// # use std::future::Future;
     /// # let waker = std::task::Waker::noop();
     /// # let mut cx = std::task::Context::from_waker(&waker);
     /// # let mut future = std::pin::pin!(future);

@@ -67,16 +67,34 @@
 //! overrides the remote cases:
 //!
 //! ```
-//! use tracer_core::sampler::{ParentBased, TraceIdRatio};
+//! use std::collections::HashMap;
+//! use tracer_core::propagation::extract_context;
+//! use tracer_core::sampler::{AlwaysOn, ParentBased, TraceIdRatio};
+//! use tracer_core::{Span, TracerProvider};
 //!
 //! // Decide ourselves, whatever the caller's sampled flag says.
-//! let sampler = ParentBased::new(TraceIdRatio::new(0.1))
+//! let _sampler = ParentBased::new(TraceIdRatio::new(0.1))
 //!     .remote_parent_sampled(TraceIdRatio::new(0.1))
 //!     .remote_parent_not_sampled(TraceIdRatio::new(0.1));
-//! # let _ = sampler;
+//!
+//! // Or record everything, even what the caller did not sample.
+//! let _tracer = TracerProvider::builder()
+//!     .sampler(ParentBased::new(AlwaysOn).remote_parent_not_sampled(AlwaysOn))
+//!     .install()
+//!     .unwrap();
+//! let mut headers = HashMap::new();
+//! headers.insert("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_string());
+//! let caller = extract_context(&headers).unwrap();
+//! assert!(!caller.is_sampled());
+//! let span = Span::child_of("handler", &caller);
+//! assert!(span.is_recording());
+//! assert_eq!(span.trace_id(), Some(caller.trace_id()));
 //! ```
 //!
-//! Either way the trace id is kept, so the trace still joins up.
+//! Either way the trace id is kept, so the trace still joins up. Without
+//! such an override (the default `ParentBased(AlwaysOn)`), a child of an
+//! unsampled remote parent is not recorded, and the "not sampled" flag is
+//! passed on downstream.
 //!
 //! # Baggage
 //!
@@ -168,17 +186,16 @@ pub trait Injector {
 
 impl<S: BuildHasher> Extractor for HashMap<String, String, S> {
     fn get_header(&self, name: &str) -> Option<Cow<'_, str>> {
-        let mut found: Vec<(&String, &String)> = self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).collect();
-        match found.len() {
-            0 => None,
-            1 => Some(Cow::Borrowed(found[0].1.as_str())),
-            _ => {
-                // Keys differing only in case: join in a stable order.
-                found.sort();
-                let values: Vec<&str> = found.iter().map(|(_, v)| v.as_str()).collect();
-                Some(Cow::Owned(values.join(",")))
-            }
-        }
+        let mut matches = self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name));
+        let first = matches.next()?;
+        let Some(second) = matches.next() else {
+            return Some(Cow::Borrowed(first.1.as_str()));
+        };
+        // Keys differing only in case: joined, in a stable (sorted) order.
+        let mut found: Vec<(&String, &String)> = [first, second].into_iter().chain(matches).collect();
+        found.sort();
+        let values: Vec<&str> = found.iter().map(|(_, v)| v.as_str()).collect();
+        Some(Cow::Owned(values.join(",")))
     }
 
     fn keys(&self) -> Vec<&str> {
