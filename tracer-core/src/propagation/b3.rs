@@ -13,6 +13,13 @@ const B3_PARENT_SPAN_ID: &str = "x-b3-parentspanid";
 
 /// Which B3 headers [`B3Propagator`] writes. Extraction always accepts
 /// both: the single header first, then the multi headers.
+///
+/// ```
+/// use tracer_core::propagation::{B3Encoding, B3Propagator, Propagator};
+///
+/// let both = B3Propagator::new(B3Encoding::SingleAndMultiHeader);
+/// assert!(both.fields().contains(&"b3") && both.fields().contains(&"x-b3-traceid"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum B3Encoding {
     /// `b3: {trace}-{span}-{sampled}`.

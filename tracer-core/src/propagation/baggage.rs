@@ -11,12 +11,29 @@ use std::task::{Context, Poll};
 use super::{trim_ows, Extractor, Injector, PropagationContext, Propagator};
 
 /// The `baggage` header name.
+///
+/// ```
+/// assert_eq!(tracer_core::propagation::BAGGAGE_HEADER, "baggage");
+/// ```
 pub const BAGGAGE_HEADER: &str = "baggage";
 /// The most members a [`Baggage`] holds (the W3C minimum every platform
-/// must propagate).
+/// must propagate). Members past it are dropped.
+///
+/// ```
+/// use tracer_core::propagation::{Baggage, BAGGAGE_MAX_MEMBERS};
+///
+/// let header: Vec<String> = (0..100).map(|i| format!("k{i}=v")).collect();
+/// assert_eq!(Baggage::from_header(&header.join(",")).len(), BAGGAGE_MAX_MEMBERS);
+/// ```
 pub const BAGGAGE_MAX_MEMBERS: usize = 64;
 /// The longest `baggage` header, in bytes, a [`Baggage`] produces (the W3C
 /// limit up to which every member must be propagated).
+///
+/// ```
+/// use tracer_core::propagation::{Baggage, BAGGAGE_MAX_BYTES};
+///
+/// assert!(Baggage::new().with("blob", "x".repeat(BAGGAGE_MAX_BYTES)).is_err());
+/// ```
 pub const BAGGAGE_MAX_BYTES: usize = 8192;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -506,6 +523,14 @@ impl fmt::Debug for Baggage {
 
 /// Restores the previous current baggage when dropped. See
 /// [`Baggage::attach`].
+///
+/// ```
+/// use tracer_core::propagation::{Baggage, BaggageGuard};
+///
+/// let guard: BaggageGuard = Baggage::from_header("k=v").attach();
+/// drop(guard);
+/// assert!(Baggage::current().is_empty());
+/// ```
 #[must_use = "the baggage is detached when this guard is dropped"]
 pub struct BaggageGuard {
     previous: Option<Baggage>,
@@ -531,6 +556,14 @@ impl fmt::Debug for BaggageGuard {
 }
 
 /// Adds baggage adapters to every future.
+///
+/// ```
+/// use tracer_core::propagation::{Baggage, BaggageFutureExt};
+///
+/// // In a server: run the handler with the request's baggage current.
+/// let handler = async { Baggage::current().len() };
+/// let _future = handler.with_baggage(Baggage::from_header("tenant=acme"));
+/// ```
 pub trait BaggageFutureExt: Future + Sized {
     /// Makes `baggage` current on every poll of this future.
     ///
@@ -576,6 +609,13 @@ pub trait BaggageFutureExt: Future + Sized {
 impl<F: Future> BaggageFutureExt for F {}
 
 /// A future with its baggage. See [`BaggageFutureExt::with_baggage`].
+///
+/// ```
+/// use tracer_core::propagation::{Baggage, BaggageFutureExt, WithBaggage};
+///
+/// let future: WithBaggage<_> = async { 1 }.with_baggage(Baggage::new());
+/// # drop(future);
+/// ```
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct WithBaggage<F> {

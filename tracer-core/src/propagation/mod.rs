@@ -292,6 +292,15 @@ impl PropagationContext {
 
 /// Restores the previous span context and baggage when dropped. See
 /// [`PropagationContext::attach`].
+///
+/// ```
+/// use tracer_core::propagation::{Baggage, PropagationContext, PropagationGuard};
+///
+/// let guard: PropagationGuard = PropagationContext::new(None, Baggage::from_header("k=v")).attach();
+/// assert_eq!(Baggage::current().get("k"), Some("v"));
+/// drop(guard);
+/// assert_eq!(Baggage::current().get("k"), None);
+/// ```
 #[must_use = "the context is detached when this guard is dropped"]
 pub struct PropagationGuard {
     // Dropped in declaration order: the baggage first, then the context,

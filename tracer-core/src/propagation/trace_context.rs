@@ -7,8 +7,21 @@ use crate::context::{SpanContext, TraceFlags, TraceState};
 use crate::id::{ParseIdError, SpanId, TraceId};
 
 /// The `traceparent` header name.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use tracer_core::propagation::{extract_context, TRACEPARENT_HEADER};
+///
+/// let mut headers = HashMap::new();
+/// headers.insert(TRACEPARENT_HEADER.to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string());
+/// assert!(extract_context(&headers).is_some());
+/// ```
 pub const TRACEPARENT_HEADER: &str = "traceparent";
 /// The `tracestate` header name.
+///
+/// ```
+/// assert_eq!(tracer_core::propagation::TRACESTATE_HEADER, "tracestate");
+/// ```
 pub const TRACESTATE_HEADER: &str = "tracestate";
 
 /// Length of a version-00 `traceparent`: `vv-<32>-<16>-ff`.
