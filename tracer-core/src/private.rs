@@ -5,10 +5,10 @@ use std::fmt::{Debug, Display};
 use std::future::Future;
 
 pub use crate::current::EnteredSpan;
+use crate::current::{self, Parent, SpanRef, StartSpec};
 pub use crate::future::Instrumented;
 pub use crate::span::{Span, SpanKind};
 pub use crate::value::Value;
-use crate::current::{self, Parent, StartSpec, SpanRef};
 
 /// Starts a sync function's span and makes it current.
 #[inline]
@@ -40,6 +40,20 @@ where
     R: FnOnce(&F::Output, &Span),
 {
     Instrumented::new(future, span, recorder)
+}
+
+/// Calls `f`. The closure is checked as `FnOnce`, so a body moved into it
+/// can return borrows of what it captured (`&mut self` → `&mut T`).
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// `future` unchanged, with its output type fixed to `T`, so that `?`
+/// inside an `async` block knows what to convert to.
+#[inline(always)]
+pub fn typed_future<T, F: Future<Output = T>>(future: F) -> F {
+    future
 }
 
 /// What a function's span records about its result.
@@ -115,7 +129,8 @@ impl<T: ?Sized> RecordOther for &Outcome<'_, T> {
 }
 
 /// A value recorded by `args(...)` or `attributes(...)`: typed when it
-/// converts to an attribute value, its `Debug` text otherwise.
+/// converts to an attribute value, its `Debug` text otherwise. Call it as
+/// `(&Arg(&value)).__tracer_value()` with both traits in scope.
 pub struct Arg<'a, T: ?Sized>(pub &'a T);
 
 /// Typed attribute values, from a reference.

@@ -417,21 +417,17 @@ impl<'a> Gen<'a> {
             };
         }
         let span = &self.span;
+        let krate = self.krate;
         let result = local("__tracer_result");
-        let call = local("__tracer_call");
         let ret = closure_output(sig);
         let record = self.record(quote!(&#result), quote!(&#span));
-        // The closure is passed to a function taking `FnOnce`, so it is
-        // checked as `FnOnce`: a body returning a borrow of `&mut self`
-        // compiles as it does without the closure (`(move || ..)()` would
-        // make it `FnMut`, and such a borrow could not escape).
+        // `call_once` checks the closure as `FnOnce`: a body returning a
+        // borrow of `&mut self` compiles as it does without the closure
+        // (`(move || ..)()` would make it `FnMut`, and such a borrow could
+        // not escape).
         quote! {
-            #[inline]
-            fn #call<__TracerR>(f: impl ::core::ops::FnOnce() -> __TracerR) -> __TracerR {
-                f()
-            }
             #start
-            let #result = #call(move || -> #ret #block);
+            let #result = #krate::__private::call_once(move || -> #ret #block);
             #record
             #result
         }
@@ -439,12 +435,11 @@ impl<'a> Gen<'a> {
 
     fn async_fn(&self, sig: &Signature, block: Block) -> TokenStream {
         let start = self.start(true);
-        let (typed, typed_def) = typed();
+        let typed = self.typed_future();
         let ret = closure_output(sig);
         let future = quote!(#typed::<#ret, _>(async move #block));
         let instrumented = self.instrument(future, self.records(output_type(sig)));
         quote! {
-            #typed_def
             #start
             #instrumented.await
         }
@@ -464,7 +459,7 @@ impl<'a> Gen<'a> {
 
     fn async_trait_fn(&self, output: &Type, mut block: Block) -> TokenStream {
         let start = self.start(true);
-        let (typed, typed_def) = typed();
+        let typed = self.typed_future();
         let records = self.records(Some(output));
         let output = infer_impl_trait(output);
         let tail = boxed_async_tail(&mut block).expect("checked by the caller");
@@ -472,24 +467,17 @@ impl<'a> Gen<'a> {
         *tail = Expr::Verbatim(self.instrument(quote!(#typed::<#output, _>(#inner)), records));
         let stmts = &block.stmts;
         quote! {
-            #typed_def
             #start
             #(#stmts)*
         }
     }
-}
 
-/// `fn __tracer_typed::<Output, _>(future)`: pins an async block's output
-/// type, so that `?` inside it knows what to convert to.
-fn typed() -> (syn::Ident, TokenStream) {
-    let typed = local("__tracer_typed");
-    let def = quote! {
-        #[inline]
-        fn #typed<__TracerT, __TracerF: ::core::future::Future<Output = __TracerT>>(f: __TracerF) -> __TracerF {
-            f
-        }
-    };
-    (typed, def)
+    /// `typed_future::<Output, _>(future)` pins an async block's output
+    /// type, so that `?` inside it knows what to convert to.
+    fn typed_future(&self) -> TokenStream {
+        let krate = self.krate;
+        quote!(#krate::__private::typed_future)
+    }
 }
 
 /// The declared return type, `None` for none.
@@ -906,7 +894,7 @@ mod tests {
             ),
         ] {
             let output = expand(args.clone(), item.clone(), true);
-            assert_eq!(output.contains("__tracer_call"), closure, "{args} {item}: {output}");
+            assert_eq!(output.contains("call_once"), closure, "{args} {item}: {output}");
             assert!(output.contains("enter_fn"), "{output}");
         }
     }
@@ -940,7 +928,7 @@ mod tests {
         assert!(output.starts_with("async fn f () -> u32"), "{output}");
         assert!(output.contains("start_fn"), "{output}");
         assert!(
-            output.contains("__tracer_typed :: < u32 , _ > (async move { 1 })"),
+            output.contains(":: tracer :: __private :: typed_future :: < u32 , _ > (async move { 1 })"),
             "{output}"
         );
 
@@ -963,7 +951,7 @@ mod tests {
         let output = expand(quote!(), boxed, true);
         assert!(
             output.contains(
-                "Box :: pin (:: tracer :: __private :: instrument (__tracer_typed :: < u32 , _ > (async move { 1 })"
+                "Box :: pin (:: tracer :: __private :: instrument (:: tracer :: __private :: typed_future :: < u32 , _ > (async move { 1 })"
             ),
             "{output}"
         );
