@@ -13,6 +13,7 @@
 #![recursion_limit = "2048"]
 
 mod alloc;
+mod callgrind;
 mod contenders;
 mod report;
 mod shape;
@@ -227,13 +228,16 @@ fn child(options: ChildOptions) {
     let mut status: Vec<Result<(), String>> = active.iter().map(|c| check(*c, workload)).collect();
 
     if options.single {
-        // Callgrind: a small warm-up, then one measured repetition. The
-        // caller subtracts two runs of different sizes.
+        // Callgrind: a small warm-up, then one measured repetition, whose
+        // instructions (every thread's) are dumped on their own.
         for (contender, status) in active.iter().zip(&mut status) {
             if status.is_ok() {
-                *status = measure(*contender, workload, 10)
-                    .and_then(|_| measure(*contender, workload, options.traces))
-                    .map(|_| ());
+                *status = measure(*contender, workload, 10).and_then(|_| {
+                    callgrind::zero_stats();
+                    let measured = measure(*contender, workload, options.traces);
+                    callgrind::dump_stats();
+                    measured.map(|_| ())
+                });
             }
             if let Err(e) = status {
                 eprintln!("{} {}: FAIL {e}", workload.name(), contender.name());

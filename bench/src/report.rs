@@ -104,32 +104,36 @@ fn wall(options: &Options) -> Results {
     results
 }
 
-/// Instructions per span from two callgrind runs of different sizes, so
-/// that start-up, set-up and the shape check cancel out. Every thread is
-/// counted, export threads included.
+/// Instructions per span under callgrind: the measured repetition's
+/// instructions on every thread (export threads included), dumped on their
+/// own through client requests, over its spans.
 fn instructions(workload: Workload, contender: &str) -> Option<f64> {
-    const SMALL: usize = 40;
-    const LARGE: usize = 240;
+    const TRACES: usize = 200;
     let exe = std::env::current_exe().ok()?;
-    let count = |traces: usize| -> Option<f64> {
-        let output = Command::new("valgrind")
-            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-            .arg(&exe)
-            .args(["child", workload.name(), "--only", contender, "--single", "--traces"])
-            .arg(traces.to_string())
-            .output()
-            .ok()?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if !output.status.success() {
-            eprint!("{stderr}");
-            return None;
-        }
-        let line = stderr.lines().find(|l| l.contains("Collected :"))?;
-        line.rsplit(':').next()?.trim().parse::<f64>().ok()
-    };
-    let small = count(SMALL)?;
-    let large = count(LARGE)?;
-    Some((large - small) / ((LARGE - SMALL) * SPANS) as f64)
+    let out = std::env::temp_dir().join(format!("bench-callgrind-{}.out", std::process::id()));
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&exe)
+        .args(["child", workload.name(), "--only", contender, "--single", "--traces"])
+        .arg(TRACES.to_string())
+        .output()
+        .ok()?;
+    let dump = out.with_extension("out.1");
+    let text = std::fs::read_to_string(&dump).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&dump);
+    if !output.status.success() {
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+        return None;
+    }
+    let total = text
+        .lines()
+        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
+    Some(total / (TRACES * SPANS) as f64)
 }
 
 type Instructions = HashMap<(String, String), f64>;

@@ -21,6 +21,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::sync::Mutex;
 
 use crate::clock;
 use crate::context::{SpanContext, TraceFlags};
@@ -122,10 +123,11 @@ impl LocalState {
     }
 
     /// Takes every finished record, keeping open ones (and fixing the stack's
-    /// indices to them).
+    /// indices to them). The buffer is replaced by a recycled one, so that
+    /// it does not grow again from empty after every hand-over.
     fn take_finished(&mut self) -> Vec<SpanData> {
         if self.open_records == 0 {
-            return std::mem::take(&mut self.records);
+            return std::mem::replace(&mut self.records, recycled_buffer());
         }
         let mut finished = Vec::with_capacity(self.records.len() - self.open_records);
         let mut kept = Vec::with_capacity(self.open_records.max(16));
@@ -176,12 +178,77 @@ fn with_local<R>(f: impl FnOnce(&mut LocalState) -> R) -> Option<R> {
         .flatten()
 }
 
-/// Hands a batch to the processors, outside any borrow of the local state.
-fn hand_over(batch: Option<Vec<SpanData>>) {
-    if let Some(batch) = batch {
-        if let Some(provider) = provider::get() {
-            provider.on_end_batch(batch);
+/// Emptied record buffers, handed back by processors once they are done
+/// with a batch and reused by threads for their next records.
+///
+/// Without it each hand-over leaves the thread with an empty buffer that
+/// grows again record by record: several reallocations, and as many copies
+/// of every record, per batch. A lock per hand-over (not per span) is the
+/// price, uncontended in practice.
+static BUFFERS: Mutex<Vec<Vec<SpanData>>> = Mutex::new(Vec::new());
+/// Buffers kept for reuse, at most.
+const POOLED_BUFFERS: usize = 16;
+/// Larger buffers are freed rather than kept (memory stays bounded).
+const POOLED_CAPACITY: usize = 2 * LOCAL_BATCH_LIMIT;
+
+/// An empty buffer, recycled when one is available.
+fn recycled_buffer() -> Vec<SpanData> {
+    BUFFERS
+        .try_lock()
+        .ok()
+        .and_then(|mut pool| pool.pop())
+        .unwrap_or_default()
+}
+
+/// Gives an emptied batch's buffer back for reuse (its records are dropped
+/// here if it still holds any). Processors call it when done with a batch.
+pub(crate) fn recycle(mut buffer: Vec<SpanData>) {
+    clear_records(&mut buffer);
+    let capacity = buffer.capacity();
+    if capacity == 0 || capacity > POOLED_CAPACITY {
+        return;
+    }
+    if let Ok(mut pool) = BUFFERS.try_lock() {
+        if pool.len() < POOLED_BUFFERS {
+            pool.push(buffer);
         }
+    }
+}
+
+/// Empties `buffer`, running the drop of only those records that own
+/// something: most own nothing, and their drop glue would still inspect
+/// every field.
+fn clear_records(buffer: &mut Vec<SpanData>) {
+    let len = buffer.len();
+    let records = buffer.as_mut_ptr();
+    // SAFETY: the length is cleared first, so a panicking drop leaks the
+    // rest rather than dropping anything twice; each record is dropped at
+    // most once, in place, and records owning nothing need no drop.
+    unsafe {
+        buffer.set_len(0);
+        for i in 0..len {
+            let record = records.add(i);
+            if !(*record).owns_nothing() {
+                std::ptr::drop_in_place(record);
+            }
+        }
+    }
+}
+
+/// Hands a batch to the processors, outside any borrow of the local state.
+#[inline]
+fn hand_over(batch: Option<Vec<SpanData>>) {
+    // Most calls have nothing to hand over: only the check is inlined.
+    if let Some(batch) = batch {
+        hand_over_batch(batch);
+    }
+}
+
+#[inline(never)]
+fn hand_over_batch(batch: Vec<SpanData>) {
+    match provider::get() {
+        Some(provider) => provider.on_end_batch(batch),
+        None => recycle(batch),
     }
 }
 
@@ -193,62 +260,98 @@ fn flush_if_due(local: &mut LocalState) -> Option<Vec<SpanData>> {
     }
 }
 
-/// What `start` decided.
-// The record is inline on purpose: boxing it would allocate per span.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Started {
-    /// Recorded.
-    Recording(SpanData),
-    /// Sampled out by the sampler: a context of its own, for propagation.
-    SampledOut(SpanContext),
-    /// Child of a local span that is not sampled: nothing was made. Carries
-    /// the parent's context for `Span::context`.
-    Inherited(Option<SpanContext>),
-}
-
-impl From<Started> for SpanState {
-    fn from(started: Started) -> SpanState {
-        match started {
-            Started::Recording(data) => SpanState::Recording(data),
-            Started::SampledOut(context) => SpanState::NonRecording(Some(context)),
-            Started::Inherited(context) => SpanState::NonRecording(context),
-        }
+/// Decides whether a span is recorded and, if so, makes its record, writing
+/// the outcome into `*out` (which holds no record). The ~400-byte record is
+/// built right there: returning it by value cost a copy per span, and often
+/// two.
+#[inline]
+pub(crate) fn start_into(spec: StartSpec, out: &mut SpanState) {
+    match provider::active() {
+        Some(provider) => start_with(provider, spec, out),
+        None => *out = SpanState::NonRecording(None),
     }
 }
 
-/// Decides whether a span is recorded and, if so, makes its record.
-pub(crate) fn start(spec: StartSpec) -> Started {
-    let Some(provider) = provider::active() else {
-        return Started::Inherited(None);
-    };
-    start_with(provider, spec)
+/// What the first look at the thread's state found.
+enum FirstLook {
+    /// A child of a local span that is not sampled: nothing is made.
+    Inherited(Option<SpanContext>),
+    /// The parent (if any) and the new span's ids.
+    Start {
+        parent: Option<SpanContext>,
+        trace_id: TraceId,
+        span_id: SpanId,
+    },
 }
 
-fn start_with(provider: &'static TracerProvider, spec: StartSpec) -> Started {
-    // First look: the parent, and whether the sampler must be asked.
+#[inline]
+fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut SpanState) {
+    // One borrow of the thread's state finds the parent and makes the ids.
     let first = with_local(|local| {
         let parent = match &spec.parent {
             Parent::Current => local.top_context().cloned(),
             Parent::Root => None,
             Parent::Explicit(context) => Some(context.clone()),
         };
+        // Children inherit a local parent's "no": nothing is made, not even
+        // an id.
+        if parent.as_ref().is_some_and(|p| !p.is_remote() && !p.is_sampled()) {
+            return FirstLook::Inherited(parent);
+        }
         let trace_id = parent
             .as_ref()
             .map_or_else(|| local.ids.trace_id(), SpanContext::trace_id);
-        (parent, trace_id)
+        FirstLook::Start {
+            parent,
+            trace_id,
+            span_id: local.ids.span_id(),
+        }
     });
-    let Some((parent, trace_id)) = first else {
-        return Started::Inherited(None);
+    let (parent, trace_id, span_id) = match first {
+        Some(FirstLook::Start {
+            parent,
+            trace_id,
+            span_id,
+        }) => (parent, trace_id, span_id),
+        Some(FirstLook::Inherited(parent)) => return *out = SpanState::NonRecording(parent),
+        None => return *out = SpanState::NonRecording(None),
     };
+    *out = match &parent {
+        // The common case, a child of a sampled local span under a sampler
+        // that keeps it: no sampler call, and the record is built right
+        // where the caller wants it (this function inlines), not moved.
+        Some(p)
+            if !p.is_remote()
+                && provider.inherits_local_sampled()
+                && !provider.has_on_start()
+                && spec.attributes.is_empty()
+                && spec.links.is_empty() =>
+        {
+            let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
+            let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
+            SpanState::Recording(SpanData::new(spec.name, spec.kind, context, Some(p), start))
+        }
+        _ => start_sampled(provider, spec, parent, trace_id, span_id),
+    };
+}
 
+/// The rest of `start_with`: roots, remote parents, samplers, attributes
+/// for the sampler, `on_start` processors.
+#[inline(never)]
+fn start_sampled(
+    provider: &'static TracerProvider,
+    spec: StartSpec,
+    parent: Option<SpanContext>,
+    trace_id: TraceId,
+    span_id: SpanId,
+) -> SpanState {
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
     let mut sampler_attributes = Vec::new();
     let mut trace_state = parent.as_ref().map(|p| p.trace_state().clone()).unwrap_or_default();
     let decision = match local_parent {
-        // Children inherit a local parent's "no": nothing is made.
-        Some(p) if !p.is_sampled() => return Started::Inherited(parent),
         Some(_) if provider.inherits_local_sampled() => SamplingDecision::RecordAndSample,
         _ => {
+            // The sampler is user code: it runs outside any borrow.
             let result = provider.sampler().should_sample(&SamplingParams {
                 trace_id,
                 parent: parent.as_ref(),
@@ -266,12 +369,10 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec) -> Started {
     };
     let sampled = decision == SamplingDecision::RecordAndSample;
     let base_flags = parent.as_ref().map_or(TraceFlags::NONE, SpanContext::trace_flags);
-    let Some(span_id) = with_local(|local| local.ids.span_id()) else {
-        return Started::Inherited(None);
-    };
     let context = SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state);
     if decision == SamplingDecision::Drop {
-        return Started::SampledOut(context);
+        // Sampled out: a context of its own, for propagation.
+        return SpanState::NonRecording(Some(context));
     }
 
     let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
@@ -286,94 +387,213 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec) -> Started {
         }
     }
     provider.on_start(&mut data);
-    Started::Recording(data)
+    SpanState::Recording(data)
 }
 
-/// The hot path for `#[trace]` and `SpanBuilder::entered`: start a span and
-/// make it current.
-#[inline]
+/// The hot path for `#[trace]`: start a span and make it current. With no
+/// provider installed this is a load and a branch, inlined into the caller.
+#[inline(always)]
 pub(crate) fn enter_new(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
-    let Some(provider) = provider::active() else {
-        return EnteredSpan::inert();
-    };
-    if !root && provider.inherits_local_sampled() {
-        // Fast path: parent-based sampling under a local parent needs no
-        // sampler call, so the whole start happens in one borrow.
-        let fast = with_local(|local| {
-            let LocalState {
-                stack,
-                records,
-                open_records,
-                ids,
-            } = local;
-            let parent = context_of(records, stack.last()?);
-            if parent.is_remote() || provider.has_on_start() {
-                return None;
-            }
-            if !parent.is_sampled() {
-                return Some(None);
-            }
-            let span_id = ids.span_id();
-            let context = SpanContext::new(
-                parent.trace_id(),
-                span_id,
-                parent.trace_flags(),
-                false,
-                parent.trace_state().clone(),
-            );
-            let data = SpanData::new(
-                Cow::Borrowed(name),
-                kind,
-                context,
-                Some(parent),
-                clock::now_unix_nanos(),
-            );
-            records.push(data);
-            *open_records += 1;
-            stack.push(Entry::Local {
-                index: records.len() - 1,
-            });
-            Some(Some(span_id))
-        });
-        match fast {
-            Some(Some(Some(span_id))) => return EnteredSpan::new(span_id),
-            Some(Some(None)) => return EnteredSpan::inert(),
-            _ => {}
+    match provider::active() {
+        Some(provider) => enter_new_active(provider, name, kind, root),
+        None => EnteredSpan::inert(),
+    }
+}
+
+#[inline(never)]
+fn enter_new_active(provider: &'static TracerProvider, name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
+    let mut name = Some(Cow::Borrowed(name));
+    if !root {
+        // A child of a local span that is not sampled is not made at all:
+        // `#[trace]` code cannot tell.
+        if let Some(entered) = enter_child(provider, &mut name, kind, false) {
+            return entered;
         }
     }
-    let parent = if root { Parent::Root } else { Parent::Current };
     let spec = StartSpec {
-        name: Cow::Borrowed(name),
+        name: name.unwrap_or_default(),
         kind,
-        parent,
+        parent: if root { Parent::Root } else { Parent::Current },
         attributes: Vec::new(),
         links: Vec::new(),
         start_time: None,
     };
-    enter_state(start_with(provider, spec).into())
+    enter_started(provider, spec)
 }
 
-/// Makes a started span current.
-pub(crate) fn enter_state(state: SpanState) -> EnteredSpan {
+/// `SpanBuilder::entered`: start a span and make it current.
+#[inline]
+pub(crate) fn enter_spec(spec: StartSpec) -> EnteredSpan {
+    let Some(provider) = provider::active() else {
+        return EnteredSpan::inert();
+    };
+    let StartSpec {
+        name,
+        kind,
+        parent,
+        attributes,
+        links,
+        start_time,
+    } = spec;
+    let mut name = Some(name);
+    let plain = matches!(parent, Parent::Current) && attributes.is_empty() && links.is_empty() && start_time.is_none();
+    if plain {
+        // An unsampled child stays visible as its parent's context, as
+        // `Span::entered` makes it.
+        if let Some(entered) = enter_child(provider, &mut name, kind, true) {
+            return entered;
+        }
+    }
+    let spec = StartSpec {
+        name: name.unwrap_or_default(),
+        kind,
+        parent,
+        attributes,
+        links,
+        start_time,
+    };
+    enter_started(provider, spec)
+}
+
+/// Starts any span through `start_with` and makes it current.
+#[inline(never)]
+fn enter_started(provider: &'static TracerProvider, spec: StartSpec) -> EnteredSpan {
+    let mut state = SpanState::Done;
+    start_with(provider, spec, &mut state);
+    let entered = enter_state(&mut state);
+    // Still `Recording` only if the thread's state was unavailable: then it
+    // finishes as an owned span rather than being lost.
+    if matches!(state, SpanState::Recording(_)) {
+        drop(crate::Span::from_state(state));
+    }
+    entered
+}
+
+/// The fast path: a child of a sampled local span, under a sampler that
+/// keeps such children. Everything happens in one borrow of the thread's
+/// state, and the record is written straight into the buffer: no sampler
+/// call, no copy of the record. `None` when the slow path must decide (no
+/// local parent, remote parent, sampler to ask, `on_start` processors);
+/// `name` is then left in place.
+///
+/// A child of an unsampled local span records nothing; with
+/// `keep_unsampled`, its parent's context is made current for it.
+#[inline(always)]
+fn enter_child(
+    provider: &'static TracerProvider,
+    name: &mut Option<Cow<'static, str>>,
+    kind: SpanKind,
+    keep_unsampled: bool,
+) -> Option<EnteredSpan> {
+    if !provider.inherits_local_sampled() || provider.has_on_start() {
+        return None;
+    }
+    with_local(|local| {
+        let LocalState {
+            stack,
+            records,
+            open_records,
+            ids,
+        } = local;
+        let parent = context_of(records, stack.last()?);
+        if parent.is_remote() {
+            return None;
+        }
+        if !parent.is_sampled() {
+            if !keep_unsampled {
+                return Some(EnteredSpan::inert());
+            }
+            let context = parent.clone();
+            let span_id = context.span_id();
+            stack.push(Entry::Context { context });
+            return Some(EnteredSpan::new(span_id));
+        }
+        let span_id = ids.span_id();
+        let context = SpanContext::new(
+            parent.trace_id(),
+            span_id,
+            parent.trace_flags(),
+            false,
+            parent.trace_state().clone(),
+        );
+        let parent_span_id = parent.span_id();
+        let start = clock::now_unix_nanos();
+        records.reserve(1);
+        let index = records.len();
+        // SAFETY: `reserve` made room at `index`; `write_new` initialises
+        // every field before `set_len` exposes the record.
+        unsafe {
+            SpanData::write_new(
+                records.as_mut_ptr().add(index),
+                name.take().unwrap_or_default(),
+                kind,
+                context,
+                Some(parent_span_id),
+                start,
+            );
+            records.set_len(index + 1);
+        }
+        *open_records += 1;
+        stack.push(Entry::Local { index });
+        Some(EnteredSpan::new(span_id))
+    })
+    .flatten()
+}
+
+/// Moves the record out of `*data` into `records` with a single copy.
+///
+/// # Safety
+/// `*data` is left moved-out: the caller must overwrite it without dropping
+/// it (`ptr::write`) before anything else reads or drops it.
+#[inline]
+unsafe fn move_into(records: &mut Vec<SpanData>, data: *const SpanData) -> usize {
+    // `Vec::push(ptr::read(data))` may copy the ~400-byte record twice,
+    // through a temporary; copying straight into the free slot does it once.
+    records.reserve(1);
+    let index = records.len();
+    // SAFETY: `reserve` made room for one more record at `index`; the
+    // source is valid and the caller gives up ownership of it.
+    unsafe {
+        std::ptr::copy_nonoverlapping(data, records.as_mut_ptr().add(index), 1);
+        records.set_len(index + 1);
+    }
+    index
+}
+
+/// Makes a started span current, taking its record into this thread's
+/// buffer (one copy). `*state` becomes `Done` when it was taken, and is left
+/// as it was when the thread's state is unavailable (the caller then
+/// finishes it as an owned span).
+#[inline]
+pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
     match state {
         SpanState::Recording(data) => {
             let span_id = data.context.span_id();
+            let data: *const SpanData = data;
             let pushed = with_local(|local| {
-                local.records.push(data);
+                // SAFETY: `*state` is overwritten right below, unread.
+                let index = unsafe { move_into(&mut local.records, data) };
                 local.open_records += 1;
-                local.stack.push(Entry::Local {
-                    index: local.records.len() - 1,
-                });
+                local.stack.push(Entry::Local { index });
             });
             match pushed {
-                Some(()) => EnteredSpan::new(span_id),
+                Some(()) => {
+                    // SAFETY: the record was moved out above; writing without
+                    // dropping keeps it owned once, by the buffer.
+                    unsafe { std::ptr::write(state, SpanState::Done) };
+                    EnteredSpan::new(span_id)
+                }
                 None => EnteredSpan::inert(),
             }
         }
         SpanState::NonRecording(Some(context)) => {
             let span_id = context.span_id();
+            let context = context.clone();
             match with_local(|local| local.stack.push(Entry::Context { context })) {
-                Some(()) => EnteredSpan::new(span_id),
+                Some(()) => {
+                    *state = SpanState::Done;
+                    EnteredSpan::new(span_id)
+                }
                 None => EnteredSpan::inert(),
             }
         }
@@ -381,18 +601,31 @@ pub(crate) fn enter_state(state: SpanState) -> EnteredSpan {
     }
 }
 
-/// Takes a finished owned span's record into this thread's buffer.
-pub(crate) fn submit_finished(data: SpanData) {
-    let mut data = Some(data);
+/// Takes a finished owned span's record into this thread's buffer. `*state`
+/// must be `Recording`; it becomes `Done`.
+pub(crate) fn submit_finished(state: &mut SpanState) {
+    let SpanState::Recording(data) = state else {
+        return;
+    };
+    let data: *const SpanData = data;
     let batch = with_local(|local| {
-        local.records.push(data.take().expect("taken once"));
+        // SAFETY: `*state` is overwritten right below, unread.
+        unsafe { move_into(&mut local.records, data) };
         flush_if_due(local)
     });
     match batch {
-        Some(batch) => hand_over(batch),
+        Some(batch) => {
+            // SAFETY: moved out above, see `move_into`.
+            unsafe { std::ptr::write(state, SpanState::Done) };
+            hand_over(batch);
+        }
         // No thread-local state (thread exit, or re-entrant): hand it over
         // alone rather than lose it.
-        None => hand_over(data.map(|d| vec![d])),
+        None => {
+            if let SpanState::Recording(data) = std::mem::replace(state, SpanState::Done) {
+                hand_over(Some(vec![data]));
+            }
+        }
     }
 }
 
@@ -474,6 +707,7 @@ impl EnteredSpan {
         }
     }
 
+    #[inline(always)]
     fn inert() -> EnteredSpan {
         EnteredSpan {
             span: SpanRef::new(None),
@@ -524,19 +758,36 @@ impl std::ops::Deref for EnteredSpan {
 }
 
 impl Drop for EnteredSpan {
+    // Only the check is inlined: an inert guard (no provider, unsampled)
+    // costs a compare.
+    #[inline(always)]
     fn drop(&mut self) {
-        let Some(span_id) = self.span.id else { return };
+        if let Some(span_id) = self.span.id {
+            self.end(span_id);
+        }
+    }
+}
+
+impl EnteredSpan {
+    #[inline(never)]
+    fn end(&self, span_id: SpanId) {
         let panicked = !self.panicking_at_start && std::thread::panicking();
         hand_over(
             with_local(|local| {
                 let position = local.position(span_id)?;
-                if let Entry::Local { index, .. } = local.stack.remove(position) {
+                if let Entry::Local { index, .. } = local.stack[position] {
                     let record = &mut local.records[index];
                     if panicked {
                         record.record_panic();
                     }
                     record.end_time_unix_nano = clock::now_unix_nanos();
                     local.open_records -= 1;
+                }
+                // Usually the top entry: popping it moves nothing.
+                if position + 1 == local.stack.len() {
+                    local.stack.pop();
+                } else {
+                    local.stack.remove(position);
                 }
                 flush_if_due(local)
             })

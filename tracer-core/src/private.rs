@@ -5,7 +5,7 @@ use std::fmt::{Debug, Display};
 use std::future::Future;
 
 pub use crate::current::EnteredSpan;
-use crate::current::{self, Parent, SpanRef, StartSpec};
+use crate::current::{self, SpanRef};
 pub use crate::future::Instrumented;
 pub use crate::span::{Span, SpanKind};
 pub use crate::value::Value;
@@ -19,17 +19,13 @@ pub fn enter_fn(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
 /// Starts an async function's span (current on every poll once wrapped).
 #[inline]
 pub fn start_fn(name: &'static str, kind: SpanKind, root: bool) -> Span {
-    Span::from_state(
-        current::start(StartSpec {
-            name: name.into(),
-            kind,
-            parent: if root { Parent::Root } else { Parent::Current },
-            attributes: Vec::new(),
-            links: Vec::new(),
-            start_time: None,
-        })
-        .into(),
-    )
+    // Through the builder, which writes the record into the span in place.
+    let builder = crate::span::SpanBuilder::new(name).kind(kind);
+    if root {
+        builder.root().start()
+    } else {
+        builder.start()
+    }
 }
 
 /// Wraps an async body with its span and output recorder.

@@ -136,6 +136,7 @@ impl TracerProvider {
     /// loses its copy of the batch (counted), not the application.
     pub(crate) fn on_end_batch(&self, mut batch: Vec<SpanData>) {
         let Some((last, rest)) = self.processors.split_last() else {
+            crate::current::recycle(batch);
             return;
         };
         for processor in rest {

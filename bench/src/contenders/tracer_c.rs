@@ -1,5 +1,6 @@
 //! tracer, through its documented API: `Span::root(..).entered()`,
-//! `Span::new(..).entered()`, `#[trace]`, and a batch processor.
+//! `in_span(..)` (the closure form of `Span::new(..).entered()`), `#[trace]`,
+//! and a batch processor.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
 use tracer::sampler::AlwaysOff;
-use tracer::{FutureExt, ProviderGuard, Span, SpanData, TracerProvider, Value};
+use tracer::{in_span, FutureExt, ProviderGuard, Span, SpanData, TracerProvider, Value};
 
 use super::Contender;
 use crate::shape::{Rec, Sink, Val};
@@ -75,11 +76,9 @@ impl Tracer {
 }
 
 fn nested(depth: usize) {
-    if depth == 0 {
-        return;
+    if depth > 0 {
+        in_span("child", |_| nested(depth - 1));
     }
-    let _span = Span::new("child").entered();
-    nested(depth - 1);
 }
 
 impl Contender for Tracer {
@@ -97,11 +96,12 @@ impl Contender for Tracer {
                 Workload::Flat => {
                     let _root = Span::root("root").entered();
                     for _ in 0..CHILDREN {
-                        let child = Span::new("child").entered();
-                        child.set_attribute("s", "str");
-                        child.set_attribute("i", 42i64);
-                        child.set_attribute("b", true);
-                        child.add_event("e", []);
+                        in_span("child", |child| {
+                            child.set_attribute("s", "str");
+                            child.set_attribute("i", 42i64);
+                            child.set_attribute("b", true);
+                            child.add_event("e", []);
+                        });
                     }
                 }
                 Workload::Off | Workload::MacroSync => {

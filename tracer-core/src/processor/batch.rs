@@ -159,7 +159,11 @@ impl BatchSpanProcessor {
         }
     }
 
-    fn request(&self, make: impl FnOnce(SyncSender<Result<(), String>>) -> Message, timeout: Duration) -> Result<(), FlushError> {
+    fn request(
+        &self,
+        make: impl FnOnce(SyncSender<Result<(), String>>) -> Message,
+        timeout: Duration,
+    ) -> Result<(), FlushError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let undelivered = || self.counters.queued.load(Ordering::Relaxed);
         if self.sender.send(make(reply)).is_err() {
@@ -256,18 +260,22 @@ impl Worker {
             let wait = deadline.saturating_duration_since(Instant::now());
             match self.receiver.recv_timeout(wait) {
                 Ok(Message::Spans(spans)) => {
-                    self.pending.extend(spans);
-                    while self.pending.len() >= self.config.max_batch_size {
+                    self.take(spans);
+                    if self.pending.len() >= self.config.max_batch_size {
                         // Failures are counted inside.
-                        let _ = self.export_batch();
+                        let _ = self.export_full_batches();
                     }
                 }
                 Ok(Message::Flush(reply)) => {
-                    let result = self.drain().and_then(|()| self.exporter.force_flush().map_err(|e| e.to_string()));
+                    let result = self
+                        .drain()
+                        .and_then(|()| self.exporter.force_flush().map_err(|e| e.to_string()));
                     let _ = reply.send(result);
                 }
                 Ok(Message::Shutdown(reply)) => {
-                    let result = self.drain().and_then(|()| self.exporter.shutdown().map_err(|e| e.to_string()));
+                    let result = self
+                        .drain()
+                        .and_then(|()| self.exporter.shutdown().map_err(|e| e.to_string()));
                     let _ = reply.send(result);
                     self.stopped = true;
                 }
@@ -284,18 +292,35 @@ impl Worker {
         }
     }
 
+    /// Takes a thread's batch. A batch of at least [`DIRECT_EXPORT_MIN`]
+    /// spans is exported as it came, in chunks of at most `max_batch_size`,
+    /// straight from the thread's buffer: no copy. Smaller ones join the
+    /// pending spans, to be exported together. Either way the emptied buffer
+    /// goes back to the threads for reuse.
+    fn take(&mut self, mut spans: Vec<SpanData>) {
+        if spans.len() >= DIRECT_EXPORT_MIN {
+            for chunk in spans.chunks(self.config.max_batch_size) {
+                // Failures are counted inside.
+                let _ = export(&mut *self.exporter, &self.counters, chunk);
+            }
+        } else {
+            self.pending.append(&mut spans);
+        }
+        crate::current::recycle(spans);
+    }
+
     /// Takes every message already queued, then exports all pending spans.
     fn drain(&mut self) -> Result<(), String> {
         let mut later = Vec::new();
         while let Ok(message) = self.receiver.try_recv() {
             match message {
-                Message::Spans(spans) => self.pending.extend(spans),
+                Message::Spans(spans) => self.take(spans),
                 other => later.push(other),
             }
         }
-        let mut result = Ok(());
-        while !self.pending.is_empty() {
-            if let Err(e) = self.export_batch() {
+        let mut result = self.export_full_batches();
+        if !self.pending.is_empty() {
+            if let Err(e) = self.export(self.pending.len()) {
                 result = Err(e);
             }
         }
@@ -316,13 +341,35 @@ impl Worker {
         result
     }
 
-    fn export_batch(&mut self) -> Result<(), String> {
-        let take = self.pending.len().min(self.config.max_batch_size);
-        let batch: Vec<SpanData> = self.pending.drain(..take).collect();
-        let result = self.exporter.export(&batch);
-        self.counters.record_export(batch.len(), &result);
-        self.counters.retries.store(self.exporter.retries(), Ordering::Relaxed);
-        self.counters.queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
-        result.map_err(|e| e.to_string())
+    /// Exports pending spans in batches of `max_batch_size`, as long as a
+    /// whole batch is pending.
+    fn export_full_batches(&mut self) -> Result<(), String> {
+        let mut result = Ok(());
+        while self.pending.len() >= self.config.max_batch_size {
+            if let Err(e) = self.export(self.config.max_batch_size) {
+                result = Err(e);
+            }
+        }
+        result
     }
+
+    /// Exports the first `count` pending spans, then drops them.
+    fn export(&mut self, count: usize) -> Result<(), String> {
+        let result = export(&mut *self.exporter, &self.counters, &self.pending[..count]);
+        self.pending.drain(..count);
+        result
+    }
+}
+
+/// Batches at least this large are exported as they arrive rather than
+/// copied into the pending spans: large enough for an efficient export.
+const DIRECT_EXPORT_MIN: usize = 32;
+
+/// Exports `spans` and counts the outcome.
+fn export(exporter: &mut dyn SpanExporter, counters: &Counters, spans: &[SpanData]) -> Result<(), String> {
+    let result = exporter.export(spans);
+    counters.record_export(spans.len(), &result);
+    counters.retries.store(exporter.retries(), Ordering::Relaxed);
+    counters.queued.fetch_sub(spans.len() as u64, Ordering::Relaxed);
+    result.map_err(|e| e.to_string())
 }

@@ -244,6 +244,9 @@ impl SpanProcessor for SimpleSpanProcessor {
         let result = exporter.export(&spans);
         self.counters.record_export(spans.len(), &result);
         self.counters.retries.store(exporter.retries(), Ordering::Relaxed);
+        drop(exporter);
+        // The buffer goes back to the threads for their next records.
+        crate::current::recycle(spans);
     }
 
     fn force_flush(&self, _timeout: Duration) -> Result<(), FlushError> {
