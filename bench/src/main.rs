@@ -19,6 +19,8 @@ mod report;
 mod shape;
 
 use std::process::Command;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use contenders::Contender;
@@ -165,22 +167,63 @@ fn parse_child(args: &[String]) -> ChildOptions {
     options
 }
 
+/// A job for a [`Workers`] thread.
+type Job = (&'static dyn Contender, Workload, usize);
+
+/// The [`THREADS`] threads of the `threads` workload, started once: a
+/// thread started per repetition would also time thread start-up and the
+/// set-up of every library's thread-local state.
+struct Workers {
+    jobs: Vec<Sender<Job>>,
+    done: Receiver<()>,
+}
+
+impl Workers {
+    fn start() -> Workers {
+        let (done_tx, done) = mpsc::channel();
+        let jobs = (0..THREADS)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                let done_tx = done_tx.clone();
+                std::thread::spawn(move || {
+                    for (contender, workload, traces) in rx {
+                        contender.run(workload, traces);
+                        let _ = done_tx.send(());
+                    }
+                });
+                tx
+            })
+            .collect();
+        Workers { jobs, done }
+    }
+
+    /// Runs `traces` traces split over the threads, and waits for them.
+    fn run(&self, contender: &'static dyn Contender, workload: Workload, traces: usize) {
+        for jobs in &self.jobs {
+            jobs.send((contender, workload, traces / THREADS))
+                .expect("worker thread");
+        }
+        for _ in &self.jobs {
+            self.done.recv().expect("worker thread");
+        }
+    }
+}
+
+static WORKERS: OnceLock<Mutex<Workers>> = OnceLock::new();
+
 /// Runs `traces` traces on this thread, or split over [`THREADS`] threads
 /// for the `threads` workload.
-fn run(contender: &dyn Contender, workload: Workload, traces: usize) {
+fn run(contender: &'static dyn Contender, workload: Workload, traces: usize) {
     if workload == Workload::Threads {
-        std::thread::scope(|scope| {
-            for _ in 0..THREADS {
-                scope.spawn(|| contender.run(workload, traces / THREADS));
-            }
-        });
+        let workers = WORKERS.get_or_init(|| Mutex::new(Workers::start()));
+        workers.lock().unwrap().run(contender, workload, traces);
     } else {
         contender.run(workload, traces);
     }
 }
 
 /// Captures and checks a few traces.
-fn check(contender: &dyn Contender, workload: Workload) -> Result<(), String> {
+fn check(contender: &'static dyn Contender, workload: Workload) -> Result<(), String> {
     let Some(sink) = contender.sink() else {
         return Ok(());
     };
@@ -193,7 +236,7 @@ fn check(contender: &dyn Contender, workload: Workload) -> Result<(), String> {
 
 /// One repetition: runs and flushes, and checks that every span arrived.
 /// Returns the wall time in nanoseconds.
-fn measure(contender: &dyn Contender, workload: Workload, traces: usize) -> Result<f64, String> {
+fn measure(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Result<f64, String> {
     let before = contender.sink().map(|s| s.delivered());
     let start = Instant::now();
     run(contender, workload, traces);
@@ -224,7 +267,9 @@ fn child(options: ChildOptions) {
         Some(name) => vec![contenders::by_name(name, workload, queue).unwrap_or_else(|| usage())],
         None => contenders::all(workload, queue),
     };
-    let active: Vec<&dyn Contender> = all.iter().map(|c| &**c).filter(|c| c.supports(workload)).collect();
+    // The worker threads borrow the contenders for the life of the process.
+    let all: &'static [Box<dyn Contender>] = Vec::leak(all);
+    let active: Vec<&'static dyn Contender> = all.iter().map(|c| &**c).filter(|c| c.supports(workload)).collect();
     let mut status: Vec<Result<(), String>> = active.iter().map(|c| check(*c, workload)).collect();
 
     if options.single {
@@ -304,14 +349,15 @@ fn rss_child(name: &str) {
     const CHUNKS: usize = 99;
     let workload = Workload::Nested;
     let queue = contenders::queue_size(TRACES_PER_CHUNK * SPANS);
-    let contender = contenders::by_name(name, workload, queue).unwrap_or_else(|| usage());
-    if let Err(e) = check(&*contender, workload) {
+    let contender: &'static dyn Contender =
+        Box::leak(contenders::by_name(name, workload, queue).unwrap_or_else(|| usage()));
+    if let Err(e) = check(contender, workload) {
         println!("@rss\t{name}\tFAIL {e}");
         return;
     }
     let mut samples = Vec::new();
     for chunk in 1..=CHUNKS {
-        if let Err(e) = measure(&*contender, workload, TRACES_PER_CHUNK) {
+        if let Err(e) = measure(contender, workload, TRACES_PER_CHUNK) {
             println!("@rss\t{name}\tFAIL {e}");
             return;
         }

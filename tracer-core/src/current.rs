@@ -127,7 +127,8 @@ impl LocalState {
     /// it does not grow again from empty after every hand-over.
     fn take_finished(&mut self) -> Vec<SpanData> {
         if self.open_records == 0 {
-            return std::mem::replace(&mut self.records, recycled_buffer());
+            let capacity = self.records.len();
+            return std::mem::replace(&mut self.records, recycled_buffer(capacity));
         }
         let mut finished = Vec::with_capacity(self.records.len() - self.open_records);
         let mut kept = Vec::with_capacity(self.open_records.max(16));
@@ -170,7 +171,7 @@ impl Drop for LocalState {
 
 /// Runs `f` on this thread's state. `None` while the thread is being torn
 /// down, or if called re-entrantly (from a processor or sampler).
-#[inline]
+#[inline(always)]
 fn with_local<R>(f: impl FnOnce(&mut LocalState) -> R) -> Option<R> {
     LOCAL
         .try_with(|cell| cell.try_borrow_mut().ok().map(|mut local| f(&mut local)))
@@ -186,33 +187,41 @@ fn with_local<R>(f: impl FnOnce(&mut LocalState) -> R) -> Option<R> {
 /// of every record, per batch. A lock per hand-over (not per span) is the
 /// price, uncontended in practice.
 static BUFFERS: Mutex<Vec<Vec<SpanData>>> = Mutex::new(Vec::new());
-/// Buffers kept for reuse, at most.
-const POOLED_BUFFERS: usize = 16;
-/// Larger buffers are freed rather than kept (memory stays bounded).
-const POOLED_CAPACITY: usize = 2 * LOCAL_BATCH_LIMIT;
+/// Buffers kept for reuse, at most: enough for the batches handed over
+/// while the export thread sleeps (see `BatchSpanProcessor`'s wake-up).
+const POOLED_BUFFERS: usize = 64;
+/// Larger buffers are freed rather than kept: the pool holds at most
+/// 64 × 256 records (under 7 MB).
+const POOLED_CAPACITY: usize = 256;
 
-/// An empty buffer, recycled when one is available.
-fn recycled_buffer() -> Vec<SpanData> {
-    BUFFERS
-        .try_lock()
-        .ok()
-        .and_then(|mut pool| pool.pop())
-        .unwrap_or_default()
+/// An empty buffer, recycled when one is available, else a new one with
+/// room for `capacity` records (the last batch's size: growing from empty
+/// would reallocate and copy several times).
+fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
+    match BUFFERS.try_lock().ok().and_then(|mut pool| pool.pop()) {
+        Some(mut buffer) => {
+            clear_records(&mut buffer);
+            buffer
+        }
+        None => Vec::with_capacity(capacity),
+    }
 }
 
-/// Gives an emptied batch's buffer back for reuse (its records are dropped
-/// here if it still holds any). Processors call it when done with a batch.
+/// Gives a batch's buffer back for reuse, once a processor is done with the
+/// batch. Its records are dropped by the thread that takes the buffer next,
+/// not here: the export thread then never touches records it did not need
+/// to read (their cache lines stay with the threads that write records).
 pub(crate) fn recycle(mut buffer: Vec<SpanData>) {
-    clear_records(&mut buffer);
     let capacity = buffer.capacity();
-    if capacity == 0 || capacity > POOLED_CAPACITY {
-        return;
-    }
-    if let Ok(mut pool) = BUFFERS.try_lock() {
-        if pool.len() < POOLED_BUFFERS {
-            pool.push(buffer);
+    if capacity != 0 && capacity <= POOLED_CAPACITY {
+        if let Ok(mut pool) = BUFFERS.try_lock() {
+            if pool.len() < POOLED_BUFFERS {
+                pool.push(buffer);
+                return;
+            }
         }
     }
+    clear_records(&mut buffer);
 }
 
 /// Empties `buffer`, running the drop of only those records that own
@@ -438,7 +447,7 @@ pub(crate) fn enter_spec(spec: StartSpec) -> EnteredSpan {
     let mut name = Some(name);
     let plain = matches!(parent, Parent::Current) && attributes.is_empty() && links.is_empty() && start_time.is_none();
     if plain {
-        // An unsampled child stays visible as its parent's context, as
+        // An unsampled child's handle shows its parent's context, as
         // `Span::entered` makes it.
         if let Some(entered) = enter_child(provider, &mut name, kind, true) {
             return entered;
@@ -476,8 +485,9 @@ fn enter_started(provider: &'static TracerProvider, spec: StartSpec) -> EnteredS
 /// local parent, remote parent, sampler to ask, `on_start` processors);
 /// `name` is then left in place.
 ///
-/// A child of an unsampled local span records nothing; with
-/// `keep_unsampled`, its parent's context is made current for it.
+/// A child of an unsampled local span records nothing and pushes nothing;
+/// with `keep_unsampled`, its handle shows its parent's context (as a
+/// sampled-out owned span's does).
 #[inline(always)]
 fn enter_child(
     provider: &'static TracerProvider,
@@ -500,13 +510,11 @@ fn enter_child(
             return None;
         }
         if !parent.is_sampled() {
-            if !keep_unsampled {
-                return Some(EnteredSpan::inert());
-            }
-            let context = parent.clone();
-            let span_id = context.span_id();
-            stack.push(Entry::Context { context });
-            return Some(EnteredSpan::new(span_id));
+            return Some(if keep_unsampled {
+                EnteredSpan::inherited(parent.span_id())
+            } else {
+                EnteredSpan::inert()
+            });
         }
         let span_id = ids.span_id();
         let context = SpanContext::new(
@@ -697,6 +705,10 @@ impl Drop for ScopeGuard {
 pub struct EnteredSpan {
     span: SpanRef,
     panicking_at_start: bool,
+    /// Whether this guard pushed the stack entry it names (and pops it on
+    /// drop). An unsampled child pushes nothing: it names its parent's
+    /// entry, whose context it shares.
+    owns_entry: bool,
 }
 
 impl EnteredSpan {
@@ -704,6 +716,7 @@ impl EnteredSpan {
         EnteredSpan {
             span: SpanRef::new(Some(span_id)),
             panicking_at_start: std::thread::panicking(),
+            owns_entry: true,
         }
     }
 
@@ -712,12 +725,31 @@ impl EnteredSpan {
         EnteredSpan {
             span: SpanRef::new(None),
             panicking_at_start: false,
+            owns_entry: false,
+        }
+    }
+
+    /// A child of the unsampled local span `parent`: nothing is made or
+    /// pushed, and the handle shows the parent's context, as an unsampled
+    /// child's context is its parent's.
+    #[inline(always)]
+    fn inherited(parent: SpanId) -> EnteredSpan {
+        EnteredSpan {
+            span: SpanRef::new(Some(parent)),
+            panicking_at_start: false,
+            owns_entry: false,
         }
     }
 
     /// Stops the span being current and returns it as an owned [`Span`](crate::Span)
     /// (still open), for example to move it to another thread.
     pub fn exit(mut self) -> crate::Span {
+        if !self.owns_entry {
+            // Nothing of its own was current: it leaves with its context.
+            let context = self.span.context();
+            self.span.id = None;
+            return crate::Span::from_state(SpanState::NonRecording(context));
+        }
         let state = match self.span.id.take() {
             None => SpanState::NonRecording(None),
             Some(span_id) => with_local(|local| {
@@ -762,7 +794,7 @@ impl Drop for EnteredSpan {
     // costs a compare.
     #[inline(always)]
     fn drop(&mut self) {
-        if let Some(span_id) = self.span.id {
+        if let (Some(span_id), true) = (self.span.id, self.owns_entry) {
             self.end(span_id);
         }
     }
@@ -909,8 +941,30 @@ pub fn current_span_id() -> Option<SpanId> {
 /// assert_eq!(total, 42);
 /// ```
 pub fn in_span<R>(name: impl Into<Cow<'static, str>>, f: impl FnOnce(&SpanRef) -> R) -> R {
-    let span = crate::SpanBuilder::new(name).entered();
+    let span = enter_named(name.into());
     f(&span)
+}
+
+/// `SpanBuilder::new(name).entered()`, without building the builder on the
+/// fast path.
+#[inline]
+fn enter_named(name: Cow<'static, str>) -> EnteredSpan {
+    let Some(provider) = provider::active() else {
+        return EnteredSpan::inert();
+    };
+    let mut name = Some(name);
+    if let Some(entered) = enter_child(provider, &mut name, SpanKind::Internal, true) {
+        return entered;
+    }
+    let spec = StartSpec {
+        name: name.unwrap_or_default(),
+        kind: SpanKind::Internal,
+        parent: Parent::Current,
+        attributes: Vec::new(),
+        links: Vec::new(),
+        start_time: None,
+    };
+    enter_started(provider, spec)
 }
 
 /// Makes `context` current on this thread until the guard drops, so that

@@ -221,37 +221,41 @@ fn limit_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits, max: u3
 
 /// A finished (or, inside the runtime, still open) span: what processors
 /// and exporters receive.
+// `repr(C)` keeps the fields every span writes (and every drop reads) in the
+// first cache lines, and the inline attribute storage, untouched while
+// empty, last: a new record then dirties 3 or 4 lines of its 7, not 5.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+#[repr(C)]
 pub struct SpanData {
-    /// The operation name.
-    pub name: Cow<'static, str>,
     /// Trace id, span id, flags and trace state.
     pub context: SpanContext,
     /// The parent's span id; `None` for a root span.
     pub parent_span_id: Option<SpanId>,
-    /// Whether the parent came from another process.
-    pub parent_is_remote: bool,
-    /// The span's role.
-    pub kind: SpanKind,
     /// Start, in unix nanoseconds.
     pub start_time_unix_nano: u64,
     /// End, in unix nanoseconds (0 while open).
     pub end_time_unix_nano: u64,
-    /// Attributes, in the order first set.
-    pub attributes: Attributes,
+    /// The operation name.
+    pub name: Cow<'static, str>,
+    /// The outcome.
+    pub status: Status,
     /// Events, in the order added.
     pub events: Vec<Event>,
     /// Links to other spans.
     pub links: Vec<Link>,
-    /// The outcome.
-    pub status: Status,
     /// Attributes dropped by [`SpanLimits::max_attributes`].
     pub dropped_attributes_count: u32,
     /// Events dropped by [`SpanLimits::max_events`].
     pub dropped_events_count: u32,
     /// Links dropped by [`SpanLimits::max_links`].
     pub dropped_links_count: u32,
+    /// The span's role.
+    pub kind: SpanKind,
+    /// Whether the parent came from another process.
+    pub parent_is_remote: bool,
+    /// Attributes, in the order first set.
+    pub attributes: Attributes,
 }
 
 impl SpanData {
