@@ -19,7 +19,7 @@
 //!   trace id still propagates), or a context attached with [`attach`].
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::sync::Mutex;
 
@@ -69,8 +69,66 @@ fn context_of<'a>(records: &'a [SpanData], entry: &'a Entry) -> &'a SpanContext 
     }
 }
 
+/// The thread's span stack. Every change goes through these methods, so
+/// that [`UNSAMPLED_TOP`] always mirrors the top entry.
+struct Stack(Vec<Entry>);
+
+impl Stack {
+    #[inline]
+    fn push(&mut self, entry: Entry) {
+        self.0.push(entry);
+        self.sync();
+    }
+
+    /// Pushes a recorded span: a sampled top, so the flag is simply 0.
+    #[inline]
+    fn push_local(&mut self, index: usize) {
+        self.0.push(Entry::Local { index });
+        let _ = UNSAMPLED_TOP.try_with(|cell| cell.set(0));
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Entry> {
+        let entry = self.0.pop();
+        self.sync();
+        entry
+    }
+
+    fn remove(&mut self, position: usize) -> Entry {
+        let entry = self.0.remove(position);
+        self.sync();
+        entry
+    }
+
+    /// The entries, to fix record indices: kinds and contexts must not
+    /// change through it.
+    fn entries_mut(&mut self) -> &mut [Entry] {
+        &mut self.0
+    }
+
+    #[inline]
+    fn sync(&self) {
+        let top = match self.0.last() {
+            Some(Entry::Context { context } | Entry::Borrowed { context, .. })
+                if !context.is_remote() && !context.is_sampled() =>
+            {
+                context.span_id().to_u64()
+            }
+            _ => 0,
+        };
+        let _ = UNSAMPLED_TOP.try_with(|cell| cell.set(top));
+    }
+}
+
+impl std::ops::Deref for Stack {
+    type Target = [Entry];
+    fn deref(&self) -> &[Entry] {
+        &self.0
+    }
+}
+
 struct LocalState {
-    stack: Vec<Entry>,
+    stack: Stack,
     records: Vec<SpanData>,
     open_records: usize,
     ids: IdGenerator,
@@ -79,12 +137,25 @@ struct LocalState {
 thread_local! {
     static LOCAL: RefCell<LocalState> = const {
         RefCell::new(LocalState {
-            stack: Vec::new(),
+            stack: Stack(Vec::new()),
             records: Vec::new(),
             open_records: 0,
             ids: IdGenerator::new(),
         })
     };
+
+    /// The span id of the top stack entry when it is a local span that is
+    /// not sampled, else 0. Such a span's children are not made (they
+    /// inherit its "no"), and this tells them so with one thread-local
+    /// read: no borrow of the state, no destructor check (it has none).
+    static UNSAMPLED_TOP: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The unsampled local span that is current, if it is on top: its children
+/// are not recorded whatever the sampler.
+#[inline(always)]
+fn unsampled_top() -> Option<SpanId> {
+    SpanId::from_u64(UNSAMPLED_TOP.try_with(Cell::get).unwrap_or(0))
 }
 
 impl LocalState {
@@ -139,7 +210,7 @@ impl LocalState {
             }
             let new_index = kept.len();
             kept.push(record);
-            for entry in &mut self.stack {
+            for entry in self.stack.entries_mut() {
                 if let Entry::Local { index, .. } = entry {
                     if *index == old_index {
                         *index = new_index;
@@ -173,10 +244,16 @@ impl Drop for LocalState {
 /// down, or if called re-entrantly (from a processor or sampler).
 #[inline(always)]
 fn with_local<R>(f: impl FnOnce(&mut LocalState) -> R) -> Option<R> {
-    LOCAL
-        .try_with(|cell| cell.try_borrow_mut().ok().map(|mut local| f(&mut local)))
-        .ok()
-        .flatten()
+    // `f` runs outside `try_with`'s closure so that it is inlined into the
+    // caller: as the closure's body it was sometimes compiled as a separate
+    // function, costing the span hot path dozens of instructions.
+    let cell: *const RefCell<LocalState> = LOCAL.try_with(|cell| cell as *const _).ok()?;
+    // SAFETY: this thread's own state, which lives until the thread's
+    // thread-local destructors run; it is used right here, on this thread,
+    // and the `RefCell` still guards against re-entrant use.
+    let cell = unsafe { &*cell };
+    let mut local = cell.try_borrow_mut().ok()?;
+    Some(f(&mut local))
 }
 
 /// Emptied record buffers, handed back by processors once they are done
@@ -404,6 +481,8 @@ fn start_sampled(
 #[inline(always)]
 pub(crate) fn enter_new(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
     match provider::active() {
+        // A child of an unsampled span: nothing is made.
+        Some(_) if !root && unsampled_top().is_some() => EnteredSpan::inert(),
         Some(provider) => enter_new_active(provider, name, kind, root),
         None => EnteredSpan::inert(),
     }
@@ -447,6 +526,9 @@ pub(crate) fn enter_spec(spec: StartSpec) -> EnteredSpan {
     let mut name = Some(name);
     let plain = matches!(parent, Parent::Current) && attributes.is_empty() && links.is_empty() && start_time.is_none();
     if plain {
+        if let Some(parent) = unsampled_top() {
+            return EnteredSpan::inherited(parent);
+        }
         // An unsampled child's handle shows its parent's context, as
         // `Span::entered` makes it.
         if let Some(entered) = enter_child(provider, &mut name, kind, true) {
@@ -498,54 +580,72 @@ fn enter_child(
     if !provider.inherits_local_sampled() || provider.has_on_start() {
         return None;
     }
-    with_local(|local| {
-        let LocalState {
-            stack,
-            records,
-            open_records,
-            ids,
-        } = local;
-        let parent = context_of(records, stack.last()?);
-        if parent.is_remote() {
-            return None;
-        }
-        if !parent.is_sampled() {
-            return Some(if keep_unsampled {
-                EnteredSpan::inherited(parent.span_id())
-            } else {
-                EnteredSpan::inert()
-            });
-        }
-        let span_id = ids.span_id();
-        let context = SpanContext::new(
-            parent.trace_id(),
-            span_id,
-            parent.trace_flags(),
-            false,
-            parent.trace_state().clone(),
+    match with_local(|local| start_child(local, name, kind))? {
+        Child::Entered(span_id) => Some(EnteredSpan::new(span_id)),
+        Child::Unsampled(parent) if keep_unsampled => Some(EnteredSpan::inherited(parent)),
+        Child::Unsampled(_) => Some(EnteredSpan::inert()),
+        Child::Slow => None,
+    }
+}
+
+/// What [`start_child`] did.
+enum Child {
+    /// Recorded and made current.
+    Entered(SpanId),
+    /// The parent, unsampled: nothing was made.
+    Unsampled(SpanId),
+    /// The slow path must decide.
+    Slow,
+}
+
+/// `enter_child`'s work inside the borrow. Small results (ids, not the
+/// guard) keep what crosses the borrow cheap.
+#[inline(always)]
+fn start_child(local: &mut LocalState, name: &mut Option<Cow<'static, str>>, kind: SpanKind) -> Child {
+    let LocalState {
+        stack,
+        records,
+        open_records,
+        ids,
+    } = local;
+    let Some(top) = stack.last() else {
+        return Child::Slow;
+    };
+    let parent = context_of(records, top);
+    if parent.is_remote() {
+        return Child::Slow;
+    }
+    if !parent.is_sampled() {
+        return Child::Unsampled(parent.span_id());
+    }
+    let span_id = ids.span_id();
+    let context = SpanContext::new(
+        parent.trace_id(),
+        span_id,
+        parent.trace_flags(),
+        false,
+        parent.trace_state().clone(),
+    );
+    let parent_span_id = parent.span_id();
+    let start = clock::now_unix_nanos();
+    records.reserve(1);
+    let index = records.len();
+    // SAFETY: `reserve` made room at `index`; `write_new` initialises every
+    // field before `set_len` exposes the record.
+    unsafe {
+        SpanData::write_new(
+            records.as_mut_ptr().add(index),
+            name.take().unwrap_or_default(),
+            kind,
+            context,
+            Some(parent_span_id),
+            start,
         );
-        let parent_span_id = parent.span_id();
-        let start = clock::now_unix_nanos();
-        records.reserve(1);
-        let index = records.len();
-        // SAFETY: `reserve` made room at `index`; `write_new` initialises
-        // every field before `set_len` exposes the record.
-        unsafe {
-            SpanData::write_new(
-                records.as_mut_ptr().add(index),
-                name.take().unwrap_or_default(),
-                kind,
-                context,
-                Some(parent_span_id),
-                start,
-            );
-            records.set_len(index + 1);
-        }
-        *open_records += 1;
-        stack.push(Entry::Local { index });
-        Some(EnteredSpan::new(span_id))
-    })
-    .flatten()
+        records.set_len(index + 1);
+    }
+    *open_records += 1;
+    stack.push_local(index);
+    Child::Entered(span_id)
 }
 
 /// Moves the record out of `*data` into `records` with a single copy.
@@ -759,7 +859,7 @@ impl EnteredSpan {
                         let last = local.records.len() - 1;
                         let data = local.records.swap_remove(index);
                         local.open_records -= 1;
-                        for entry in &mut local.stack {
+                        for entry in local.stack.entries_mut() {
                             if let Entry::Local { index: i, .. } = entry {
                                 if *i == last {
                                     *i = index;
@@ -946,12 +1046,21 @@ pub fn in_span<R>(name: impl Into<Cow<'static, str>>, f: impl FnOnce(&SpanRef) -
 }
 
 /// `SpanBuilder::new(name).entered()`, without building the builder on the
-/// fast path.
-#[inline]
+/// fast path. The checks for "no provider" and "unsampled parent" inline
+/// into the caller; the rest does not.
+#[inline(always)]
 fn enter_named(name: Cow<'static, str>) -> EnteredSpan {
-    let Some(provider) = provider::active() else {
-        return EnteredSpan::inert();
-    };
+    match provider::active() {
+        None => EnteredSpan::inert(),
+        Some(provider) => match unsampled_top() {
+            Some(parent) => EnteredSpan::inherited(parent),
+            None => enter_named_active(provider, name),
+        },
+    }
+}
+
+#[inline(never)]
+fn enter_named_active(provider: &'static TracerProvider, name: Cow<'static, str>) -> EnteredSpan {
     let mut name = Some(name);
     if let Some(entered) = enter_child(provider, &mut name, SpanKind::Internal, true) {
         return entered;

@@ -1,0 +1,146 @@
+//! The span hot path's shortcuts keep the documented behaviour: unsampled
+//! children share their parent's context, recycled record buffers lose and
+//! mix up nothing, and large thread batches are exported as they come, in
+//! batches of at most `max_batch_size`.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tracer::export::{ExportError, SpanExporter};
+use tracer::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};
+use tracer::{
+    attach, current_span_id, current_trace_id, in_span, trace, Span, SpanContext, SpanData, SpanId, TraceFlags,
+    TraceId, TraceState, Value,
+};
+
+fn unsampled_context() -> SpanContext {
+    SpanContext::new(
+        TraceId::from_u128(0x5eed).unwrap(),
+        SpanId::from_u64(0xfeed).unwrap(),
+        TraceFlags::NONE,
+        false,
+        TraceState::empty(),
+    )
+}
+
+#[trace]
+fn traced_fn() -> Option<TraceId> {
+    current_trace_id()
+}
+
+#[test]
+fn unsampled_children_share_their_parents_context_and_record_nothing() {
+    common::exporter();
+    let parent = unsampled_context();
+    let guard = attach(parent.clone());
+    in_span("child", |child| {
+        assert!(!child.is_recording());
+        assert_eq!(child.trace_id(), Some(parent.trace_id()));
+        assert_eq!(child.span_id(), Some(parent.span_id()));
+        assert_eq!(current_span_id(), Some(parent.span_id()));
+        in_span("grandchild", |g| assert_eq!(g.context(), Some(parent.clone())));
+        assert_eq!(traced_fn(), Some(parent.trace_id()));
+    });
+    let entered = Span::new("entered").entered();
+    assert!(!entered.is_recording());
+    assert_eq!(entered.trace_id(), Some(parent.trace_id()));
+    let owned = entered.exit();
+    assert_eq!(owned.context(), Some(parent.clone()));
+    drop(guard);
+    assert_eq!(current_span_id(), None);
+    assert!(common::exporter().trace(parent.trace_id()).is_empty());
+}
+
+#[test]
+fn a_sampled_span_under_an_unsampled_scope_is_recorded_once_the_scope_ends() {
+    let ((), spans) = common::traced(|| {
+        let guard = attach(unsampled_context());
+        in_span("inside", |span| assert!(!span.is_recording()));
+        drop(guard);
+        in_span("after", |span| assert!(span.is_recording()));
+        assert!(traced_fn().is_some());
+    });
+    let root = common::one(&spans, "test_root");
+    common::assert_child_of(common::one(&spans, "after"), root);
+    common::assert_child_of(common::one(&spans, "traced_fn"), root);
+    assert!(spans.iter().all(|s| s.name != "inside"));
+}
+
+#[test]
+fn owned_names_attributes_and_events_survive_buffer_reuse() {
+    // Several rounds, so that later batches reuse the buffers of earlier
+    // ones (whose records are dropped only then).
+    for round in 0..5 {
+        let ((), spans) = common::traced(|| {
+            for i in 0..300 {
+                in_span(format!("span-{round}-{i}"), |span| {
+                    span.set_attribute("index", i);
+                    span.set_attribute(format!("key-{i}"), format!("value-{i}"));
+                    span.add_event(format!("event-{i}"), []);
+                });
+            }
+        });
+        assert_eq!(spans.len(), 301);
+        for i in 0..300 {
+            let span = common::one(&spans, &format!("span-{round}-{i}"));
+            assert_eq!(span.attribute("index"), Some(&Value::I64(i)));
+            assert_eq!(
+                span.attribute(&format!("key-{i}")),
+                Some(&Value::from(format!("value-{i}")))
+            );
+            assert_eq!(span.events.len(), 1);
+            assert_eq!(span.events[0].name, format!("event-{i}"));
+        }
+    }
+}
+
+/// Records every batch it is given.
+#[derive(Clone, Default)]
+struct Batches(Arc<Mutex<Vec<Vec<SpanId>>>>);
+
+impl SpanExporter for Batches {
+    fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(batch.iter().map(SpanData::span_id).collect());
+        Ok(())
+    }
+}
+
+/// `n` real finished spans, made through the shared reporter.
+fn spans(n: usize) -> Vec<SpanData> {
+    let ((), spans) = common::traced(|| {
+        for _ in 0..n {
+            in_span("work", |_| {});
+        }
+    });
+    spans.into_iter().filter(|s| s.name == "work").collect()
+}
+
+#[test]
+fn large_and_small_batches_are_all_exported_within_max_batch_size() {
+    let batches = Batches::default();
+    let processor = BatchSpanProcessor::new(
+        batches.clone(),
+        BatchConfig::default()
+            .max_batch_size(10)
+            .export_interval(Duration::from_secs(3600)),
+    );
+    let large = spans(45);
+    let small = spans(3);
+    let mut expected: Vec<SpanId> = large.iter().chain(&small).map(SpanData::span_id).collect();
+    processor.on_end_batch(small);
+    processor.on_end_batch(large);
+    processor.force_flush(Duration::from_secs(5)).unwrap();
+    let exported = batches.0.lock().unwrap().clone();
+    assert!(exported.iter().all(|b| !b.is_empty() && b.len() <= 10), "{exported:?}");
+    let mut delivered: Vec<SpanId> = exported.into_iter().flatten().collect();
+    delivered.sort();
+    expected.sort();
+    assert_eq!(delivered, expected);
+    let stats = processor.stats();
+    assert_eq!((stats.received, stats.exported, stats.queued), (48, 48, 0));
+}
