@@ -43,6 +43,8 @@ pub const SPANS: usize = CHILDREN + 1;
 const CHECK_TRACES: usize = 20;
 /// Threads in the `threads` workload.
 const THREADS: usize = 2;
+/// Pause before each timed repetition.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The workloads, as the issue lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,6 +303,10 @@ fn child(options: ChildOptions) {
             if status[i].is_err() {
                 continue;
             }
+            // Lets the previous contender's background threads (export,
+            // collector) settle, so that they do not take a core from this
+            // one: on 2 cores that would skew `threads` most.
+            std::thread::sleep(SETTLE);
             match measure(active[i], workload, options.traces) {
                 Ok(ns) if rep > 0 => times[i].push(ns / spans_per_rep as f64),
                 Ok(_) => {}

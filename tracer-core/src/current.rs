@@ -315,6 +315,8 @@ fn clear_records(buffer: &mut Vec<SpanData>) {
         for i in 0..len {
             let record = records.add(i);
             if !(*record).owns_nothing() {
+                // Its event list is kept for this thread's next events.
+                crate::span::recycle_event_list(std::mem::take(&mut (*record).events));
                 std::ptr::drop_in_place(record);
             }
         }

@@ -18,7 +18,7 @@
 //! exporters receive.
 
 use std::borrow::Cow;
-use std::cell::UnsafeCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime};
@@ -219,6 +219,42 @@ fn limit_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits, max: u3
     dropped as u32
 }
 
+thread_local! {
+    /// Emptied event lists of dropped records, for the first event of later
+    /// spans on this thread: a span with events then allocates nothing.
+    static EVENT_LISTS: RefCell<Vec<Vec<Event>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Event lists kept per thread, at most.
+const POOLED_EVENT_LISTS: usize = 256;
+/// Larger event lists are freed rather than kept.
+const POOLED_EVENT_CAPACITY: usize = 16;
+
+/// An empty event list, recycled when this thread has one.
+fn recycled_event_list() -> Vec<Event> {
+    EVENT_LISTS
+        .try_with(|pool| pool.try_borrow_mut().ok()?.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps a dropped record's event list (emptied) for reuse on this thread.
+pub(crate) fn recycle_event_list(mut events: Vec<Event>) {
+    events.clear();
+    let capacity = events.capacity();
+    if capacity == 0 || capacity > POOLED_EVENT_CAPACITY {
+        return;
+    }
+    let _ = EVENT_LISTS.try_with(|pool| {
+        if let Ok(mut pool) = pool.try_borrow_mut() {
+            if pool.len() < POOLED_EVENT_LISTS {
+                pool.push(events);
+            }
+        }
+    });
+}
+
 /// A finished (or, inside the runtime, still open) span: what processors
 /// and exporters receive.
 // `repr(C)` keeps the fields every span writes (and every drop reads) in the
@@ -386,6 +422,9 @@ impl SpanData {
         }
         event.dropped_attributes_count +=
             limit_attributes(&mut event.attributes, limits, limits.max_attributes_per_event);
+        if self.events.capacity() == 0 {
+            self.events = recycled_event_list();
+        }
         self.events.push(event);
     }
 
