@@ -23,7 +23,7 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -38,7 +38,9 @@ use crate::span::{SpanData, SpanLimits};
 use crate::value::Value;
 
 static PROVIDER: OnceLock<TracerProvider> = OnceLock::new();
-static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The installed provider while it records, null otherwise: what every
+/// span start checks, in one load.
+static ACTIVE: AtomicPtr<TracerProvider> = AtomicPtr::new(std::ptr::null_mut());
 
 /// How long `force_flush()` and `shutdown()` wait by default.
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,11 +48,10 @@ pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The installed provider, while it records.
 #[inline]
 pub(crate) fn active() -> Option<&'static TracerProvider> {
-    if ACTIVE.load(Ordering::Relaxed) {
-        PROVIDER.get()
-    } else {
-        None
-    }
+    // SAFETY: the pointer is null or points into `PROVIDER`, which is set
+    // once and never dropped; `Acquire` pairs with the release in `install`
+    // so the provider is seen fully built.
+    unsafe { ACTIVE.load(Ordering::Acquire).as_ref() }
 }
 
 /// The installed provider, also after shutdown.
@@ -165,7 +166,7 @@ impl TracerProvider {
     /// recorded.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
         crate::current::flush_local();
-        ACTIVE.store(false, Ordering::SeqCst);
+        ACTIVE.store(std::ptr::null_mut(), Ordering::SeqCst);
         self.each_processor(|p| p.shutdown(timeout))
     }
 
@@ -295,7 +296,10 @@ impl ProviderBuilder {
             processor_panics: AtomicU64::new(0),
         };
         PROVIDER.set(provider).map_err(|_| InstallError::AlreadyInstalled)?;
-        ACTIVE.store(true, Ordering::SeqCst);
+        let installed = PROVIDER
+            .get()
+            .map_or(std::ptr::null_mut(), |p| p as *const TracerProvider as *mut _);
+        ACTIVE.store(installed, Ordering::SeqCst);
         Ok(ProviderGuard { armed: true })
     }
 }
