@@ -1,15 +1,21 @@
 //! The current span: a per-thread stack, and the hot path of every span.
 //!
 //! Each thread owns a stack of the spans that are current on it, and a
-//! buffer of span records. Starting an entered span appends its record to
-//! the buffer and pushes its index on the stack; finishing it stamps the end
-//! time and pops it. Nothing here takes a lock, touches an atomic shared with
-//! other threads, or allocates (beyond the buffer's amortised growth).
+//! buffer of span records. Starting an entered span writes its record
+//! straight into the buffer (field by field: the ~400-byte record is never
+//! moved) and pushes its index on the stack; finishing it stamps the end
+//! time and pops it. Per span, nothing here takes a lock, touches an atomic
+//! shared with other threads, or allocates. A child of an unsampled local
+//! span is decided by one thread-local read (`UNSAMPLED_TOP`) and makes
+//! nothing.
 //!
 //! Finished records are handed to the processors as one batch when the
 //! thread's stack becomes empty (a local root finished, or a future's poll
 //! returned), or when the buffer grows past [`LOCAL_BATCH_LIMIT`]. A thread
-//! that exits hands over what it still holds.
+//! that exits hands over what it still holds. The thread continues with a
+//! recycled buffer (one `try_lock` per batch): processors give buffers back
+//! when done with them, and the records left in one are dropped by the
+//! thread that reuses it, where they are in cache.
 //!
 //! Three kinds of entry can be current:
 //! - a record in this thread's buffer (an [`EnteredSpan`]);
