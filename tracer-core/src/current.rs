@@ -307,6 +307,31 @@ pub(crate) fn recycle(mut buffer: Vec<SpanData>) {
     clear_records(&mut buffer);
 }
 
+/// [`recycle`] for several buffers, under one lock: the export thread
+/// gives back what it collected before it sleeps. It waits for the lock
+/// (held only for a few pushes): threads only ever try it.
+pub(crate) fn recycle_all(buffers: &mut Vec<Vec<SpanData>>) {
+    if buffers.is_empty() {
+        return;
+    }
+    let mut rejected = Vec::new();
+    {
+        let mut pool = BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
+        for buffer in buffers.drain(..) {
+            let capacity = buffer.capacity();
+            if capacity != 0 && capacity <= POOLED_CAPACITY && pool.len() < POOLED_BUFFERS {
+                pool.push(buffer);
+            } else {
+                rejected.push(buffer);
+            }
+        }
+    }
+    // Freed outside the lock.
+    for mut buffer in rejected {
+        clear_records(&mut buffer);
+    }
+}
+
 /// Empties `buffer`, running the drop of only those records that own
 /// something: most own nothing, and their drop glue would still inspect
 /// every field.

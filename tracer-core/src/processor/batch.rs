@@ -129,6 +129,7 @@ impl BatchSpanProcessor {
             counters: Arc::clone(&counters),
             config,
             pending: Vec::new(),
+            spare: Vec::new(),
             stopped: false,
         };
         let mut worker = worker;
@@ -266,6 +267,9 @@ struct Worker {
     counters: Arc<Counters>,
     config: BatchConfig,
     pending: Vec<SpanData>,
+    /// Threads' buffers done with, given back together (one lock) before
+    /// the thread sleeps or answers a flush.
+    spare: Vec<Vec<SpanData>>,
     stopped: bool,
 }
 
@@ -286,6 +290,7 @@ impl Worker {
                         let _ = self.drain();
                         deadline = Instant::now() + self.config.export_interval;
                     } else {
+                        crate::current::recycle_all(&mut self.spare);
                         // Woken early by a flush, a shutdown, or enough
                         // queued spans (`wake_at`); an unpark that comes
                         // before the park makes it return at once.
@@ -335,7 +340,7 @@ impl Worker {
         } else {
             self.pending.append(&mut spans);
         }
-        crate::current::recycle(spans);
+        self.spare.push(spans);
     }
 
     /// Takes every message already queued, then exports all pending spans.
@@ -353,6 +358,7 @@ impl Worker {
                 result = Err(e);
             }
         }
+        crate::current::recycle_all(&mut self.spare);
         // Control messages that raced with this drain are answered in turn.
         for message in later {
             match message {
