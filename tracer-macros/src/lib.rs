@@ -1,7 +1,7 @@
 //! The `#[trace]` attribute of the `tracer` toolkit. Use it through the
 //! `tracer` crate, which documents it: `tracer::trace`.
 //!
-//! - `parse` reads the arguments into [`parse::TraceArgs`] and validates
+//! - `parse` reads the arguments into `parse::TraceArgs` and validates
 //!   them, with errors spanned at the offending token;
 //! - `expand` writes the instrumented item.
 //!
