@@ -125,6 +125,7 @@ fn usage() -> ! {
   bench [--quick] [--callgrind] [--no-rss] [--workloads a,b,..]   everything (the README table)
   bench callgrind [--workloads a,b,..] [--only contender]       instructions per span under callgrind
   bench rss [contender..]                                       resident memory over 10M spans
+  bench rss-child <contender> [chunks of 101,000 spans; 99]
   bench child <workload> [--traces N] [--reps N] [--only contender] [--single]
 workloads: {}
 contenders: {}",
@@ -138,7 +139,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("child") => child(parse_child(&args[1..])),
-        Some("rss-child") => rss_child(args.get(1).unwrap_or_else(|| usage())),
+        Some("rss-child") => rss_child(
+            args.get(1).unwrap_or_else(|| usage()),
+            args.get(2).map_or(99, |c| c.parse().unwrap_or_else(|_| usage())),
+        ),
         Some("callgrind") => report::callgrind_table(&report::Options::parse(&args[1..])),
         Some("rss") => report::rss_table(&args[1..]),
         Some("--help" | "-h" | "help") => usage(),
@@ -348,11 +352,10 @@ fn child(options: ChildOptions) {
     }
 }
 
-/// Resident memory over 10 million nested100 spans, for one contender.
-fn rss_child(name: &str) {
+/// Resident memory over `chunks` × 101,000 nested100 spans (99: 10
+/// million), for one contender: after about a tenth, half, and all of them.
+fn rss_child(name: &str, chunks: usize) {
     const TRACES_PER_CHUNK: usize = 1000;
-    // 99 chunks of 101,000 spans: 10.0 million spans.
-    const CHUNKS: usize = 99;
     let workload = Workload::Nested;
     let queue = contenders::queue_size(TRACES_PER_CHUNK * SPANS);
     let contender: &'static dyn Contender =
@@ -362,15 +365,20 @@ fn rss_child(name: &str) {
         return;
     }
     let mut samples = Vec::new();
-    for chunk in 1..=CHUNKS {
+    // Counts live heap bytes too, to tell growth from fragmentation.
+    alloc::start();
+    for chunk in 1..=chunks {
         if let Err(e) = measure(contender, workload, TRACES_PER_CHUNK) {
             println!("@rss\t{name}\tFAIL {e}");
             return;
         }
-        if chunk == 10 || chunk == CHUNKS / 2 || chunk == CHUNKS {
+        if chunk == chunks.div_ceil(10) || chunk == chunks / 2 || chunk == chunks {
             samples.push(report::rss_kib());
         }
     }
+    // The heap the program holds, to tell growth from the allocator's
+    // retention of freed memory (which RSS also shows).
+    samples.push(alloc::live_bytes().max(0) as u64 / 1024);
     let joined: Vec<String> = samples.iter().map(u64::to_string).collect();
     println!("@rss\t{name}\t{}", joined.join("\t"));
 }
