@@ -94,10 +94,15 @@ fn console_prints_a_tree_per_trace() {
         lines[6].contains("• exception") && lines[6].contains("exception.message=out of stock"),
         "{text}"
     );
-    assert!(
-        lines.iter().all(|l| l.contains('s') || l.starts_with("trace")),
-        "durations printed"
-    );
+    let is_duration = |token: &str| {
+        token.starts_with(|c: char| c.is_ascii_digit()) && ["ns", "µs", "ms", "s"].iter().any(|unit| token.ends_with(unit))
+    };
+    for line in [lines[1], lines[2], lines[3], lines[5]] {
+        let name_start = line.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+        let duration = line[name_start..].split_whitespace().nth(1).unwrap();
+        assert!(is_duration(duration), "no duration in {line:?}");
+    }
+    assert_eq!(lines.last(), Some(&""), "a blank line ends each trace");
 }
 
 #[test]
