@@ -95,7 +95,8 @@ fn console_prints_a_tree_per_trace() {
         "{text}"
     );
     let is_duration = |token: &str| {
-        token.starts_with(|c: char| c.is_ascii_digit()) && ["ns", "µs", "ms", "s"].iter().any(|unit| token.ends_with(unit))
+        token.starts_with(|c: char| c.is_ascii_digit())
+            && ["ns", "µs", "ms", "s"].iter().any(|unit| token.ends_with(unit))
     };
     for line in [lines[1], lines[2], lines[3], lines[5]] {
         let name_start = line.find(|c: char| c.is_ascii_alphabetic()).unwrap();

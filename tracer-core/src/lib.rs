@@ -78,16 +78,18 @@ mod value;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use env::init_from_env;
 pub use context::{SpanContext, TraceFlags, TraceState, TraceStateError};
 pub use current::{
     attach, current_context, current_span, current_span_id, current_trace_id, in_span, ContextGuard, EnteredSpan,
     SpanRef, LOCAL_BATCH_LIMIT,
 };
+pub use env::init_from_env;
 pub use future::{FutureExt, Instrumented, WithContext};
 pub use id::{ParseIdError, SpanId, TraceId};
 pub use propagation::{extract_context, inject_context};
-pub use provider::{force_flush, init, shutdown, InstallError, ProviderBuilder, ProviderGuard, ProviderStats, TracerProvider};
+pub use provider::{
+    force_flush, init, shutdown, InstallError, ProviderBuilder, ProviderGuard, ProviderStats, TracerProvider,
+};
 pub use resource::Resource;
 pub use span::{Attributes, Event, Link, Span, SpanBuilder, SpanData, SpanKind, SpanLimits, Status};
 pub use value::{Array, Key, KeyValue, Value};

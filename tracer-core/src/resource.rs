@@ -30,9 +30,7 @@ impl Default for Resource {
 impl Resource {
     /// A builder, starting from the defaults.
     pub fn builder() -> ResourceBuilder {
-        ResourceBuilder {
-            attributes: Vec::new(),
-        }
+        ResourceBuilder { attributes: Vec::new() }
     }
 
     /// Every attribute.
@@ -42,12 +40,17 @@ impl Resource {
 
     /// The value for `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+        self.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| &kv.value)
     }
 
     /// `service.name`.
     pub fn service_name(&self) -> &str {
-        self.get("service.name").and_then(Value::as_str).unwrap_or("unknown_service")
+        self.get("service.name")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown_service")
     }
 }
 

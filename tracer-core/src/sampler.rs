@@ -358,9 +358,7 @@ mod tests {
     fn parent_based_follows_remote_flag() {
         let sampler = ParentBased::new(AlwaysOff);
         let trace_id = TraceId::random();
-        let remote = |flags| {
-            SpanContext::new(trace_id, SpanId::random(), flags, true, TraceState::empty())
-        };
+        let remote = |flags| SpanContext::new(trace_id, SpanId::random(), flags, true, TraceState::empty());
         let yes = remote(TraceFlags::SAMPLED);
         let no = remote(TraceFlags::NONE);
         let d = |p| sampler.should_sample(&params(trace_id, p)).decision;

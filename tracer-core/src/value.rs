@@ -150,9 +150,7 @@ impl Value {
         }
         match self {
             Value::String(s) => cut(s, max),
-            Value::Array(Array::String(items)) => {
-                items.iter_mut().fold(false, |any, s| cut(s, max) | any)
-            }
+            Value::Array(Array::String(items)) => items.iter_mut().fold(false, |any, s| cut(s, max) | any),
             _ => false,
         }
     }
@@ -299,7 +297,10 @@ mod tests {
         assert_eq!(Value::from(7u8), Value::I64(7));
         assert_eq!(Value::from(u64::MAX), Value::String(u64::MAX.to_string().into()));
         assert_eq!(Value::from(1.5f32), Value::F64(1.5));
-        assert_eq!(Value::from(vec!["a", "b"]), Value::Array(Array::String(vec!["a".into(), "b".into()])));
+        assert_eq!(
+            Value::from(vec!["a", "b"]),
+            Value::Array(Array::String(vec!["a".into(), "b".into()]))
+        );
     }
 
     #[test]
@@ -313,6 +314,10 @@ mod tests {
 
     #[test]
     fn value_is_compact() {
-        assert!(std::mem::size_of::<KeyValue>() <= 64, "{}", std::mem::size_of::<KeyValue>());
+        assert!(
+            std::mem::size_of::<KeyValue>() <= 64,
+            "{}",
+            std::mem::size_of::<KeyValue>()
+        );
     }
 }

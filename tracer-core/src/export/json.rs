@@ -160,7 +160,12 @@ pub(crate) fn write_attributes(out: &mut String, attributes: &[KeyValue]) {
 /// One span as an OTLP JSON `Span` object.
 pub(crate) fn write_span(out: &mut String, span: &SpanData) {
     let ctx = &span.context;
-    let _ = write!(out, "{{\"traceId\":\"{}\",\"spanId\":\"{}\"", ctx.trace_id(), ctx.span_id());
+    let _ = write!(
+        out,
+        "{{\"traceId\":\"{}\",\"spanId\":\"{}\"",
+        ctx.trace_id(),
+        ctx.span_id()
+    );
     if !ctx.trace_state().is_empty() {
         out.push_str(",\"traceState\":");
         write_string(out, &ctx.trace_state().header());
@@ -168,7 +173,15 @@ pub(crate) fn write_span(out: &mut String, span: &SpanData) {
     if let Some(parent) = span.parent_span_id {
         let _ = write!(out, ",\"parentSpanId\":\"{parent}\"");
     }
-    let _ = write!(out, ",\"flags\":{}", span_flags(ctx.trace_flags().bits(), span.parent_span_id.is_some(), span.parent_is_remote));
+    let _ = write!(
+        out,
+        ",\"flags\":{}",
+        span_flags(
+            ctx.trace_flags().bits(),
+            span.parent_span_id.is_some(),
+            span.parent_is_remote
+        )
+    );
     out.push_str(",\"name\":");
     write_string(out, &span.name);
     let _ = write!(
@@ -179,7 +192,11 @@ pub(crate) fn write_span(out: &mut String, span: &SpanData) {
         span.end_time_unix_nano
     );
     write_attributes(out, &span.attributes);
-    let _ = write!(out, ",\"droppedAttributesCount\":{},\"events\":[", span.dropped_attributes_count);
+    let _ = write!(
+        out,
+        ",\"droppedAttributesCount\":{},\"events\":[",
+        span.dropped_attributes_count
+    );
     for (i, event) in span.events.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -190,13 +207,22 @@ pub(crate) fn write_span(out: &mut String, span: &SpanData) {
         write_attributes(out, &event.attributes);
         let _ = write!(out, ",\"droppedAttributesCount\":{}}}", event.dropped_attributes_count);
     }
-    let _ = write!(out, "],\"droppedEventsCount\":{},\"links\":[", span.dropped_events_count);
+    let _ = write!(
+        out,
+        "],\"droppedEventsCount\":{},\"links\":[",
+        span.dropped_events_count
+    );
     for (i, link) in span.links.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         let lc = &link.context;
-        let _ = write!(out, "{{\"traceId\":\"{}\",\"spanId\":\"{}\"", lc.trace_id(), lc.span_id());
+        let _ = write!(
+            out,
+            "{{\"traceId\":\"{}\",\"spanId\":\"{}\"",
+            lc.trace_id(),
+            lc.span_id()
+        );
         if !lc.trace_state().is_empty() {
             out.push_str(",\"traceState\":");
             write_string(out, &lc.trace_state().header());
@@ -210,7 +236,11 @@ pub(crate) fn write_span(out: &mut String, span: &SpanData) {
             span_flags(lc.trace_flags().bits(), true, lc.is_remote())
         );
     }
-    let _ = write!(out, "],\"droppedLinksCount\":{},\"status\":{{", span.dropped_links_count);
+    let _ = write!(
+        out,
+        "],\"droppedLinksCount\":{},\"status\":{{",
+        span.dropped_links_count
+    );
     match &span.status {
         Status::Error { message } => {
             out.push_str("\"message\":");

@@ -69,6 +69,8 @@ impl SpanExporter for InMemoryExporter {
 
 impl std::fmt::Debug for InMemoryExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InMemoryExporter").field("spans", &self.lock().len()).finish()
+        f.debug_struct("InMemoryExporter")
+            .field("spans", &self.lock().len())
+            .finish()
     }
 }

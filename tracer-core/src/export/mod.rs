@@ -14,10 +14,10 @@ mod console;
 mod json;
 mod memory;
 
-pub use console::ConsoleExporter;
-pub use json::JsonLinesExporter;
 #[cfg(feature = "log")]
 pub use crate::logging::LogExporter;
+pub use console::ConsoleExporter;
+pub use json::JsonLinesExporter;
 pub use memory::InMemoryExporter;
 #[cfg(feature = "otlp")]
 pub mod otlp;
