@@ -15,7 +15,7 @@ use super::client_attributes;
 use crate::current::current_context;
 use crate::future::{Instrumented, OutputRecorder};
 use crate::propagation::{self, Baggage, PropagationContext};
-use crate::span::{Span, SpanKind, Status};
+use crate::span::{Span, SpanKind};
 
 /// A tower layer for HTTP clients: each request gets a CLIENT span (a
 /// child of the current span, named after the method) with the HTTP client
@@ -125,20 +125,9 @@ struct ClientRecorder;
 
 impl<B, E: fmt::Display> OutputRecorder<Result<Response<B>, E>> for ClientRecorder {
     fn record(self, output: &Result<Response<B>, E>, span: &Span) {
-        match output {
-            Ok(response) => {
-                let status = response.status();
-                span.set_attribute("http.response.status_code", status.as_u16());
-                if status.is_client_error() || status.is_server_error() {
-                    span.set_attribute("error.type", status.as_str().to_string());
-                    span.set_status(Status::error(format!("HTTP {}", status.as_u16())));
-                }
-            }
-            Err(error) => {
-                span.set_attribute("error.type", std::any::type_name::<E>());
-                span.set_status(Status::error(error.to_string()));
-            }
-        }
+        super::record_outcome(output, span, |status| {
+            status.is_client_error() || status.is_server_error()
+        });
     }
 }
 

@@ -95,13 +95,39 @@
 //! error (`error.type` is then the error's type name; for status codes it
 //! is the code) or panics (`panicked`).
 
-use http::{Method, Uri, Version};
+use std::fmt;
 
-use crate::span::{Span, SpanKind};
+use http::{Method, Response, StatusCode, Uri, Version};
+
+use crate::span::{Span, SpanKind, Status};
 use crate::value::KeyValue;
 
 mod client;
 mod server;
+
+/// Records an HTTP call's outcome on its span: the response status, or the
+/// service's error. `failed` says which statuses are errors (OpenTelemetry's
+/// HTTP conventions: 5xx for a server, 4xx and 5xx for a client).
+pub(crate) fn record_outcome<B, E: fmt::Display>(
+    output: &Result<Response<B>, E>,
+    span: &Span,
+    failed: fn(StatusCode) -> bool,
+) {
+    match output {
+        Ok(response) => {
+            let status = response.status();
+            span.set_attribute("http.response.status_code", status.as_u16());
+            if failed(status) {
+                span.set_attribute("error.type", status.as_str().to_string());
+                span.set_status(Status::error(format!("HTTP {}", status.as_u16())));
+            }
+        }
+        Err(error) => {
+            span.set_attribute("error.type", std::any::type_name::<E>());
+            span.set_status(Status::error(error.to_string()));
+        }
+    }
+}
 
 pub use crate::propagation::{current_headers, inject_request};
 pub use client::{ClientResponseFuture, ClientTracingLayer, ClientTracingService};

@@ -17,7 +17,7 @@ use tower_service::Service;
 use super::{method_attributes, protocol_version};
 use crate::future::{Instrumented, OutputRecorder};
 use crate::propagation::{self, BaggageFutureExt, WithBaggage};
-use crate::span::{Span, SpanKind, Status};
+use crate::span::{Span, SpanKind};
 use crate::value::KeyValue;
 
 #[derive(Clone, Debug, Default)]
@@ -325,20 +325,7 @@ struct ServerRecorder;
 
 impl<B, E: fmt::Display> OutputRecorder<Result<Response<B>, E>> for ServerRecorder {
     fn record(self, output: &Result<Response<B>, E>, span: &Span) {
-        match output {
-            Ok(response) => {
-                let status = response.status();
-                span.set_attribute("http.response.status_code", status.as_u16());
-                if status.is_server_error() {
-                    span.set_attribute("error.type", status.as_str().to_string());
-                    span.set_status(Status::error(format!("HTTP {}", status.as_u16())));
-                }
-            }
-            Err(error) => {
-                span.set_attribute("error.type", std::any::type_name::<E>());
-                span.set_status(Status::error(error.to_string()));
-            }
-        }
+        super::record_outcome(output, span, |status| status.is_server_error());
     }
 }
 
