@@ -10,20 +10,7 @@ use std::time::Duration;
 
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};
-use tracer::{
-    attach, current_span_id, current_trace_id, in_span, trace, Span, SpanContext, SpanData, SpanId, TraceFlags,
-    TraceId, TraceState, Value,
-};
-
-fn unsampled_context() -> SpanContext {
-    SpanContext::new(
-        TraceId::from_u128(0x5eed).unwrap(),
-        SpanId::from_u64(0xfeed).unwrap(),
-        TraceFlags::NONE,
-        false,
-        TraceState::empty(),
-    )
-}
+use tracer::{attach, current_span_id, current_trace_id, in_span, trace, Span, SpanData, SpanId, TraceId, Value};
 
 #[trace]
 fn traced_fn() -> Option<TraceId> {
@@ -33,7 +20,7 @@ fn traced_fn() -> Option<TraceId> {
 #[test]
 fn unsampled_children_share_their_parents_context_and_record_nothing() {
     common::exporter();
-    let parent = unsampled_context();
+    let parent = common::unsampled_context();
     let guard = attach(parent.clone());
     in_span("child", |child| {
         assert!(!child.is_recording());
@@ -56,7 +43,7 @@ fn unsampled_children_share_their_parents_context_and_record_nothing() {
 #[test]
 fn a_sampled_span_under_an_unsampled_scope_is_recorded_once_the_scope_ends() {
     let ((), spans) = common::traced(|| {
-        let guard = attach(unsampled_context());
+        let guard = attach(common::unsampled_context());
         in_span("inside", |span| assert!(!span.is_recording()));
         drop(guard);
         in_span("after", |span| assert!(span.is_recording()));

@@ -2,11 +2,12 @@
 //! roots and for each child of a sampled span; children of an unsampled
 //! span inherit its "no" and cost nothing, while the trace id propagates.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 use tracer::export::InMemoryExporter;
-use tracer::{current_context, current_span, current_trace_id, in_span, Span, SpanId, TraceId, TracerProvider};
+use tracer::{current_context, current_span, current_trace_id, in_span, Span, SpanId, TraceId};
 
 static ASKED: AtomicUsize = AtomicUsize::new(0);
 
@@ -16,18 +17,7 @@ fn my_sampler(_trace_id: TraceId, _parent_id: Option<SpanId>, name: &str) -> boo
 }
 
 fn exporter() -> &'static InMemoryExporter {
-    static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
-    EXPORTER.get_or_init(|| {
-        let exporter = InMemoryExporter::new();
-        std::mem::forget(
-            TracerProvider::builder()
-                .sampler(my_sampler)
-                .with_simple_exporter(exporter.clone())
-                .install()
-                .unwrap(),
-        );
-        exporter
-    })
+    common::install_with(|builder| builder.sampler(my_sampler))
 }
 
 #[test]

@@ -1,27 +1,16 @@
 //! ParentBased(TraceIdRatio): the ratio decides for new traces, within a
 //! statistical tolerance; children and remote children follow the parent.
 
-use std::sync::OnceLock;
+mod common;
 
 use tracer::export::InMemoryExporter;
 use tracer::sampler::{ParentBased, TraceIdRatio};
-use tracer::{in_span, Span, SpanContext, SpanId, TraceFlags, TraceId, TraceState, TracerProvider};
+use tracer::{in_span, Span, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
 const RATIO: f64 = 0.25;
 
 fn exporter() -> &'static InMemoryExporter {
-    static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
-    EXPORTER.get_or_init(|| {
-        let exporter = InMemoryExporter::new();
-        std::mem::forget(
-            TracerProvider::builder()
-                .sampler(ParentBased::new(TraceIdRatio::new(RATIO)))
-                .with_simple_exporter(exporter.clone())
-                .install()
-                .unwrap(),
-        );
-        exporter
-    })
+    common::install_with(|builder| builder.sampler(ParentBased::new(TraceIdRatio::new(RATIO))))
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use std::cell::Cell;
 
 use common::{one, traced};
-use tracer::{attach, trace, SpanContext, SpanId, TraceFlags, TraceId, TraceState, Value};
+use tracer::{attach, trace, Value};
 
 #[derive(Debug)]
 enum Method {
@@ -99,13 +99,7 @@ fn attributes_are_evaluated_only_when_recorded() {
 
     // Under a local parent that is not sampled, nothing is recorded and the
     // expression is not evaluated.
-    let unsampled = SpanContext::new(
-        TraceId::random(),
-        SpanId::random(),
-        TraceFlags::NONE,
-        false,
-        TraceState::empty(),
-    );
+    let unsampled = common::unsampled_context();
     let guard = attach(unsampled);
     assert_eq!(lazy(), 5);
     assert_eq!(futures_executor::block_on(lazy_async()), 5);

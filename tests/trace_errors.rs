@@ -273,19 +273,13 @@ async fn fails_counted_async() -> Result<(), Counted> {
 
 #[test]
 fn errors_are_formatted_only_when_recorded() {
-    use tracer::{attach, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use tracer::attach;
     DISPLAYED.with(|n| n.set(0));
     let (_, spans) = traced(|| fails_counted().unwrap_err());
     assert_eq!(one(&spans, "fails_counted").status, Status::error("counted"));
     assert_eq!(DISPLAYED.with(std::cell::Cell::get), 1);
 
-    let unsampled = SpanContext::new(
-        TraceId::random(),
-        SpanId::random(),
-        TraceFlags::NONE,
-        false,
-        TraceState::empty(),
-    );
+    let unsampled = common::unsampled_context();
     let guard = attach(unsampled);
     assert!(fails_counted().is_err());
     assert!(futures_executor::block_on(fails_counted_async()).is_err());

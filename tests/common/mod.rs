@@ -8,16 +8,22 @@
 use std::sync::OnceLock;
 
 use tracer::export::InMemoryExporter;
-use tracer::{Span, SpanData, TraceId, TracerProvider};
+use tracer::{ProviderBuilder, Span, SpanContext, SpanData, SpanId, TraceFlags, TraceId, TraceState, TracerProvider};
 
 static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
 
 /// The shared exporter, installing the provider on first use.
 pub fn exporter() -> &'static InMemoryExporter {
+    install_with(|builder| builder.service_name("tracer-tests"))
+}
+
+/// The shared exporter, installing on first use a provider that `configure`
+/// sets up (a sampler, more processors) before the exporter is added. A test
+/// binary uses one configuration.
+pub fn install_with(configure: impl FnOnce(ProviderBuilder) -> ProviderBuilder) -> &'static InMemoryExporter {
     EXPORTER.get_or_init(|| {
         let exporter = InMemoryExporter::new();
-        let guard = TracerProvider::builder()
-            .service_name("tracer-tests")
+        let guard = configure(TracerProvider::builder())
             .with_simple_exporter(exporter.clone())
             .install()
             .expect("the test reporter is the only provider in this binary");
@@ -25,6 +31,17 @@ pub fn exporter() -> &'static InMemoryExporter {
         std::mem::forget(guard);
         exporter
     })
+}
+
+/// A local parent context whose trace is not sampled.
+pub fn unsampled_context() -> SpanContext {
+    SpanContext::new(
+        TraceId::random(),
+        SpanId::random(),
+        TraceFlags::NONE,
+        false,
+        TraceState::empty(),
+    )
 }
 
 /// Runs `f` inside a fresh root span named `test_root` and returns its
