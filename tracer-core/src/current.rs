@@ -56,80 +56,126 @@ pub(crate) struct StartSpec {
     pub(crate) start_time: Option<u64>,
 }
 
-enum Entry {
-    /// An open record in `LocalState::records`.
-    Local { index: usize },
-    /// An owned span, current for one `in_scope` call or one `poll`.
-    Borrowed {
-        state: *mut SpanState,
-        context: SpanContext,
-    },
-    /// A sampled-out span or an attached context.
-    Context { context: SpanContext },
+/// What a stack frame refers to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    /// An open record in `LocalState::records`; `slot` is its index.
+    Local,
+    /// An owned span, current for one `in_scope` call or one `poll`;
+    /// `slot` indexes `Stack::scoped`.
+    Borrowed,
+    /// A sampled-out span or an attached context; `slot` indexes
+    /// `Stack::scoped`.
+    Context,
 }
 
-fn context_of<'a>(records: &'a [SpanData], entry: &'a Entry) -> &'a SpanContext {
-    match entry {
-        Entry::Local { index, .. } => &records[*index].context,
-        Entry::Borrowed { context, .. } | Entry::Context { context } => context,
-    }
+/// One entry of the span stack: 16 bytes, `Copy`, no drop glue, so that a
+/// push or a pop is a couple of stores. The rare contexts of borrowed spans
+/// and attached contexts live beside it, in `Stack::scoped`.
+#[derive(Clone, Copy)]
+struct Frame {
+    span_id: SpanId,
+    slot: u32,
+    kind: FrameKind,
+    /// A local span that is not sampled: its children are not made.
+    unsampled: bool,
+}
+
+/// The context of a `Borrowed` or `Context` frame.
+struct Scoped {
+    context: SpanContext,
+    /// The owned span's state for `Borrowed`, null for `Context`.
+    state: *mut SpanState,
 }
 
 /// The thread's span stack. Every change goes through these methods, so
-/// that [`UNSAMPLED_TOP`] always mirrors the top entry.
-struct Stack(Vec<Entry>);
-
-impl Stack {
-    #[inline]
-    fn push(&mut self, entry: Entry) {
-        self.0.push(entry);
-        self.sync();
-    }
-
-    /// Pushes a recorded span: a sampled top, so the flag is simply 0.
-    #[inline]
-    fn push_local(&mut self, index: usize) {
-        self.0.push(Entry::Local { index });
-        let _ = UNSAMPLED_TOP.try_with(|cell| cell.set(0));
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<Entry> {
-        let entry = self.0.pop();
-        self.sync();
-        entry
-    }
-
-    fn remove(&mut self, position: usize) -> Entry {
-        let entry = self.0.remove(position);
-        self.sync();
-        entry
-    }
-
-    /// The entries, to fix record indices: kinds and contexts must not
-    /// change through it.
-    fn entries_mut(&mut self) -> &mut [Entry] {
-        &mut self.0
-    }
-
-    #[inline]
-    fn sync(&self) {
-        let top = match self.0.last() {
-            Some(Entry::Context { context } | Entry::Borrowed { context, .. })
-                if !context.is_remote() && !context.is_sampled() =>
-            {
-                context.span_id().to_u64()
-            }
-            _ => 0,
-        };
-        let _ = UNSAMPLED_TOP.try_with(|cell| cell.set(top));
-    }
+/// that [`UNSAMPLED_TOP`] always mirrors the top frame.
+struct Stack {
+    frames: Vec<Frame>,
+    scoped: Vec<Scoped>,
 }
 
-impl std::ops::Deref for Stack {
-    type Target = [Entry];
-    fn deref(&self) -> &[Entry] {
-        &self.0
+impl Stack {
+    /// Pushes a recorded span: its children are made, so the flag is 0.
+    #[inline(always)]
+    fn push_local(&mut self, span_id: SpanId, index: usize) {
+        self.frames.push(Frame {
+            span_id,
+            slot: index as u32,
+            kind: FrameKind::Local,
+            unsampled: false,
+        });
+        set_unsampled_top(0);
+    }
+
+    fn push_scoped(&mut self, context: SpanContext, state: *mut SpanState) {
+        let unsampled = !context.is_remote() && !context.is_sampled();
+        let frame = Frame {
+            span_id: context.span_id(),
+            slot: self.scoped.len() as u32,
+            kind: if state.is_null() {
+                FrameKind::Context
+            } else {
+                FrameKind::Borrowed
+            },
+            unsampled,
+        };
+        self.scoped.push(Scoped { context, state });
+        self.frames.push(frame);
+        self.sync();
+    }
+
+    /// Removes the frame at `position` (usually the top), and its context
+    /// if it has one.
+    #[inline(always)]
+    fn remove(&mut self, position: usize) -> (Frame, Option<Scoped>) {
+        let frame = if position + 1 == self.frames.len() {
+            // Popping the top moves nothing.
+            self.frames.pop().expect("position is in the stack")
+        } else {
+            self.frames.remove(position)
+        };
+        let scoped = (frame.kind != FrameKind::Local).then(|| self.remove_scoped(frame.slot));
+        self.sync();
+        (frame, scoped)
+    }
+
+    #[cold]
+    fn remove_scoped(&mut self, slot: u32) -> Scoped {
+        let scoped = self.scoped.swap_remove(slot as usize);
+        // The last context moved into `slot`: point its frame there.
+        let moved = self.scoped.len() as u32;
+        if let Some(frame) = self
+            .frames
+            .iter_mut()
+            .find(|f| f.kind != FrameKind::Local && f.slot == moved)
+        {
+            frame.slot = slot;
+        }
+        scoped
+    }
+
+    /// Points the local frame whose record moved from `from` to `to`.
+    fn move_record(&mut self, from: usize, to: usize) {
+        for frame in &mut self.frames {
+            if frame.kind == FrameKind::Local && frame.slot as usize == from {
+                frame.slot = to as u32;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn sync(&self) {
+        let top = match self.frames.last() {
+            Some(frame) if frame.unsampled => frame.span_id.to_u64(),
+            _ => 0,
+        };
+        set_unsampled_top(top);
+    }
+
+    /// The position of the frame for `span_id`, searching from the top.
+    fn position(&self, span_id: SpanId) -> Option<usize> {
+        self.frames.iter().rposition(|f| f.span_id == span_id)
     }
 }
 
@@ -143,18 +189,23 @@ struct LocalState {
 thread_local! {
     static LOCAL: RefCell<LocalState> = const {
         RefCell::new(LocalState {
-            stack: Stack(Vec::new()),
+            stack: Stack { frames: Vec::new(), scoped: Vec::new() },
             records: Vec::new(),
             open_records: 0,
             ids: IdGenerator::new(),
         })
     };
 
-    /// The span id of the top stack entry when it is a local span that is
+    /// The span id of the top stack frame when it is a local span that is
     /// not sampled, else 0. Such a span's children are not made (they
     /// inherit its "no"), and this tells them so with one thread-local
     /// read: no borrow of the state, no destructor check (it has none).
     static UNSAMPLED_TOP: Cell<u64> = const { Cell::new(0) };
+}
+
+#[inline(always)]
+fn set_unsampled_top(value: u64) {
+    let _ = UNSAMPLED_TOP.try_with(|cell| cell.set(value));
 }
 
 /// The unsampled local span that is current, if it is on top: its children
@@ -165,38 +216,33 @@ fn unsampled_top() -> Option<SpanId> {
 }
 
 impl LocalState {
-    fn entry_context<'a>(&'a self, entry: &'a Entry) -> &'a SpanContext {
-        context_of(&self.records, entry)
+    fn frame_context(&self, frame: &Frame) -> &SpanContext {
+        frame_context(&self.records, &self.stack.scoped, frame)
     }
 
     fn top_context(&self) -> Option<&SpanContext> {
-        self.stack.last().map(|entry| self.entry_context(entry))
-    }
-
-    fn position(&self, span_id: SpanId) -> Option<usize> {
-        self.stack
-            .iter()
-            .rposition(|entry| self.entry_context(entry).span_id() == span_id)
+        self.stack.frames.last().map(|frame| self.frame_context(frame))
     }
 
     fn data_mut(&mut self, span_id: SpanId) -> Option<&mut SpanData> {
-        let position = self.position(span_id)?;
-        match self.stack[position] {
-            Entry::Local { index, .. } => Some(&mut self.records[index]),
-            // SAFETY: a borrowed entry lives only while its span is pinned
+        let frame = self.stack.frames[self.stack.position(span_id)?];
+        match frame.kind {
+            FrameKind::Local => Some(&mut self.records[frame.slot as usize]),
+            // SAFETY: a borrowed frame lives only while its span is pinned
             // (a future being polled) or borrowed (`in_scope`), and is popped
             // before either ends.
-            Entry::Borrowed { state, .. } => match unsafe { &mut *state } {
+            FrameKind::Borrowed => match unsafe { &mut *self.stack.scoped[frame.slot as usize].state } {
                 SpanState::Recording(data) => Some(data),
                 _ => None,
             },
-            Entry::Context { .. } => None,
+            FrameKind::Context => None,
         }
     }
 
     /// Whether the records should be handed over now.
+    #[inline(always)]
     fn should_flush(&self) -> bool {
-        !self.records.is_empty() && (self.stack.is_empty() || self.records.len() >= LOCAL_BATCH_LIMIT)
+        !self.records.is_empty() && (self.stack.frames.is_empty() || self.records.len() >= LOCAL_BATCH_LIMIT)
     }
 
     /// Takes every finished record, keeping open ones (and fixing the stack's
@@ -214,18 +260,39 @@ impl LocalState {
                 finished.push(record);
                 continue;
             }
-            let new_index = kept.len();
+            self.stack.move_record(old_index, kept.len());
             kept.push(record);
-            for entry in self.stack.entries_mut() {
-                if let Entry::Local { index, .. } = entry {
-                    if *index == old_index {
-                        *index = new_index;
-                    }
-                }
-            }
         }
         self.records = kept;
         finished
+    }
+
+    /// Ends the span of the frame for `span_id`, which `EnteredSpan`
+    /// pushed at `depth`. Returns the records due for hand-over.
+    #[inline(always)]
+    fn end(&mut self, span_id: SpanId, depth: usize, panicked: bool) -> Option<Vec<SpanData>> {
+        // Usually the top frame, where the guard left it.
+        let position = match self.stack.frames.get(depth) {
+            Some(frame) if frame.span_id == span_id => depth,
+            _ => self.stack.position(span_id)?,
+        };
+        let (frame, _) = self.stack.remove(position);
+        if frame.kind == FrameKind::Local {
+            let record = &mut self.records[frame.slot as usize];
+            if panicked {
+                record.record_panic();
+            }
+            record.end_time_unix_nano = clock::now_unix_nanos();
+            self.open_records -= 1;
+        }
+        flush_if_due(self)
+    }
+}
+
+fn frame_context<'a>(records: &'a [SpanData], scoped: &'a [Scoped], frame: &Frame) -> &'a SpanContext {
+    match frame.kind {
+        FrameKind::Local => &records[frame.slot as usize].context,
+        FrameKind::Borrowed | FrameKind::Context => &scoped[frame.slot as usize].context,
     }
 }
 
@@ -250,16 +317,27 @@ impl Drop for LocalState {
 /// down, or if called re-entrantly (from a processor or sampler).
 #[inline(always)]
 fn with_local<R>(f: impl FnOnce(&mut LocalState) -> R) -> Option<R> {
-    // `f` runs outside `try_with`'s closure so that it is inlined into the
-    // caller: as the closure's body it was sometimes compiled as a separate
-    // function, costing the span hot path dozens of instructions.
+    let mut local = local_mut()?;
+    Some(f(&mut local))
+}
+
+/// This thread's state, borrowed. `None` while the thread is being torn
+/// down, or if already borrowed (re-entrant use from a processor or
+/// sampler).
+///
+/// Returned rather than passed to a closure so that the caller's code
+/// stays straight-line: as a closure body it was sometimes compiled as a
+/// separate function, costing the span hot path dozens of instructions.
+#[inline(always)]
+fn local_mut() -> Option<std::cell::RefMut<'static, LocalState>> {
     let cell: *const RefCell<LocalState> = LOCAL.try_with(|cell| cell as *const _).ok()?;
     // SAFETY: this thread's own state, which lives until the thread's
-    // thread-local destructors run; it is used right here, on this thread,
-    // and the `RefCell` still guards against re-entrant use.
+    // thread-local destructors run. The borrow is private to this module,
+    // which only ever holds it for the length of one call on this thread
+    // (the type is not `Send`), and the `RefCell` still guards against
+    // re-entrant use.
     let cell = unsafe { &*cell };
-    let mut local = cell.try_borrow_mut().ok()?;
-    Some(f(&mut local))
+    cell.try_borrow_mut().ok()
 }
 
 /// Emptied record buffers, handed back by processors once they are done
@@ -513,33 +591,17 @@ fn start_sampled(
 /// provider installed this is a load and a branch, inlined into the caller.
 #[inline(always)]
 pub(crate) fn enter_new(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
-    match provider::active() {
-        // A child of an unsampled span: nothing is made.
-        Some(_) if !root && unsampled_top().is_some() => EnteredSpan::inert(),
-        Some(provider) => enter_new_active(provider, name, kind, root),
-        None => EnteredSpan::inert(),
-    }
-}
-
-#[inline(never)]
-fn enter_new_active(provider: &'static TracerProvider, name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
-    let mut name = Some(Cow::Borrowed(name));
     if !root {
-        // A child of a local span that is not sampled is not made at all:
-        // `#[trace]` code cannot tell.
-        if let Some(entered) = enter_child(provider, &mut name, kind, false) {
-            return entered;
+        // A child of an unsampled span: nothing is made, and `#[trace]`
+        // code cannot tell.
+        if unsampled_top().is_some() {
+            return EnteredSpan::inert();
         }
     }
-    let spec = StartSpec {
-        name: name.unwrap_or_default(),
-        kind,
-        parent: if root { Parent::Root } else { Parent::Current },
-        attributes: Vec::new(),
-        links: Vec::new(),
-        start_time: None,
-    };
-    enter_started(provider, spec)
+    match provider::active() {
+        Some(provider) => enter_active(provider, name, kind, root, false),
+        None => EnteredSpan::inert(),
+    }
 }
 
 /// `SpanBuilder::entered`: start a span and make it current.
@@ -548,35 +610,68 @@ pub(crate) fn enter_spec(spec: StartSpec) -> EnteredSpan {
     let Some(provider) = provider::active() else {
         return EnteredSpan::inert();
     };
-    let StartSpec {
-        name,
-        kind,
-        parent,
-        attributes,
-        links,
-        start_time,
-    } = spec;
-    let mut name = Some(name);
-    let plain = matches!(parent, Parent::Current) && attributes.is_empty() && links.is_empty() && start_time.is_none();
+    let plain = matches!(spec.parent, Parent::Current)
+        && spec.attributes.is_empty()
+        && spec.links.is_empty()
+        && spec.start_time.is_none();
     if plain {
         if let Some(parent) = unsampled_top() {
             return EnteredSpan::inherited(parent);
         }
         // An unsampled child's handle shows its parent's context, as
         // `Span::entered` makes it.
-        if let Some(entered) = enter_child(provider, &mut name, kind, true) {
-            return entered;
+        return enter_active(provider, spec.name, spec.kind, false, true);
+    }
+    enter_started(provider, spec)
+}
+
+/// Starts a span and makes it current: the fast path (see
+/// [`start_child`]) when the span is a child of a sampled local span, else
+/// through the sampler. Generic over the name so that a `&'static str`
+/// travels in registers.
+///
+/// A child of an unsampled local span records nothing and pushes nothing;
+/// with `keep_unsampled`, its handle shows its parent's context (as a
+/// sampled-out owned span's does).
+#[inline(never)]
+fn enter_active<N: Into<Cow<'static, str>>>(
+    provider: &'static TracerProvider,
+    name: N,
+    kind: SpanKind,
+    root: bool,
+    keep_unsampled: bool,
+) -> EnteredSpan {
+    if !root && provider.fast_children() {
+        if let Some(mut local) = local_mut() {
+            match start_child(&mut local, name, kind) {
+                Ok(entered) => return entered,
+                Err((Some(parent), _)) if keep_unsampled => return EnteredSpan::inherited(parent),
+                Err((Some(_), _)) => return EnteredSpan::inert(),
+                Err((None, name)) => {
+                    drop(local);
+                    return enter_started(provider, StartSpec::current(name.into(), kind));
+                }
+            }
         }
     }
-    let spec = StartSpec {
-        name: name.unwrap_or_default(),
-        kind,
-        parent,
-        attributes,
-        links,
-        start_time,
-    };
+    let mut spec = StartSpec::current(name.into(), kind);
+    if root {
+        spec.parent = Parent::Root;
+    }
     enter_started(provider, spec)
+}
+
+impl StartSpec {
+    fn current(name: Cow<'static, str>, kind: SpanKind) -> StartSpec {
+        StartSpec {
+            name,
+            kind,
+            parent: Parent::Current,
+            attributes: Vec::new(),
+            links: Vec::new(),
+            start_time: None,
+        }
+    }
 }
 
 /// Starts any span through `start_with` and makes it current.
@@ -594,62 +689,34 @@ fn enter_started(provider: &'static TracerProvider, spec: StartSpec) -> EnteredS
 }
 
 /// The fast path: a child of a sampled local span, under a sampler that
-/// keeps such children. Everything happens in one borrow of the thread's
-/// state, and the record is written straight into the buffer: no sampler
-/// call, no copy of the record. `None` when the slow path must decide (no
-/// local parent, remote parent, sampler to ask, `on_start` processors);
-/// `name` is then left in place.
+/// keeps such children. The record is written straight into the thread's
+/// buffer (no sampler call, no copy of the record) and pushed, in the one
+/// borrow the caller holds.
 ///
-/// A child of an unsampled local span records nothing and pushes nothing;
-/// with `keep_unsampled`, its handle shows its parent's context (as a
-/// sampled-out owned span's does).
+/// `Err((Some(parent), _))`: the parent is a local span that is not
+/// sampled, so nothing is made. `Err((None, name))`: the slow path must
+/// decide (no local parent, or a remote one); the name is handed back.
 #[inline(always)]
-fn enter_child(
-    provider: &'static TracerProvider,
-    name: &mut Option<Cow<'static, str>>,
+fn start_child<N: Into<Cow<'static, str>>>(
+    local: &mut LocalState,
+    name: N,
     kind: SpanKind,
-    keep_unsampled: bool,
-) -> Option<EnteredSpan> {
-    if !provider.inherits_local_sampled() || provider.has_on_start() {
-        return None;
-    }
-    match with_local(|local| start_child(local, name, kind))? {
-        Child::Entered(span_id) => Some(EnteredSpan::new(span_id)),
-        Child::Unsampled(parent) if keep_unsampled => Some(EnteredSpan::inherited(parent)),
-        Child::Unsampled(_) => Some(EnteredSpan::inert()),
-        Child::Slow => None,
-    }
-}
-
-/// What [`start_child`] did.
-enum Child {
-    /// Recorded and made current.
-    Entered(SpanId),
-    /// The parent, unsampled: nothing was made.
-    Unsampled(SpanId),
-    /// The slow path must decide.
-    Slow,
-}
-
-/// `enter_child`'s work inside the borrow. Small results (ids, not the
-/// guard) keep what crosses the borrow cheap.
-#[inline(always)]
-fn start_child(local: &mut LocalState, name: &mut Option<Cow<'static, str>>, kind: SpanKind) -> Child {
+) -> Result<EnteredSpan, (Option<SpanId>, N)> {
     let LocalState {
         stack,
         records,
         open_records,
         ids,
     } = local;
-    let Some(top) = stack.last() else {
-        return Child::Slow;
+    let Some(top) = stack.frames.last() else {
+        return Err((None, name));
     };
-    let parent = context_of(records, top);
+    let parent = frame_context(records, &stack.scoped, top);
     if parent.is_remote() {
-        return Child::Slow;
+        return Err((None, name));
     }
     if !parent.is_sampled() {
-        return Child::Unsampled(parent.span_id());
+        return Err((Some(top.span_id), name));
     }
     let span_id = ids.span_id();
     let context = SpanContext::new(
@@ -659,7 +726,7 @@ fn start_child(local: &mut LocalState, name: &mut Option<Cow<'static, str>>, kin
         false,
         parent.trace_state().clone(),
     );
-    let parent_span_id = parent.span_id();
+    let parent_span_id = top.span_id;
     let start = clock::now_unix_nanos();
     records.reserve(1);
     let index = records.len();
@@ -668,7 +735,7 @@ fn start_child(local: &mut LocalState, name: &mut Option<Cow<'static, str>>, kin
     unsafe {
         SpanData::write_new(
             records.as_mut_ptr().add(index),
-            name.take().unwrap_or_default(),
+            name.into(),
             kind,
             context,
             Some(parent_span_id),
@@ -677,8 +744,9 @@ fn start_child(local: &mut LocalState, name: &mut Option<Cow<'static, str>>, kin
         records.set_len(index + 1);
     }
     *open_records += 1;
-    stack.push_local(index);
-    Child::Entered(span_id)
+    let depth = stack.frames.len();
+    stack.push_local(span_id, index);
+    Ok(EnteredSpan::new(span_id, depth))
 }
 
 /// Moves the record out of `*data` into `records` with a single copy.
@@ -715,14 +783,16 @@ pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
                 // SAFETY: `*state` is overwritten right below, unread.
                 let index = unsafe { move_into(&mut local.records, data) };
                 local.open_records += 1;
-                local.stack.push(Entry::Local { index });
+                let depth = local.stack.frames.len();
+                local.stack.push_local(span_id, index);
+                depth
             });
             match pushed {
-                Some(()) => {
+                Some(depth) => {
                     // SAFETY: the record was moved out above; writing without
                     // dropping keeps it owned once, by the buffer.
                     unsafe { std::ptr::write(state, SpanState::Done) };
-                    EnteredSpan::new(span_id)
+                    EnteredSpan::new(span_id, depth)
                 }
                 None => EnteredSpan::inert(),
             }
@@ -730,10 +800,15 @@ pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
         SpanState::NonRecording(Some(context)) => {
             let span_id = context.span_id();
             let context = context.clone();
-            match with_local(|local| local.stack.push(Entry::Context { context })) {
-                Some(()) => {
+            let pushed = with_local(|local| {
+                let depth = local.stack.frames.len();
+                local.stack.push_scoped(context, std::ptr::null_mut());
+                depth
+            });
+            match pushed {
+                Some(depth) => {
                     *state = SpanState::Done;
-                    EnteredSpan::new(span_id)
+                    EnteredSpan::new(span_id, depth)
                 }
                 None => EnteredSpan::inert(),
             }
@@ -792,7 +867,7 @@ impl ScopeGuard {
         let Some(context) = context else {
             return ScopeGuard { state: None };
         };
-        let pushed = with_local(|local| local.stack.push(Entry::Borrowed { state, context }));
+        let pushed = with_local(|local| local.stack.push_scoped(context, state));
         ScopeGuard {
             state: pushed.map(|()| state),
         }
@@ -804,10 +879,10 @@ impl Drop for ScopeGuard {
         let Some(state) = self.state else { return };
         hand_over(
             with_local(|local| {
-                let position = local
-                    .stack
+                let Stack { frames, scoped } = &local.stack;
+                let position = frames
                     .iter()
-                    .rposition(|e| matches!(e, Entry::Borrowed { state: s, .. } if *s == state));
+                    .rposition(|f| f.kind == FrameKind::Borrowed && scoped[f.slot as usize].state == state);
                 if let Some(position) = position {
                     local.stack.remove(position);
                 }
@@ -837,19 +912,24 @@ impl Drop for ScopeGuard {
 #[must_use = "the span ends when this guard is dropped"]
 pub struct EnteredSpan {
     span: SpanRef,
-    panicking_at_start: bool,
-    /// Whether this guard pushed the stack entry it names (and pops it on
-    /// drop). An unsampled child pushes nothing: it names its parent's
-    /// entry, whose context it shares.
+    /// Where this guard's frame was pushed: ending it usually finds the
+    /// frame there (checked against the span id) without a search.
+    depth: u32,
+    /// Whether this guard pushed the frame it names (and pops it on drop).
+    /// An unsampled child pushes nothing: it names its parent's frame,
+    /// whose context it shares.
     owns_entry: bool,
+    panicking_at_start: bool,
 }
 
 impl EnteredSpan {
-    fn new(span_id: SpanId) -> EnteredSpan {
+    #[inline(always)]
+    fn new(span_id: SpanId, depth: usize) -> EnteredSpan {
         EnteredSpan {
             span: SpanRef::new(Some(span_id)),
-            panicking_at_start: std::thread::panicking(),
+            depth: depth as u32,
             owns_entry: true,
+            panicking_at_start: std::thread::panicking(),
         }
     }
 
@@ -857,8 +937,9 @@ impl EnteredSpan {
     fn inert() -> EnteredSpan {
         EnteredSpan {
             span: SpanRef::new(None),
-            panicking_at_start: false,
+            depth: 0,
             owns_entry: false,
+            panicking_at_start: false,
         }
     }
 
@@ -869,45 +950,43 @@ impl EnteredSpan {
     fn inherited(parent: SpanId) -> EnteredSpan {
         EnteredSpan {
             span: SpanRef::new(Some(parent)),
-            panicking_at_start: false,
+            depth: 0,
             owns_entry: false,
+            panicking_at_start: false,
         }
     }
 
     /// Stops the span being current and returns it as an owned [`Span`](crate::Span)
     /// (still open), for example to move it to another thread.
     pub fn exit(mut self) -> crate::Span {
-        if !self.owns_entry {
+        let owned = std::mem::replace(&mut self.owns_entry, false);
+        let Some(span_id) = self.span.id.take() else {
+            return crate::Span::from_state(SpanState::NonRecording(None));
+        };
+        if !owned {
             // Nothing of its own was current: it leaves with its context.
-            let context = self.span.context();
-            self.span.id = None;
+            let context = SpanRef::new(Some(span_id)).context();
             return crate::Span::from_state(SpanState::NonRecording(context));
         }
-        let state = match self.span.id.take() {
-            None => SpanState::NonRecording(None),
-            Some(span_id) => with_local(|local| {
-                let position = local.position(span_id)?;
-                match local.stack.remove(position) {
-                    Entry::Local { index, .. } => {
-                        let last = local.records.len() - 1;
-                        let data = local.records.swap_remove(index);
-                        local.open_records -= 1;
-                        for entry in local.stack.entries_mut() {
-                            if let Entry::Local { index: i, .. } = entry {
-                                if *i == last {
-                                    *i = index;
-                                }
-                            }
-                        }
-                        Some(SpanState::Recording(data))
-                    }
-                    Entry::Context { context } => Some(SpanState::NonRecording(Some(context))),
-                    Entry::Borrowed { .. } => None,
+        let state = with_local(|local| {
+            let position = local.stack.position(span_id)?;
+            match local.stack.remove(position) {
+                (frame, _) if frame.kind == FrameKind::Local => {
+                    let index = frame.slot as usize;
+                    let last = local.records.len() - 1;
+                    let data = local.records.swap_remove(index);
+                    local.open_records -= 1;
+                    local.stack.move_record(last, index);
+                    Some(SpanState::Recording(data))
                 }
-            })
-            .flatten()
-            .unwrap_or(SpanState::NonRecording(None)),
-        };
+                (_, Some(Scoped { context, state })) if state.is_null() => {
+                    Some(SpanState::NonRecording(Some(context)))
+                }
+                _ => None,
+            }
+        })
+        .flatten()
+        .unwrap_or(SpanState::NonRecording(None));
         crate::Span::from_state(state)
     }
 
@@ -927,37 +1006,19 @@ impl Drop for EnteredSpan {
     // costs a compare.
     #[inline(always)]
     fn drop(&mut self) {
-        if let (Some(span_id), true) = (self.span.id, self.owns_entry) {
-            self.end(span_id);
+        if self.owns_entry {
+            self.end();
         }
     }
 }
 
 impl EnteredSpan {
     #[inline(never)]
-    fn end(&self, span_id: SpanId) {
+    fn end(&self) {
+        let Some(span_id) = self.span.id else { return };
         let panicked = !self.panicking_at_start && std::thread::panicking();
-        hand_over(
-            with_local(|local| {
-                let position = local.position(span_id)?;
-                if let Entry::Local { index, .. } = local.stack[position] {
-                    let record = &mut local.records[index];
-                    if panicked {
-                        record.record_panic();
-                    }
-                    record.end_time_unix_nano = clock::now_unix_nanos();
-                    local.open_records -= 1;
-                }
-                // Usually the top entry: popping it moves nothing.
-                if position + 1 == local.stack.len() {
-                    local.stack.pop();
-                } else {
-                    local.stack.remove(position);
-                }
-                flush_if_due(local)
-            })
-            .flatten(),
-        );
+        let depth = self.depth as usize;
+        hand_over(local_mut().and_then(|mut local| local.end(span_id, depth, panicked)));
     }
 }
 
@@ -1014,8 +1075,8 @@ impl SpanRef {
     pub fn context(&self) -> Option<SpanContext> {
         let span_id = self.id?;
         with_local(|local| {
-            let position = local.position(span_id)?;
-            Some(local.entry_context(&local.stack[position]).clone())
+            let position = local.stack.position(span_id)?;
+            Some(local.frame_context(&local.stack.frames[position]).clone())
         })
         .flatten()
     }
@@ -1074,39 +1135,17 @@ pub fn current_span_id() -> Option<SpanId> {
 /// assert_eq!(total, 42);
 /// ```
 pub fn in_span<R>(name: impl Into<Cow<'static, str>>, f: impl FnOnce(&SpanRef) -> R) -> R {
-    let span = enter_named(name.into());
-    f(&span)
-}
-
-/// `SpanBuilder::new(name).entered()`, without building the builder on the
-/// fast path. The checks for "no provider" and "unsampled parent" inline
-/// into the caller; the rest does not.
-#[inline(always)]
-fn enter_named(name: Cow<'static, str>) -> EnteredSpan {
-    match provider::active() {
-        None => EnteredSpan::inert(),
-        Some(provider) => match unsampled_top() {
-            Some(parent) => EnteredSpan::inherited(parent),
-            None => enter_named_active(provider, name),
+    // `SpanBuilder::new(name).entered()`, without building the builder.
+    // The checks for "unsampled parent" and "no provider" inline here; the
+    // name is converted only past them.
+    let span = match unsampled_top() {
+        Some(parent) => EnteredSpan::inherited(parent),
+        None => match provider::active() {
+            Some(provider) => enter_active(provider, name, SpanKind::Internal, false, true),
+            None => EnteredSpan::inert(),
         },
-    }
-}
-
-#[inline(never)]
-fn enter_named_active(provider: &'static TracerProvider, name: Cow<'static, str>) -> EnteredSpan {
-    let mut name = Some(name);
-    if let Some(entered) = enter_child(provider, &mut name, SpanKind::Internal, true) {
-        return entered;
-    }
-    let spec = StartSpec {
-        name: name.unwrap_or_default(),
-        kind: SpanKind::Internal,
-        parent: Parent::Current,
-        attributes: Vec::new(),
-        links: Vec::new(),
-        start_time: None,
     };
-    enter_started(provider, spec)
+    f(&span)
 }
 
 /// Makes `context` current on this thread until the guard drops, so that
@@ -1128,7 +1167,7 @@ fn enter_named_active(provider: &'static TracerProvider, name: Cow<'static, str>
 /// ```
 pub fn attach(context: SpanContext) -> ContextGuard {
     let span_id = context.span_id();
-    let pushed = with_local(|local| local.stack.push(Entry::Context { context }));
+    let pushed = with_local(|local| local.stack.push_scoped(context, std::ptr::null_mut()));
     ContextGuard {
         span_id: pushed.map(|()| span_id),
         _not_send: PhantomData,
@@ -1149,8 +1188,9 @@ impl Drop for ContextGuard {
             with_local(|local| {
                 let position = local
                     .stack
+                    .frames
                     .iter()
-                    .rposition(|e| matches!(e, Entry::Context { context } if context.span_id() == span_id));
+                    .rposition(|f| f.kind == FrameKind::Context && f.span_id == span_id);
                 if let Some(position) = position {
                     local.stack.remove(position);
                 }

@@ -79,7 +79,12 @@ fn parse_hex(text: &str, width: usize) -> Result<u128, ParseIdError> {
 impl TraceId {
     /// A new random trace id from this thread's generator.
     pub fn random() -> TraceId {
-        with_rng(random_trace_id)
+        with_rng(|rng| loop {
+            let value = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+            if let Some(id) = TraceId::from_u128(value) {
+                return id;
+            }
+        })
     }
 
     /// The id for `value`, or `None` for zero.
@@ -114,7 +119,11 @@ impl TraceId {
 impl SpanId {
     /// A new random span id from this thread's generator.
     pub fn random() -> SpanId {
-        with_rng(random_span_id)
+        with_rng(|rng| loop {
+            if let Some(id) = SpanId::from_u64(rng.next_u64()) {
+                return id;
+            }
+        })
     }
 
     /// The id for `value`, or `None` for zero.
@@ -196,51 +205,60 @@ impl fmt::LowerHex for SpanId {
     }
 }
 
-/// A fast per-thread generator, seeded once from the OS through `rand`.
+/// A fast per-thread generator: wyrand, seeded once per thread from the OS
+/// through `rand`.
 ///
 /// The span hot path keeps one of these inside its own thread-local state so
-/// that a new id costs no extra thread-local lookup.
+/// that a new id costs no extra thread-local lookup. wyrand is one add and
+/// one 64×64→128 multiply per id (xoshiro256++ takes four loads, four
+/// stores and a dozen operations), and its output passes BigCrush and
+/// PractRand; ids need to be unique and unpredictable enough to sample on,
+/// not secret.
 #[derive(Default)]
 pub(crate) struct IdGenerator {
-    rng: Option<SmallRng>,
+    /// 0 until seeded (a seeded state reaches 0 again only after 2^64 ids,
+    /// and then is simply re-seeded).
+    state: u64,
 }
 
 impl IdGenerator {
     pub(crate) const fn new() -> IdGenerator {
-        IdGenerator { rng: None }
+        IdGenerator { state: 0 }
     }
 
-    #[inline]
-    fn rng(&mut self) -> &mut SmallRng {
-        self.rng.get_or_insert_with(rand::make_rng::<SmallRng>)
+    #[cold]
+    fn seed(&mut self) {
+        while self.state == 0 {
+            self.state = rand::make_rng::<SmallRng>().next_u64();
+        }
+    }
+
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        if self.state == 0 {
+            self.seed();
+        }
+        self.state = self.state.wrapping_add(0xa076_1d64_78bd_642f);
+        let product = u128::from(self.state) * u128::from(self.state ^ 0xe703_7ed1_a0b4_28db);
+        (product >> 64) as u64 ^ product as u64
     }
 
     #[inline]
     pub(crate) fn span_id(&mut self) -> SpanId {
-        random_span_id(self.rng())
+        loop {
+            if let Some(id) = SpanId::from_u64(self.next_u64()) {
+                return id;
+            }
+        }
     }
 
     #[inline]
     pub(crate) fn trace_id(&mut self) -> TraceId {
-        random_trace_id(self.rng())
-    }
-}
-
-#[inline]
-fn random_span_id(rng: &mut SmallRng) -> SpanId {
-    loop {
-        if let Some(id) = SpanId::from_u64(rng.next_u64()) {
-            return id;
-        }
-    }
-}
-
-#[inline]
-fn random_trace_id(rng: &mut SmallRng) -> TraceId {
-    loop {
-        let value = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
-        if let Some(id) = TraceId::from_u128(value) {
-            return id;
+        loop {
+            let value = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
+            if let Some(id) = TraceId::from_u128(value) {
+                return id;
+            }
         }
     }
 }
@@ -292,6 +310,21 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(TraceId::random(), TraceId::random());
         assert_ne!(ids.trace_id().to_u128() >> 64, 0, "high half is random too");
+    }
+
+    #[test]
+    fn generators_on_different_threads_differ() {
+        let ids = || {
+            let mut generator = IdGenerator::new();
+            (0..64).map(|_| generator.span_id()).collect::<Vec<_>>()
+        };
+        let here = ids();
+        let there = std::thread::spawn(ids).join().unwrap();
+        assert!(here.iter().all(|id| !there.contains(id)));
+        let mut unique = here.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), here.len());
     }
 
     #[test]

@@ -117,6 +117,13 @@ impl TracerProvider {
         self.inherits_local_sampled
     }
 
+    /// Whether a child of a sampled local span is recorded without asking
+    /// the sampler or calling `on_start`: the span hot path.
+    #[inline]
+    pub(crate) fn fast_children(&self) -> bool {
+        self.inherits_local_sampled && !self.has_on_start
+    }
+
     #[inline]
     pub(crate) fn has_on_start(&self) -> bool {
         self.has_on_start
