@@ -268,24 +268,27 @@ impl LocalState {
     }
 
     /// Ends the span of the frame for `span_id`, which `EnteredSpan`
-    /// pushed at `depth`. Returns the records due for hand-over.
-    #[inline(always)]
-    fn end(&mut self, span_id: SpanId, depth: usize, panicked: bool) -> Option<Vec<SpanData>> {
-        // Usually the top frame, where the guard left it.
-        let position = match self.stack.frames.get(depth) {
-            Some(frame) if frame.span_id == span_id => depth,
-            _ => self.stack.position(span_id)?,
-        };
+    /// pushed at `depth`, wherever that frame now is. Returns the records
+    /// due for hand-over.
+    #[cold]
+    #[inline(never)]
+    fn end_anywhere(&mut self, span_id: SpanId, panicked: bool) -> Option<Vec<SpanData>> {
+        let position = self.stack.position(span_id)?;
         let (frame, _) = self.stack.remove(position);
         if frame.kind == FrameKind::Local {
-            let record = &mut self.records[frame.slot as usize];
-            if panicked {
-                record.record_panic();
-            }
-            record.end_time_unix_nano = clock::now_unix_nanos();
-            self.open_records -= 1;
+            self.close_record(frame.slot as usize, panicked);
         }
         flush_if_due(self)
+    }
+
+    #[inline(always)]
+    fn close_record(&mut self, index: usize, panicked: bool) {
+        let record = &mut self.records[index];
+        if panicked {
+            record.record_panic();
+        }
+        record.end_time_unix_nano = clock::now_unix_nanos();
+        self.open_records -= 1;
     }
 }
 
@@ -1013,12 +1016,35 @@ impl Drop for EnteredSpan {
 }
 
 impl EnteredSpan {
+    /// Ends the span. The common case, the guard's own local frame still on
+    /// top where it was pushed, takes the straight path: pop, stamp the end
+    /// time, and hand the buffer over if this was the outermost span.
     #[inline(never)]
     fn end(&self) {
         let Some(span_id) = self.span.id else { return };
         let panicked = !self.panicking_at_start && std::thread::panicking();
+        let Some(mut local) = local_mut() else { return };
         let depth = self.depth as usize;
-        hand_over(local_mut().and_then(|mut local| local.end(span_id, depth, panicked)));
+        let frames = &mut local.stack.frames;
+        let top = match frames.last() {
+            Some(frame) if frames.len() == depth + 1 && frame.span_id == span_id && frame.kind == FrameKind::Local => {
+                frame.slot as usize
+            }
+            _ => {
+                let batch = local.end_anywhere(span_id, panicked);
+                drop(local);
+                return hand_over(batch);
+            }
+        };
+        // `Frame` is `Copy`: popping is shortening.
+        frames.truncate(depth);
+        local.stack.sync();
+        local.close_record(top, panicked);
+        if local.should_flush() {
+            let batch = local.take_finished();
+            drop(local);
+            hand_over_batch(batch);
+        }
     }
 }
 

@@ -243,8 +243,17 @@ impl IdGenerator {
         (product >> 64) as u64 ^ product as u64
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn span_id(&mut self) -> SpanId {
+        match SpanId::from_u64(self.next_u64()) {
+            Some(id) => id,
+            None => self.nonzero_span_id(),
+        }
+    }
+
+    /// The one time in 2^64 that the generator gives 0.
+    #[cold]
+    fn nonzero_span_id(&mut self) -> SpanId {
         loop {
             if let Some(id) = SpanId::from_u64(self.next_u64()) {
                 return id;

@@ -360,15 +360,19 @@ impl SpanData {
     /// Whether dropping the record would free nothing: the common case of a
     /// static name with no attributes, events, links, trace state or status
     /// message. Buffers skip the drop of such records.
+    ///
+    /// Every field is read and the answers combined without short-circuit:
+    /// it runs once per record in every recycled buffer, where one
+    /// predictable branch beats seven.
     #[inline]
     pub(crate) fn owns_nothing(&self) -> bool {
-        matches!(self.name, Cow::Borrowed(_))
-            && self.context.trace_state().is_empty()
-            && self.attributes.0.is_empty()
-            && !self.attributes.0.spilled()
-            && self.events.capacity() == 0
-            && self.links.capacity() == 0
-            && matches!(self.status, Status::Unset | Status::Ok)
+        let tags_own = matches!(self.name, Cow::Owned(_)) | matches!(self.status, Status::Error { .. });
+        let heap = self.events.capacity()
+            | self.links.capacity()
+            | self.attributes.0.len()
+            | usize::from(self.attributes.0.spilled())
+            | usize::from(!self.context.trace_state().is_empty());
+        !tags_own & (heap == 0)
     }
 
     /// The trace id.
