@@ -516,7 +516,7 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut Span
         Some(FirstLook::Inherited(parent)) => return *out = SpanState::NonRecording(parent),
         None => return *out = SpanState::NonRecording(None),
     };
-    *out = match &parent {
+    match &parent {
         // The common case, a child of a sampled local span under a sampler
         // that keeps it: no sampler call, and the record is built right
         // where the caller wants it (this function inlines), not moved.
@@ -529,14 +529,16 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut Span
         {
             let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
             let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
-            SpanState::Recording(SpanData::new(spec.name, spec.kind, context, Some(p), start))
+            *out = SpanState::Recording(SpanData::new(spec.name, spec.kind, context, Some(p), start));
         }
-        _ => start_sampled(provider, spec, parent, trace_id, span_id),
-    };
+        _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
+    }
 }
 
 /// The rest of `start_with`: roots, remote parents, samplers, attributes
-/// for the sampler, `on_start` processors.
+/// for the sampler, `on_start` processors. Writes into `*out` rather than
+/// returning the ~400-byte state: a sampled-out span then writes only its
+/// context, not a copy of the whole enum.
 #[inline(never)]
 fn start_sampled(
     provider: &'static TracerProvider,
@@ -544,7 +546,8 @@ fn start_sampled(
     parent: Option<SpanContext>,
     trace_id: TraceId,
     span_id: SpanId,
-) -> SpanState {
+    out: &mut SpanState,
+) {
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
     let mut sampler_attributes = Vec::new();
     let mut trace_state = parent.as_ref().map(|p| p.trace_state().clone()).unwrap_or_default();
@@ -572,7 +575,8 @@ fn start_sampled(
     let context = SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state);
     if decision == SamplingDecision::Drop {
         // Sampled out: a context of its own, for propagation.
-        return SpanState::NonRecording(Some(context));
+        *out = SpanState::NonRecording(Some(context));
+        return;
     }
 
     let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
@@ -587,7 +591,7 @@ fn start_sampled(
         }
     }
     provider.on_start(&mut data);
-    SpanState::Recording(data)
+    *out = SpanState::Recording(data);
 }
 
 /// The hot path for `#[trace]`: start a span and make it current. With no
@@ -802,19 +806,20 @@ pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
         }
         SpanState::NonRecording(Some(context)) => {
             let span_id = context.span_id();
-            let context = context.clone();
-            let pushed = with_local(|local| {
-                let depth = local.stack.frames.len();
-                local.stack.push_scoped(context, std::ptr::null_mut());
-                depth
-            });
-            match pushed {
-                Some(depth) => {
-                    *state = SpanState::Done;
-                    EnteredSpan::new(span_id, depth)
-                }
-                None => EnteredSpan::inert(),
-            }
+            let Some(mut local) = local_mut() else {
+                return EnteredSpan::inert();
+            };
+            // SAFETY: the context is moved out, and `*state` overwritten
+            // without dropping it: moving the whole state out instead would
+            // copy all ~400 bytes of it.
+            let context = unsafe {
+                let context = std::ptr::read(context);
+                std::ptr::write(state, SpanState::Done);
+                context
+            };
+            let depth = local.stack.frames.len();
+            local.stack.push_scoped(context, std::ptr::null_mut());
+            EnteredSpan::new(span_id, depth)
         }
         SpanState::NonRecording(None) | SpanState::Done => EnteredSpan::inert(),
     }
