@@ -140,11 +140,14 @@ impl Stack {
         (frame, scoped)
     }
 
-    #[cold]
     fn remove_scoped(&mut self, slot: u32) -> Scoped {
         let scoped = self.scoped.swap_remove(slot as usize);
-        // The last context moved into `slot`: point its frame there.
         let moved = self.scoped.len() as u32;
+        if moved == slot {
+            // It was the last one (the usual case): nothing moved.
+            return scoped;
+        }
+        // The last context moved into `slot`: point its frame there.
         if let Some(frame) = self
             .frames
             .iter_mut()
