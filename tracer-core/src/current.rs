@@ -990,9 +990,7 @@ impl EnteredSpan {
                     local.stack.move_record(last, index);
                     Some(SpanState::Recording(data))
                 }
-                (_, Some(Scoped { context, state })) if state.is_null() => {
-                    Some(SpanState::NonRecording(Some(context)))
-                }
+                (_, Some(Scoped { context, state })) if state.is_null() => Some(SpanState::NonRecording(Some(context))),
                 _ => None,
             }
         })
