@@ -111,6 +111,31 @@ fn out_of_order_drops_keep_the_stack_sound() {
 }
 
 #[test]
+fn attached_contexts_detached_out_of_order_keep_the_right_parent() {
+    // Contexts (and owned spans made current by `in_scope`) live beside the
+    // stack's frames; detaching an older one must not lose a newer one.
+    let ((), spans) = traced(|| {
+        let outer = Span::new("outer");
+        let inner = Span::new("inner");
+        let outer_guard = attach(outer.context().unwrap());
+        let inner_guard = attach(inner.context().unwrap());
+        drop(outer_guard);
+        assert_eq!(current_span_id(), inner.span_id());
+        outer.in_scope(|| {
+            assert_eq!(current_span_id(), outer.span_id());
+            in_span("under_outer", |_| {});
+        });
+        assert_eq!(current_span_id(), inner.span_id());
+        in_span("under_inner", |_| {});
+        drop(inner_guard);
+        in_span("under_root", |_| {});
+    });
+    assert_child_of(one(&spans, "under_outer"), one(&spans, "outer"));
+    assert_child_of(one(&spans, "under_inner"), one(&spans, "inner"));
+    assert_child_of(one(&spans, "under_root"), one(&spans, "test_root"));
+}
+
+#[test]
 fn forgotten_guard_does_not_break_other_threads() {
     // A leaked guard leaves its span open on that thread only.
     let ((), spans) = traced(|| {
