@@ -126,6 +126,21 @@ fn exporter(receiver: &Receiver) -> tracer::export::otlp::OtlpExporterBuilder {
         .timeout(Duration::from_secs(20))
 }
 
+/// Exports `spans` twice, with the default exporter and then with the one
+/// `configure` makes, and returns both requests as the collector got them.
+fn export_twice(
+    spans: &[tracer::SpanData],
+    configure: impl FnOnce(tracer::export::otlp::OtlpExporterBuilder) -> tracer::export::otlp::OtlpExporterBuilder,
+) -> (otlp_receiver::Request, otlp_receiver::Request) {
+    let receiver = Receiver::start();
+    exporter(&receiver).build().unwrap().export(spans).unwrap();
+    configure(exporter(&receiver)).build().unwrap().export(spans).unwrap();
+    let mut requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    let second = requests.pop().unwrap();
+    (requests.pop().unwrap(), second)
+}
+
 fn by_name<'a>(spans: &'a [PbSpan], name: &str) -> &'a PbSpan {
     spans
         .iter()
@@ -300,17 +315,7 @@ fn protobuf_round_trips_every_field() {
 #[test]
 fn gzip_bodies_decode_to_the_same_request() {
     let sent = sample_spans();
-    let receiver = Receiver::start();
-    exporter(&receiver).build().unwrap().export(&sent).unwrap();
-    exporter(&receiver)
-        .compression(OtlpCompression::Gzip)
-        .build()
-        .unwrap()
-        .export(&sent)
-        .unwrap();
-    let requests = receiver.requests();
-    assert_eq!(requests.len(), 2);
-    let (plain, gzip) = (&requests[0], &requests[1]);
+    let (plain, gzip) = export_twice(&sent, |builder| builder.compression(OtlpCompression::Gzip));
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     assert_eq!(&gzip.raw_body[..2], &[0x1f, 0x8b], "gzip magic");
     assert!(gzip.raw_body.len() < plain.raw_body.len());
@@ -492,17 +497,9 @@ fn json_and_protobuf_carry_the_same_request() {
     // The official types' own JSON reader must see exactly what protobuf
     // carries.
     let sent = sample_spans();
-    let receiver = Receiver::start();
-    exporter(&receiver).build().unwrap().export(&sent).unwrap();
-    exporter(&receiver)
-        .protocol(OtlpProtocol::HttpJson)
-        .build()
-        .unwrap()
-        .export(&sent)
-        .unwrap();
-    let requests = receiver.requests();
-    let from_proto = requests[0].decode();
+    let (proto, json) = export_twice(&sent, |builder| builder.protocol(OtlpProtocol::HttpJson));
+    let from_proto = proto.decode();
     let from_json: ExportTraceServiceRequest =
-        serde_json::from_slice(&requests[1].body).expect("opentelemetry-proto reads the JSON");
+        serde_json::from_slice(&json.body).expect("opentelemetry-proto reads the JSON");
     assert_eq!(from_json, from_proto);
 }
