@@ -34,14 +34,13 @@ fn request(code: u64) {
 #[cfg(not(target_arch = "x86_64"))]
 fn request(_code: u64) {}
 
-/// `CALLGRIND_ZERO_STATS`: forget every thread's costs so far.
-pub fn zero_stats() {
-    #[cfg(target_arch = "x86_64")]
-    request(BASE + 1);
-}
-
-/// `CALLGRIND_DUMP_STATS`: write every thread's costs since the last zero
-/// to `<out-file>.1`.
+/// `CALLGRIND_DUMP_STATS`: writes every thread's costs since the previous
+/// dump to `<out-file>.N` (N counts dumps from 1), and zeroes them.
+///
+/// A measured window is therefore opened with a dump too, not with
+/// `CALLGRIND_ZERO_STATS`: that one zeroes only the calling thread, which
+/// left an export thread's earlier work (start-up, the shape check, the
+/// warm-up) counted in the window.
 pub fn dump_stats() {
     #[cfg(target_arch = "x86_64")]
     request(BASE);

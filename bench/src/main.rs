@@ -280,11 +280,12 @@ fn child(options: ChildOptions) {
 
     if options.single {
         // Callgrind: a small warm-up, then one measured repetition, whose
-        // instructions (every thread's) are dumped on their own.
+        // instructions (every thread's) are dumped on their own: the first
+        // dump closes everything before the window, the second the window.
         for (contender, status) in active.iter().zip(&mut status) {
             if status.is_ok() {
                 *status = measure(*contender, workload, 10).and_then(|_| {
-                    callgrind::zero_stats();
+                    callgrind::dump_stats();
                     let measured = measure(*contender, workload, options.traces);
                     callgrind::dump_stats();
                     measured.map(|_| ())

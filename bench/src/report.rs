@@ -106,7 +106,7 @@ fn wall(options: &Options) -> Results {
 
 /// Instructions per span under callgrind: the measured repetition's
 /// instructions on every thread (export threads included), dumped on their
-/// own through client requests, over its spans.
+/// own through client requests (the second of two dumps), over its spans.
 fn instructions(workload: Workload, contender: &str) -> Option<f64> {
     const TRACES: usize = 200;
     let exe = std::env::current_exe().ok()?;
@@ -119,10 +119,13 @@ fn instructions(workload: Workload, contender: &str) -> Option<f64> {
         .arg(TRACES.to_string())
         .output()
         .ok()?;
-    let dump = out.with_extension("out.1");
+    // `.1` holds everything before the window, `.2` the window.
+    let before = out.with_extension("out.1");
+    let dump = out.with_extension("out.2");
     let text = std::fs::read_to_string(&dump).unwrap_or_default();
-    let _ = std::fs::remove_file(&out);
-    let _ = std::fs::remove_file(&dump);
+    for file in [&out, &before, &dump] {
+        let _ = std::fs::remove_file(file);
+    }
     if !output.status.success() {
         eprint!("{}", String::from_utf8_lossy(&output.stderr));
         return None;

@@ -30,7 +30,7 @@ use std::marker::PhantomData;
 use std::sync::Mutex;
 
 use crate::clock;
-use crate::context::{SpanContext, TraceFlags};
+use crate::context::{SpanContext, TraceFlags, TraceState};
 use crate::id::{IdGenerator, SpanId, TraceId};
 use crate::provider::{self, TracerProvider};
 use crate::sampler::{SamplingDecision, SamplingParams};
@@ -284,6 +284,21 @@ impl LocalState {
         flush_if_due(self)
     }
 
+    /// Pops the top frame, a `Context` one: its context is usually the
+    /// last scoped one, and then nothing else moves.
+    #[inline(never)]
+    fn pop_context_top(&mut self) -> Option<Vec<SpanData>> {
+        let Stack { frames, scoped } = &mut self.stack;
+        let frame = frames.pop().expect("the caller saw a top frame");
+        if frame.slot as usize + 1 == scoped.len() {
+            scoped.pop();
+        } else {
+            self.stack.remove_scoped(frame.slot);
+        }
+        self.stack.sync();
+        flush_if_due(self)
+    }
+
     #[inline(always)]
     fn close_record(&mut self, index: usize, panicked: bool) {
         let record = &mut self.records[index];
@@ -464,10 +479,10 @@ fn flush_if_due(local: &mut LocalState) -> Option<Vec<SpanData>> {
 }
 
 /// Decides whether a span is recorded and, if so, makes its record, writing
-/// the outcome into `*out` (which holds no record). The ~400-byte record is
+/// the outcome into `*out` (which is `Done`). The ~400-byte record is
 /// built right there: returning it by value cost a copy per span, and often
 /// two.
-#[inline]
+#[inline(never)]
 pub(crate) fn start_into(spec: StartSpec, out: &mut SpanState) {
     match provider::active() {
         Some(provider) => start_with(provider, spec, out),
@@ -551,45 +566,55 @@ fn start_sampled(
     span_id: SpanId,
     out: &mut SpanState,
 ) {
+    // Taken apart at once, so that a sampled-out span drops only the two
+    // vectors (usually empty) and the name, not the whole spec.
+    let StartSpec {
+        name,
+        kind,
+        parent: _,
+        attributes,
+        links,
+        start_time,
+    } = spec;
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
-    let mut sampler_attributes = Vec::new();
-    let mut trace_state = parent.as_ref().map(|p| p.trace_state().clone()).unwrap_or_default();
-    let decision = match local_parent {
-        Some(_) if provider.inherits_local_sampled() => SamplingDecision::RecordAndSample,
+    let (decision, sampler_attributes, new_trace_state) = match local_parent {
+        Some(_) if provider.inherits_local_sampled() => (SamplingDecision::RecordAndSample, Vec::new(), None),
         _ => {
             // The sampler is user code: it runs outside any borrow.
             let result = provider.sampler().should_sample(&SamplingParams {
                 trace_id,
                 parent: parent.as_ref(),
-                name: &spec.name,
-                kind: spec.kind,
-                attributes: &spec.attributes,
-                links: &spec.links,
+                name: &name,
+                kind,
+                attributes: &attributes,
+                links: &links,
             });
-            sampler_attributes = result.attributes;
-            if let Some(state) = result.trace_state {
-                trace_state = state;
-            }
-            result.decision
+            (result.decision, result.attributes, result.trace_state)
         }
     };
     let sampled = decision == SamplingDecision::RecordAndSample;
-    let base_flags = parent.as_ref().map_or(TraceFlags::NONE, SpanContext::trace_flags);
+    let (base_flags, parent_trace_state) = match &parent {
+        Some(p) => (p.trace_flags(), p.trace_state().clone()),
+        None => (TraceFlags::NONE, TraceState::empty()),
+    };
+    let trace_state = new_trace_state.unwrap_or(parent_trace_state);
     let context = SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state);
     if decision == SamplingDecision::Drop {
-        // Sampled out: a context of its own, for propagation.
-        *out = SpanState::NonRecording(Some(context));
+        // Sampled out: a context of its own, for propagation. Every caller
+        // passes a `Done` state, so it is overwritten without a drop.
+        // SAFETY: `out` is a valid, exclusive reference.
+        unsafe { std::ptr::write(out, SpanState::NonRecording(Some(context))) };
         return;
     }
 
-    let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
-    let mut data = SpanData::new(spec.name, spec.kind, context, parent.as_ref(), start);
-    if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
+    let start = start_time.unwrap_or_else(clock::now_unix_nanos);
+    let mut data = SpanData::new(name, kind, context, parent.as_ref(), start);
+    if !attributes.is_empty() || !sampler_attributes.is_empty() || !links.is_empty() {
         let limits = provider.limits();
-        for kv in spec.attributes.into_iter().chain(sampler_attributes) {
+        for kv in attributes.into_iter().chain(sampler_attributes) {
             data.put_attribute(kv, limits);
         }
-        for link in spec.links {
+        for link in links {
             data.add_link(link, limits);
         }
     }
@@ -783,7 +808,7 @@ unsafe fn move_into(records: &mut Vec<SpanData>, data: *const SpanData) -> usize
 /// buffer (one copy). `*state` becomes `Done` when it was taken, and is left
 /// as it was when the thread's state is unavailable (the caller then
 /// finishes it as an owned span).
-#[inline]
+#[inline(never)]
 pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
     match state {
         SpanState::Recording(data) => {
@@ -1036,6 +1061,14 @@ impl EnteredSpan {
             Some(frame) if frames.len() == depth + 1 && frame.span_id == span_id && frame.kind == FrameKind::Local => {
                 frame.slot as usize
             }
+            Some(frame)
+                if frames.len() == depth + 1 && frame.span_id == span_id && frame.kind == FrameKind::Context =>
+            {
+                // A sampled-out span (a root, typically) on top.
+                let batch = local.pop_context_top();
+                drop(local);
+                return hand_over(batch);
+            }
             _ => {
                 let batch = local.end_anywhere(span_id, panicked);
                 drop(local);
@@ -1170,12 +1203,15 @@ pub fn in_span<R>(name: impl Into<Cow<'static, str>>, f: impl FnOnce(&SpanRef) -
     // `SpanBuilder::new(name).entered()`, without building the builder.
     // The checks for "unsampled parent" and "no provider" inline here; the
     // name is converted only past them.
-    let span = match unsampled_top() {
-        Some(parent) => EnteredSpan::inherited(parent),
-        None => match provider::active() {
-            Some(provider) => enter_active(provider, name, SpanKind::Internal, false, true),
-            None => EnteredSpan::inert(),
-        },
+    //
+    // A child of an unsampled span gets a bare handle on its parent, not a
+    // guard: nothing is pushed, so there is nothing to check or pop after.
+    if let Some(parent) = unsampled_top() {
+        return f(&SpanRef::new(Some(parent)));
+    }
+    let span = match provider::active() {
+        Some(provider) => enter_active(provider, name, SpanKind::Internal, false, true),
+        None => EnteredSpan::inert(),
     };
     f(&span)
 }

@@ -778,11 +778,19 @@ impl Span {
     /// let span = Span::new("order_processing").entered();
     /// assert_eq!(current_span_id(), span.span_id());
     /// ```
-    #[inline]
-    pub fn entered(mut self) -> EnteredSpan {
+    // Inlined, so that a span started in the same expression
+    // (`Span::root(..).entered()`) is not copied (~430 bytes) into the call.
+    #[inline(always)]
+    pub fn entered(self) -> EnteredSpan {
         // The record moves into the thread's buffer; `self` is left `Done`
         // (or, if the thread is exiting, finishes as an owned span).
-        current::enter_state(self.state.get_mut())
+        let mut span = std::mem::ManuallyDrop::new(self);
+        let entered = current::enter_state(span.state.get_mut());
+        if !matches!(span.state.get_mut(), SpanState::Done) {
+            // SAFETY: `span` is not used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut span) };
+        }
+        entered
     }
 
     /// Runs `f` with this span current, then restores the previous span.
@@ -904,7 +912,7 @@ impl SpanBuilder {
     }
 
     /// Starts the span as an owned [`Span`].
-    #[inline]
+    #[inline(always)]
     pub fn start(self) -> Span {
         let mut span = Span::from_state(SpanState::Done);
         current::start_into(self.spec, span.state.get_mut());
