@@ -5,7 +5,7 @@ mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use common::{assert_child_of, one, traced};
+use common::{assert_child_of, exporter, one, trace, traced};
 use tracer::{attach, current_context, current_span, current_span_id, current_trace_id, in_span, Span, Status, Value};
 
 #[test]
@@ -148,6 +148,28 @@ fn forgotten_guard_does_not_break_other_threads() {
         in_span("still_fine", |_| {});
     });
     assert_child_of(one(&spans, "still_fine"), one(&spans, "test_root"));
+}
+
+#[test]
+fn exiting_thread_hands_over_what_it_left_open() {
+    // The thread's buffer is handed over when the thread exits: a span whose
+    // guard was leaked is closed then, and its finished child goes with it.
+    exporter();
+    let trace_id = std::thread::spawn(|| {
+        let root = Span::root("left_open").entered();
+        in_span("finished_inside", |_| {});
+        let trace_id = root.trace_id().expect("recorded");
+        std::mem::forget(root);
+        trace_id
+    })
+    .join()
+    .unwrap();
+    let spans = trace(trace_id);
+    let root = one(&spans, "left_open");
+    let child = one(&spans, "finished_inside");
+    assert_child_of(child, root);
+    assert!(root.end_time_unix_nano >= child.end_time_unix_nano);
+    assert!(root.start_time_unix_nano <= child.start_time_unix_nano);
 }
 
 #[test]

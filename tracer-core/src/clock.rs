@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How counter values become unix nanoseconds: `base_ns` at counter value
 /// `base`, then `nanos_per_tick_q52 / 2^52` nanoseconds per tick. Taken once
 /// per process, so every thread converts alike.
+#[derive(Clone, Copy)]
 struct Conversion {
     base: u64,
     base_ns: u64,
@@ -75,7 +76,7 @@ impl Conversion {
     }
 
     #[inline(always)]
-    fn ticks(&self) -> u64 {
+    fn ticks(self) -> u64 {
         match read_tsc() {
             Some(tsc) if self.direct_tsc => tsc,
             _ => minstant_ticks(minstant::Instant::now()),
@@ -83,7 +84,7 @@ impl Conversion {
     }
 
     #[inline(always)]
-    fn to_unix_nanos(&self, ticks: u64) -> u64 {
+    fn to_unix_nanos(self, ticks: u64) -> u64 {
         // Signed: a counter read on another core may be a little behind
         // `base`.
         let elapsed = i128::from(ticks.wrapping_sub(self.base) as i64);
@@ -106,6 +107,43 @@ impl Conversion {
 pub fn now_unix_nanos() -> u64 {
     let conversion = CONVERSION.get_or_init(Conversion::new);
     conversion.to_unix_nanos(conversion.ticks())
+}
+
+/// A thread's copy of the conversion, kept beside its span stack: a read
+/// then needs no global load and no initialisation check, only the flag
+/// that it was copied from a TSC conversion.
+#[derive(Clone, Copy)]
+pub(crate) struct LocalClock(Conversion);
+
+impl LocalClock {
+    /// Not yet copied: the first read copies the process's conversion.
+    pub(crate) const fn new() -> LocalClock {
+        LocalClock(Conversion {
+            base: 0,
+            base_ns: 0,
+            nanos_per_tick_q52: 0,
+            direct_tsc: false,
+        })
+    }
+
+    /// [`now_unix_nanos`], from this copy.
+    #[inline(always)]
+    pub(crate) fn now_unix_nanos(&mut self) -> u64 {
+        match read_tsc() {
+            Some(tsc) if self.0.direct_tsc => self.0.to_unix_nanos(tsc),
+            _ => self.copy_and_read(),
+        }
+    }
+
+    /// The first read, or every read without a stable TSC (then through
+    /// `minstant`, as [`now_unix_nanos`] does).
+    #[cold]
+    #[inline(never)]
+    fn copy_and_read(&mut self) -> u64 {
+        let conversion = *CONVERSION.get_or_init(Conversion::new);
+        self.0 = conversion;
+        conversion.to_unix_nanos(conversion.ticks())
+    }
 }
 
 /// Unix nanoseconds for a `SystemTime` (zero before 1970).
@@ -155,6 +193,16 @@ mod tests {
         assert!(conversion.to_unix_nanos(ticks).abs_diff(5_000_000_000 + hour_ns) <= 1);
         // A counter slightly behind the base gives a time slightly before it.
         assert_eq!(conversion.to_unix_nanos(990), 5_000_000_000 - 4);
+    }
+
+    #[test]
+    fn local_copy_reads_the_same_clock() {
+        let mut local = LocalClock::new();
+        let first = local.now_unix_nanos();
+        let shared = now_unix_nanos();
+        let second = local.now_unix_nanos();
+        assert!(first <= shared && shared <= second, "{first} {shared} {second}");
+        assert!(second - first < 5_000_000);
     }
 
     #[test]

@@ -25,8 +25,9 @@
 //!   trace id still propagates), or a context attached with [`attach`].
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::sync::Mutex;
 
 use crate::clock;
@@ -187,17 +188,28 @@ struct LocalState {
     records: Vec<SpanData>,
     open_records: usize,
     ids: IdGenerator,
+    clock: clock::LocalClock,
 }
 
 thread_local! {
-    static LOCAL: RefCell<LocalState> = const {
-        RefCell::new(LocalState {
-            stack: Stack { frames: Vec::new(), scoped: Vec::new() },
-            records: Vec::new(),
-            open_records: 0,
-            ids: IdGenerator::new(),
-        })
+    /// No destructor of its own, so that an access is a plain
+    /// thread-relative address: no "already destroyed?" check. Thread exit
+    /// is handled by [`EXIT_HOOK`], registered on first use.
+    static LOCAL: LocalCell = const {
+        LocalCell {
+            state: UnsafeCell::new(ManuallyDrop::new(LocalState {
+                stack: Stack { frames: Vec::new(), scoped: Vec::new() },
+                records: Vec::new(),
+                open_records: 0,
+                ids: IdGenerator::new(),
+                clock: clock::LocalClock::new(),
+            })),
+            access: Cell::new(Access::Unused),
+        }
     };
+
+    /// Hands this thread's records over when the thread exits.
+    static EXIT_HOOK: ExitHook = const { ExitHook };
 
     /// The span id of the top stack frame when it is a local span that is
     /// not sampled, else 0. Such a span's children are not made (they
@@ -305,7 +317,7 @@ impl LocalState {
         if panicked {
             record.record_panic();
         }
-        record.end_time_unix_nano = clock::now_unix_nanos();
+        record.end_time_unix_nano = self.clock.now_unix_nanos();
         self.open_records -= 1;
     }
 }
@@ -334,6 +346,70 @@ impl Drop for LocalState {
     }
 }
 
+/// This thread's state, and whether it may be borrowed now: one flag for
+/// a `RefCell`'s borrow and for the thread's start and exit, so that a
+/// borrow on the hot path is one compare.
+struct LocalCell {
+    state: UnsafeCell<ManuallyDrop<LocalState>>,
+    access: Cell<Access>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Free,
+    Borrowed,
+    /// Not used yet on this thread: the exit hook is not registered.
+    Unused,
+    /// The thread is exiting and the state was handed over and dropped.
+    Exited,
+}
+
+/// Registered on a thread's first borrow of its state.
+struct ExitHook;
+
+impl Drop for ExitHook {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(|cell| {
+            if cell.access.get() == Access::Free {
+                // Marked first: what the hand-over runs (processors) finds
+                // the state gone, as after any thread-local's destruction.
+                cell.access.set(Access::Exited);
+                // SAFETY: not borrowed (checked), and never again (marked).
+                unsafe { ManuallyDrop::drop(&mut *cell.state.get()) };
+            }
+        });
+    }
+}
+
+/// A borrow of this thread's state; released on drop. Not `Send` (it
+/// holds a reference to a thread-local with a `Cell`).
+struct LocalRef(&'static LocalCell);
+
+impl std::ops::Deref for LocalRef {
+    type Target = LocalState;
+
+    #[inline(always)]
+    fn deref(&self) -> &LocalState {
+        // SAFETY: the flag grants this guard the only borrow.
+        unsafe { &*self.0.state.get() }
+    }
+}
+
+impl std::ops::DerefMut for LocalRef {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut LocalState {
+        // SAFETY: as in `deref`.
+        unsafe { &mut *self.0.state.get() }
+    }
+}
+
+impl Drop for LocalRef {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.0.access.set(Access::Free);
+    }
+}
+
 /// Runs `f` on this thread's state. `None` while the thread is being torn
 /// down, or if called re-entrantly (from a processor or sampler).
 #[inline(always)]
@@ -350,15 +426,28 @@ fn with_local<R>(f: impl FnOnce(&mut LocalState) -> R) -> Option<R> {
 /// stays straight-line: as a closure body it was sometimes compiled as a
 /// separate function, costing the span hot path dozens of instructions.
 #[inline(always)]
-fn local_mut() -> Option<std::cell::RefMut<'static, LocalState>> {
-    let cell: *const RefCell<LocalState> = LOCAL.try_with(|cell| cell as *const _).ok()?;
-    // SAFETY: this thread's own state, which lives until the thread's
-    // thread-local destructors run. The borrow is private to this module,
-    // which only ever holds it for the length of one call on this thread
-    // (the type is not `Send`), and the `RefCell` still guards against
-    // re-entrant use.
-    let cell = unsafe { &*cell };
-    cell.try_borrow_mut().ok()
+fn local_mut() -> Option<LocalRef> {
+    // SAFETY: a thread-local without a destructor lives as long as its
+    // thread, and the reference does not leave it (`LocalRef` is not
+    // `Send`).
+    let cell: &'static LocalCell = LOCAL.with(|cell| unsafe { &*(cell as *const LocalCell) });
+    if cell.access.get() != Access::Free {
+        return first_or_refused(cell);
+    }
+    cell.access.set(Access::Borrowed);
+    Some(LocalRef(cell))
+}
+
+/// The thread's first borrow registers the exit hook; a re-entrant one, or
+/// one during thread exit, is refused.
+#[cold]
+#[inline(never)]
+fn first_or_refused(cell: &'static LocalCell) -> Option<LocalRef> {
+    if cell.access.get() != Access::Unused || EXIT_HOOK.try_with(|_| ()).is_err() {
+        return None;
+    }
+    cell.access.set(Access::Borrowed);
+    Some(LocalRef(cell))
 }
 
 /// Emptied record buffers, handed back by processors once they are done
@@ -742,6 +831,7 @@ fn start_child<N: Into<Cow<'static, str>>>(
         records,
         open_records,
         ids,
+        clock,
     } = local;
     let Some(top) = stack.frames.last() else {
         return Err((None, name));
@@ -753,17 +843,14 @@ fn start_child<N: Into<Cow<'static, str>>>(
     if !parent.is_sampled() {
         return Err((Some(top.span_id), name));
     }
-    let span_id = ids.span_id();
-    let context = SpanContext::new(
-        parent.trace_id(),
-        span_id,
-        parent.trace_flags(),
-        false,
-        parent.trace_state().clone(),
-    );
     let parent_span_id = top.span_id;
-    let start = clock::now_unix_nanos();
+    let (trace_id, trace_flags, trace_state) = (parent.trace_id(), parent.trace_flags(), parent.trace_state().clone());
+    // Room first: a reallocation moves the parent's record, and the rest
+    // then stays in registers.
     records.reserve(1);
+    let span_id = ids.span_id();
+    let start = clock.now_unix_nanos();
+    let context = SpanContext::new(trace_id, span_id, trace_flags, false, trace_state);
     let index = records.len();
     // SAFETY: `reserve` made room at `index`; `write_new` initialises every
     // field before `set_len` exposes the record.

@@ -129,7 +129,7 @@ impl BatchSpanProcessor {
             counters: Arc::clone(&counters),
             config,
             pending: Vec::new(),
-            spare: Vec::new(),
+            spare: Vec::with_capacity(SPARE_BUFFERS),
             stopped: false,
         };
         let mut worker = worker;
@@ -206,7 +206,11 @@ impl SpanProcessor for BatchSpanProcessor {
     }
 
     fn on_end_batch(&self, mut spans: Vec<SpanData>) {
-        spans.retain(|s| s.context.is_sampled());
+        // Records that are recorded but not sampled are rare: look before
+        // paying for `retain`'s moves.
+        if spans.iter().any(|s| !s.context.is_sampled()) {
+            spans.retain(|s| s.context.is_sampled());
+        }
         let wanted = spans.len();
         if wanted == 0 {
             return;
@@ -340,6 +344,10 @@ impl Worker {
         } else {
             self.pending.append(&mut spans);
         }
+        // Given back in groups (one lock each), before the list would grow.
+        if self.spare.len() == self.spare.capacity() && !self.spare.is_empty() {
+            crate::current::recycle_all(&mut self.spare);
+        }
         self.spare.push(spans);
     }
 
@@ -395,6 +403,9 @@ impl Worker {
         result
     }
 }
+
+/// Emptied buffers the export thread holds before giving them back.
+const SPARE_BUFFERS: usize = 32;
 
 /// Batches at least this large are exported as they arrive rather than
 /// copied into the pending spans: large enough for an efficient export.
