@@ -781,14 +781,13 @@ impl Span {
     // Inlined, so that a span started in the same expression
     // (`Span::root(..).entered()`) is not copied (~430 bytes) into the call.
     #[inline(always)]
-    pub fn entered(self) -> EnteredSpan {
+    pub fn entered(mut self) -> EnteredSpan {
         // The record moves into the thread's buffer; `self` is left `Done`
         // (or, if the thread is exiting, finishes as an owned span).
-        let mut span = std::mem::ManuallyDrop::new(self);
-        let entered = current::enter_state(span.state.get_mut());
-        if !matches!(span.state.get_mut(), SpanState::Done) {
-            // SAFETY: `span` is not used again.
-            unsafe { std::mem::ManuallyDrop::drop(&mut span) };
+        let entered = current::enter_state(self.state.get_mut());
+        if matches!(self.state.get_mut(), SpanState::Done) {
+            // Nothing left to finish or free.
+            std::mem::forget(self);
         }
         entered
     }
