@@ -123,7 +123,8 @@ impl Stack {
         };
         self.scoped.push(Scoped { context, state });
         self.frames.push(frame);
-        self.sync();
+        // The new top is known: no need to read it back (`sync`).
+        set_unsampled_top(if unsampled { frame.span_id.to_u64() } else { 0 });
     }
 
     /// Removes the frame at `position` (usually the top), and its context
@@ -593,6 +594,13 @@ enum FirstLook {
 
 #[inline]
 fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut SpanState) {
+    if matches!(spec.parent, Parent::Root) {
+        // No parent to look for: only the ids.
+        return match with_local(|local| (local.ids.trace_id(), local.ids.span_id())) {
+            Some((trace_id, span_id)) => start_sampled(provider, spec, None, trace_id, span_id, out),
+            None => *out = SpanState::NonRecording(None),
+        };
+    }
     // One borrow of the thread's state finds the parent and makes the ids.
     let first = with_local(|local| {
         let parent = match &spec.parent {
