@@ -458,19 +458,56 @@ fn first_or_refused(cell: &'static LocalCell) -> Option<LocalRef> {
 /// grows again record by record: several reallocations, and as many copies
 /// of every record, per batch. A lock per hand-over (not per span) is the
 /// price, uncontended in practice.
-static BUFFERS: Mutex<Vec<Vec<SpanData>>> = Mutex::new(Vec::new());
-/// Buffers kept for reuse, at most: enough for the batches handed over
-/// while the export thread sleeps (see `BatchSpanProcessor`'s wake-up).
-const POOLED_BUFFERS: usize = 64;
-/// Larger buffers are freed rather than kept: the pool holds at most
-/// 64 × 256 records (under 7 MB).
+static BUFFERS: Mutex<Pool> = Mutex::new(Pool {
+    buffers: Vec::new(),
+    records: 0,
+});
+
+struct Pool {
+    buffers: Vec<Vec<SpanData>>,
+    /// The buffers' capacity in records, summed.
+    records: usize,
+}
+
+impl Pool {
+    /// Keeps `buffer` if the pool stays within `limit` records.
+    fn keep(&mut self, buffer: Vec<SpanData>, limit: usize) -> Result<(), Vec<SpanData>> {
+        let capacity = buffer.capacity();
+        if capacity == 0 || capacity > POOLED_CAPACITY || self.records + capacity > limit {
+            return Err(buffer);
+        }
+        self.records += capacity;
+        self.buffers.push(buffer);
+        Ok(())
+    }
+
+    fn take(&mut self) -> Option<Vec<SpanData>> {
+        let buffer = self.buffers.pop()?;
+        self.records -= buffer.capacity();
+        Some(buffer)
+    }
+
+    /// Takes out buffers until the pool holds at most `limit` records.
+    fn surplus(&mut self, limit: usize) -> Vec<Vec<SpanData>> {
+        let mut surplus = Vec::new();
+        while self.records > limit {
+            surplus.extend(self.take());
+        }
+        surplus
+    }
+}
+
+/// Records the pool keeps at most while idle, in buffers of at most
+/// [`POOLED_CAPACITY`] records: 16,384 records, about 7 MB.
+const POOLED_RECORDS: usize = 64 * POOLED_CAPACITY;
+/// Larger buffers are freed rather than kept.
 const POOLED_CAPACITY: usize = 256;
 
 /// An empty buffer, recycled when one is available, else a new one with
 /// room for `capacity` records (the last batch's size: growing from empty
 /// would reallocate and copy several times).
 fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
-    match BUFFERS.try_lock().ok().and_then(|mut pool| pool.pop()) {
+    match BUFFERS.try_lock().ok().and_then(|mut pool| pool.take()) {
         Some(mut buffer) => {
             clear_records(&mut buffer);
             buffer
@@ -483,40 +520,53 @@ fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
 /// batch. Its records are dropped by the thread that takes the buffer next,
 /// not here: the export thread then never touches records it did not need
 /// to read (their cache lines stay with the threads that write records).
-pub(crate) fn recycle(mut buffer: Vec<SpanData>) {
-    let capacity = buffer.capacity();
-    if capacity != 0 && capacity <= POOLED_CAPACITY {
-        if let Ok(mut pool) = BUFFERS.try_lock() {
-            if pool.len() < POOLED_BUFFERS {
-                pool.push(buffer);
-                return;
-            }
-        }
+pub(crate) fn recycle(buffer: Vec<SpanData>) {
+    let refused = match BUFFERS.try_lock() {
+        Ok(mut pool) => pool.keep(buffer, POOLED_RECORDS).err(),
+        Err(_) => Some(buffer),
+    };
+    if let Some(mut buffer) = refused {
+        clear_records(&mut buffer);
     }
-    clear_records(&mut buffer);
 }
 
 /// [`recycle`] for several buffers, under one lock: the export thread
-/// gives back what it collected before it sleeps. It waits for the lock
-/// (held only for a few pushes): threads only ever try it.
-pub(crate) fn recycle_all(buffers: &mut Vec<Vec<SpanData>>) {
+/// gives back what it collected. It waits for the lock (held only for a
+/// few pushes): threads only ever try it.
+///
+/// The pool may grow past its idle size by `in_flight` records (the
+/// caller's queue capacity): when the export thread falls behind (on a busy
+/// machine it may wait milliseconds for a core), threads take new buffers
+/// for the spans queued meanwhile. Freeing those when they come back would
+/// only make the threads allocate (and page-fault) them again at the next
+/// lag. [`trim_pool`] gives the surplus back once the traffic is over.
+pub(crate) fn recycle_all(buffers: &mut Vec<Vec<SpanData>>, in_flight: usize) {
     if buffers.is_empty() {
         return;
     }
-    let mut rejected = Vec::new();
+    let mut refused = Vec::new();
     {
         let mut pool = BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
         for buffer in buffers.drain(..) {
-            let capacity = buffer.capacity();
-            if capacity != 0 && capacity <= POOLED_CAPACITY && pool.len() < POOLED_BUFFERS {
-                pool.push(buffer);
-            } else {
-                rejected.push(buffer);
+            if let Err(buffer) = pool.keep(buffer, POOLED_RECORDS + in_flight) {
+                refused.push(buffer);
             }
         }
     }
     // Freed outside the lock.
-    for mut buffer in rejected {
+    for mut buffer in refused {
+        clear_records(&mut buffer);
+    }
+}
+
+/// Frees pooled buffers beyond the pool's idle size. Called by an export
+/// thread with nothing to export.
+pub(crate) fn trim_pool() {
+    let surplus = BUFFERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .surplus(POOLED_RECORDS);
+    for mut buffer in surplus {
         clear_records(&mut buffer);
     }
 }
@@ -1361,5 +1411,43 @@ impl Drop for ContextGuard {
             })
             .flatten(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> Pool {
+        Pool {
+            buffers: Vec::new(),
+            records: 0,
+        }
+    }
+
+    #[test]
+    fn pool_keeps_buffers_within_its_record_limit() {
+        let mut pool = pool();
+        assert!(pool.keep(Vec::with_capacity(100), 250).is_ok());
+        assert!(pool.keep(Vec::with_capacity(100), 250).is_ok());
+        // A third would pass the limit; so would an unused or outsized one.
+        assert_eq!(pool.keep(Vec::with_capacity(100), 250).unwrap_err().capacity(), 100);
+        assert!(pool.keep(Vec::new(), 250).is_err());
+        assert!(pool.keep(Vec::with_capacity(POOLED_CAPACITY + 1), usize::MAX).is_err());
+        assert_eq!((pool.buffers.len(), pool.records), (2, 200));
+        assert_eq!(pool.take().map(|b| b.capacity()), Some(100));
+        assert_eq!(pool.records, 100);
+    }
+
+    #[test]
+    fn surplus_leaves_the_pool_at_its_limit() {
+        let mut pool = pool();
+        for _ in 0..5 {
+            pool.keep(Vec::with_capacity(100), usize::MAX).unwrap();
+        }
+        let surplus = pool.surplus(250);
+        assert_eq!(surplus.len(), 3);
+        assert_eq!((pool.buffers.len(), pool.records), (2, 200));
+        assert!(pool.surplus(250).is_empty());
     }
 }

@@ -130,6 +130,7 @@ impl BatchSpanProcessor {
             config,
             pending: Vec::new(),
             spare: Vec::with_capacity(SPARE_BUFFERS),
+            busy: false,
             stopped: false,
         };
         let mut worker = worker;
@@ -274,6 +275,8 @@ struct Worker {
     /// Threads' buffers done with, given back together (one lock) before
     /// the thread sleeps or answers a flush.
     spare: Vec<Vec<SpanData>>,
+    /// Whether spans came since the last export interval began.
+    busy: bool,
     stopped: bool,
 }
 
@@ -292,9 +295,13 @@ impl Worker {
                     let now = Instant::now();
                     if now >= deadline {
                         let _ = self.drain();
+                        if !std::mem::replace(&mut self.busy, false) {
+                            // A quiet interval: buffers kept for a burst go.
+                            crate::current::trim_pool();
+                        }
                         deadline = Instant::now() + self.config.export_interval;
                     } else {
-                        crate::current::recycle_all(&mut self.spare);
+                        crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
                         // Woken early by a flush, a shutdown, or enough
                         // queued spans (`wake_at`); an unpark that comes
                         // before the park makes it return at once.
@@ -336,6 +343,7 @@ impl Worker {
     /// pending spans, to be exported together. Either way the emptied buffer
     /// goes back to the threads for reuse.
     fn take(&mut self, mut spans: Vec<SpanData>) {
+        self.busy = true;
         if spans.len() >= DIRECT_EXPORT_MIN {
             for chunk in spans.chunks(self.config.max_batch_size) {
                 // Failures are counted inside.
@@ -346,7 +354,7 @@ impl Worker {
         }
         // Given back in groups (one lock each), before the list would grow.
         if self.spare.len() == self.spare.capacity() && !self.spare.is_empty() {
-            crate::current::recycle_all(&mut self.spare);
+            crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
         }
         self.spare.push(spans);
     }
@@ -366,7 +374,7 @@ impl Worker {
                 result = Err(e);
             }
         }
-        crate::current::recycle_all(&mut self.spare);
+        crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
         // Control messages that raced with this drain are answered in turn.
         for message in later {
             match message {
