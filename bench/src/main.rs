@@ -19,8 +19,9 @@ mod report;
 mod shape;
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use contenders::Contender;
@@ -173,8 +174,14 @@ fn parse_child(args: &[String]) -> ChildOptions {
     options
 }
 
-/// A job for a [`Workers`] thread.
-type Job = (&'static dyn Contender, Workload, usize);
+/// A job for a [`Workers`] thread: run traces of `Workload` while the
+/// shared count of traces still to run lasts.
+type Job = (&'static dyn Contender, Workload, Arc<AtomicUsize>);
+
+/// Traces a worker claims at a time: small enough that both threads work
+/// until the end, large enough that claiming costs nothing (one atomic per
+/// 1,010 spans).
+const CLAIM: usize = 10;
 
 /// The [`THREADS`] threads of the `threads` workload, started once: a
 /// thread started per repetition would also time thread start-up and the
@@ -192,8 +199,11 @@ impl Workers {
                 let (tx, rx) = mpsc::channel::<Job>();
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {
-                    for (contender, workload, traces) in rx {
-                        contender.run(workload, traces);
+                    for (contender, workload, left) in rx {
+                        let claim = |n: usize| (n > 0).then(|| n.saturating_sub(CLAIM));
+                        while let Ok(before) = left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, claim) {
+                            contender.run(workload, before.min(CLAIM));
+                        }
                         let _ = done_tx.send(());
                     }
                 });
@@ -203,10 +213,15 @@ impl Workers {
         Workers { jobs, done }
     }
 
-    /// Runs `traces` traces split over the threads, and waits for them.
+    /// Runs `traces` traces on the threads at once, and waits for them.
+    /// The traces are claimed a few at a time rather than split in halves
+    /// up front: throughput over both threads is then measured as such,
+    /// not as the time of whichever thread the scheduler held back most
+    /// (on 2 cores, export and collector threads take turns with them).
     fn run(&self, contender: &'static dyn Contender, workload: Workload, traces: usize) {
+        let left = Arc::new(AtomicUsize::new(traces));
         for jobs in &self.jobs {
-            jobs.send((contender, workload, traces / THREADS))
+            jobs.send((contender, workload, Arc::clone(&left)))
                 .expect("worker thread");
         }
         for _ in &self.jobs {

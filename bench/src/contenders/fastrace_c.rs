@@ -2,6 +2,7 @@
 //! `#[trace]`, and a counting reporter.
 
 use std::borrow::Cow;
+use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,6 +83,7 @@ fn nested(depth: usize) {
         return;
     }
     let _span = LocalSpan::enter_with_local_parent("child");
+    black_box(depth);
     nested(depth - 1);
 }
 

@@ -2,6 +2,7 @@
 //! `tracing-opentelemetry`: a batch processor and a counting exporter.
 
 use std::fmt;
+use std::hint::black_box;
 use std::sync::Arc;
 
 use opentelemetry::trace::{Span as _, TraceContextExt, TracerProvider as _};
@@ -101,7 +102,10 @@ where
     if depth == 0 {
         return;
     }
-    tracer.in_span("child", |_| nested(tracer, depth - 1));
+    tracer.in_span("child", |_| {
+        black_box(depth);
+        nested(tracer, depth - 1)
+    });
 }
 
 fn trace<T: opentelemetry::trace::Tracer>(tracer: &T, workload: Workload)

@@ -3,6 +3,7 @@
 //! `Dispatch` (`dispatcher::with_default`), so they share the process.
 
 use std::fmt;
+use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ fn nested(depth: usize) {
     }
     let span = info_span!("child");
     let _entered = span.enter();
+    black_box(depth);
     nested(depth - 1);
 }
 
