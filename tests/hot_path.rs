@@ -56,6 +56,27 @@ fn a_sampled_span_under_an_unsampled_scope_is_recorded_once_the_scope_ends() {
 }
 
 #[test]
+fn an_unsampled_scope_is_unsampled_again_after_a_sampled_root_on_top_ends() {
+    common::exporter();
+    let parent = common::unsampled_context();
+    let guard = attach(parent.clone());
+    let root = Span::root("sampled_root").entered();
+    let root_trace = root.trace_id().expect("recorded");
+    in_span("under_root", |span| assert!(span.is_recording()));
+    drop(root);
+    // The unsampled parent is on top again: its children record nothing.
+    in_span("after_root", |span| {
+        assert!(!span.is_recording());
+        assert_eq!(span.span_id(), Some(parent.span_id()));
+    });
+    drop(guard);
+    let spans = common::exporter().trace(root_trace);
+    assert_eq!(spans.len(), 2);
+    common::assert_child_of(common::one(&spans, "under_root"), common::one(&spans, "sampled_root"));
+    assert!(common::exporter().trace(parent.trace_id()).is_empty());
+}
+
+#[test]
 fn owned_names_attributes_and_events_survive_buffer_reuse() {
     // Several rounds, so that later batches reuse the buffers of earlier
     // ones (whose records are dropped only then).

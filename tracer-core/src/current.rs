@@ -1222,7 +1222,11 @@ impl EnteredSpan {
         };
         // `Frame` is `Copy`: popping is shortening.
         frames.truncate(depth);
-        local.stack.sync();
+        // The flag is 0 while a local frame is on top: it changes only if
+        // the frame below is an unsampled one.
+        if let Some(below) = frames.last().filter(|f| f.unsampled) {
+            set_unsampled_top(below.span_id.to_u64());
+        }
         local.close_record(top, panicked);
         if local.should_flush() {
             let batch = local.take_finished();

@@ -70,6 +70,8 @@ pub struct TracerProvider {
     inherits_local_sampled: bool,
     processors: Vec<Box<dyn SpanProcessor>>,
     has_on_start: bool,
+    /// `inherits_local_sampled && !has_on_start`, read by every child span.
+    fast_children: bool,
     limits: SpanLimits,
     resource: Resource,
     processor_panics: AtomicU64,
@@ -121,7 +123,7 @@ impl TracerProvider {
     /// the sampler or calling `on_start`: the span hot path.
     #[inline]
     pub(crate) fn fast_children(&self) -> bool {
-        self.inherits_local_sampled && !self.has_on_start
+        self.fast_children
     }
 
     #[inline]
@@ -298,6 +300,7 @@ impl ProviderBuilder {
             inherits_local_sampled: self.inherits_local_sampled,
             processors: self.processors,
             has_on_start,
+            fast_children: self.inherits_local_sampled && !has_on_start,
             limits: self.limits,
             resource: self.resource.build(),
             processor_panics: AtomicU64::new(0),

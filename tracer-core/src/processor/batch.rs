@@ -208,8 +208,9 @@ impl SpanProcessor for BatchSpanProcessor {
 
     fn on_end_batch(&self, mut spans: Vec<SpanData>) {
         // Records that are recorded but not sampled are rare: look before
-        // paying for `retain`'s moves.
-        if spans.iter().any(|s| !s.context.is_sampled()) {
+        // paying for `retain`'s moves. A fold rather than `any`: no branch
+        // per record.
+        if !spans.iter().fold(true, |all, s| all & s.context.is_sampled()) {
             spans.retain(|s| s.context.is_sampled());
         }
         let wanted = spans.len();
