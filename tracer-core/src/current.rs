@@ -623,9 +623,10 @@ fn flush_if_due(local: &mut LocalState) -> Option<Vec<SpanData>> {
 /// built right there: returning it by value cost a copy per span, and often
 /// two.
 #[inline(never)]
-pub(crate) fn start_into(spec: StartSpec, out: &mut SpanState) {
+pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
     match provider::active() {
-        Some(provider) => start_with(provider, spec, out),
+        // Lent, not moved: the ~140-byte spec is not copied into each call.
+        Some(provider) => start_with(provider, &mut spec, out),
         None => *out = SpanState::NonRecording(None),
     }
 }
@@ -643,7 +644,9 @@ enum FirstLook {
 }
 
 #[inline]
-fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut SpanState) {
+/// Starts a span from `spec`, taking from it what the record keeps; the
+/// caller drops the rest.
+fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec, out: &mut SpanState) {
     if matches!(spec.parent, Parent::Root) {
         // No parent to look for: only the ids.
         return match with_local(|local| (local.ids.trace_id(), local.ids.span_id())) {
@@ -694,7 +697,8 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut Span
         {
             let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
             let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
-            *out = SpanState::Recording(SpanData::new(spec.name, spec.kind, context, Some(p), start));
+            let name = std::mem::take(&mut spec.name);
+            *out = SpanState::Recording(SpanData::new(name, spec.kind, context, Some(p), start));
         }
         _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
     }
@@ -707,22 +711,13 @@ fn start_with(provider: &'static TracerProvider, spec: StartSpec, out: &mut Span
 #[inline(never)]
 fn start_sampled(
     provider: &'static TracerProvider,
-    spec: StartSpec,
+    spec: &mut StartSpec,
     parent: Option<SpanContext>,
     trace_id: TraceId,
     span_id: SpanId,
     out: &mut SpanState,
 ) {
-    // Taken apart at once, so that a sampled-out span drops only the two
-    // vectors (usually empty) and the name, not the whole spec.
-    let StartSpec {
-        name,
-        kind,
-        parent: _,
-        attributes,
-        links,
-        start_time,
-    } = spec;
+    let kind = spec.kind;
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
     let (decision, sampler_attributes, new_trace_state) = match local_parent {
         Some(_) if provider.inherits_local_sampled() => (SamplingDecision::RecordAndSample, Vec::new(), None),
@@ -731,10 +726,10 @@ fn start_sampled(
             let result = provider.sampler().should_sample(&SamplingParams {
                 trace_id,
                 parent: parent.as_ref(),
-                name: &name,
+                name: &spec.name,
                 kind,
-                attributes: &attributes,
-                links: &links,
+                attributes: &spec.attributes,
+                links: &spec.links,
             });
             (result.decision, result.attributes, result.trace_state)
         }
@@ -754,14 +749,19 @@ fn start_sampled(
         return;
     }
 
-    let start = start_time.unwrap_or_else(clock::now_unix_nanos);
-    let mut data = SpanData::new(name, kind, context, parent.as_ref(), start);
-    if !attributes.is_empty() || !sampler_attributes.is_empty() || !links.is_empty() {
+    // Sampled in: the record takes the name, attributes and links; a
+    // sampled-out span moved nothing, and its caller drops the spec whole.
+    let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
+    let mut data = SpanData::new(std::mem::take(&mut spec.name), kind, context, parent.as_ref(), start);
+    if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
         let limits = provider.limits();
-        for kv in attributes.into_iter().chain(sampler_attributes) {
+        for kv in std::mem::take(&mut spec.attributes)
+            .into_iter()
+            .chain(sampler_attributes)
+        {
             data.put_attribute(kv, limits);
         }
-        for link in links {
+        for link in std::mem::take(&mut spec.links) {
             data.add_link(link, limits);
         }
     }
@@ -858,9 +858,9 @@ impl StartSpec {
 
 /// Starts any span through `start_with` and makes it current.
 #[inline(never)]
-fn enter_started(provider: &'static TracerProvider, spec: StartSpec) -> EnteredSpan {
+fn enter_started(provider: &'static TracerProvider, mut spec: StartSpec) -> EnteredSpan {
     let mut state = SpanState::Done;
-    start_with(provider, spec, &mut state);
+    start_with(provider, &mut spec, &mut state);
     let entered = enter_state(&mut state);
     // Still `Recording` only if the thread's state was unavailable: then it
     // finishes as an owned span rather than being lost.
