@@ -17,7 +17,7 @@
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
+use axum::body::{Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
@@ -65,6 +65,12 @@ async fn stock(Path(sku): Path<String>) -> (StatusCode, String) {
     }
 }
 
+/// A response body as text; empty if it could not be read.
+async fn body_text(body: impl HttpBody) -> String {
+    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Service A: calls B with the traced client.
 async fn checkout(
     State((client, b)): State<(ClientTracingService<HttpClient>, SocketAddr)>,
@@ -76,13 +82,7 @@ async fn checkout(
     match client.oneshot(request).await {
         Ok(response) => {
             let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            (status, String::from_utf8_lossy(&body).into_owned())
+            (status, body_text(response.into_body()).await)
         }
         Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()),
     }
@@ -128,15 +128,7 @@ async fn main() {
             .unwrap_or("(not traced)")
             .to_string();
         let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        println!(
-            "GET {path} -> {status} {:?}\n  x-trace-id: {trace_id}\n",
-            String::from_utf8_lossy(&body)
-        );
+        let body = body_text(response.into_body()).await;
+        println!("GET {path} -> {status} {body:?}\n  x-trace-id: {trace_id}\n");
     }
 }
