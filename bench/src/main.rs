@@ -176,7 +176,17 @@ fn parse_child(args: &[String]) -> ChildOptions {
 
 /// A job for a [`Workers`] thread: run traces of `Workload` while the
 /// shared count of traces still to run lasts.
-type Job = (&'static dyn Contender, Workload, Arc<AtomicUsize>);
+type Job = (&'static dyn Contender, Workload, Arc<Shared>);
+
+/// What the workers of one repetition share.
+struct Shared {
+    /// Traces not yet claimed.
+    left: AtomicUsize,
+    /// Workers that have woken up for the job.
+    arrived: AtomicUsize,
+    /// When the last of them woke: the repetition's start.
+    start: OnceLock<Instant>,
+}
 
 /// Traces a worker claims at a time: small enough that both threads work
 /// until the end, large enough that claiming costs nothing (one atomic per
@@ -199,9 +209,20 @@ impl Workers {
                 let (tx, rx) = mpsc::channel::<Job>();
                 let done_tx = done_tx.clone();
                 std::thread::spawn(move || {
-                    for (contender, workload, left) in rx {
+                    for (contender, workload, shared) in rx {
+                        // Waking a parked thread takes tens of microseconds
+                        // on a VM: the clock starts once both are running,
+                        // so that the figure is the tracers' throughput, not
+                        // the scheduler's wake-up latency.
+                        shared.arrived.fetch_add(1, Ordering::AcqRel);
+                        while shared.arrived.load(Ordering::Acquire) < THREADS {
+                            // Yields rather than spins: under callgrind
+                            // the threads take turns on one core.
+                            std::thread::yield_now();
+                        }
+                        shared.start.get_or_init(Instant::now);
                         let claim = |n: usize| (n > 0).then(|| n.saturating_sub(CLAIM));
-                        while let Ok(before) = left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, claim) {
+                        while let Ok(before) = shared.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, claim) {
                             contender.run(workload, before.min(CLAIM));
                         }
                         let _ = done_tx.send(());
@@ -213,33 +234,41 @@ impl Workers {
         Workers { jobs, done }
     }
 
-    /// Runs `traces` traces on the threads at once, and waits for them.
-    /// The traces are claimed a few at a time rather than split in halves
-    /// up front: throughput over both threads is then measured as such,
-    /// not as the time of whichever thread the scheduler held back most
-    /// (on 2 cores, export and collector threads take turns with them).
-    fn run(&self, contender: &'static dyn Contender, workload: Workload, traces: usize) {
-        let left = Arc::new(AtomicUsize::new(traces));
+    /// Runs `traces` traces on the threads at once, and waits for them;
+    /// returns when both had started. The traces are claimed a few at a
+    /// time rather than split in halves up front: throughput over both
+    /// threads is then measured as such, not as the time of whichever
+    /// thread the scheduler held back most (on 2 cores, export and
+    /// collector threads take turns with them).
+    fn run(&self, contender: &'static dyn Contender, workload: Workload, traces: usize) -> Instant {
+        let shared = Arc::new(Shared {
+            left: AtomicUsize::new(traces),
+            arrived: AtomicUsize::new(0),
+            start: OnceLock::new(),
+        });
         for jobs in &self.jobs {
-            jobs.send((contender, workload, Arc::clone(&left)))
+            jobs.send((contender, workload, Arc::clone(&shared)))
                 .expect("worker thread");
         }
         for _ in &self.jobs {
             self.done.recv().expect("worker thread");
         }
+        *shared.start.get().expect("the workers started")
     }
 }
 
 static WORKERS: OnceLock<Mutex<Workers>> = OnceLock::new();
 
 /// Runs `traces` traces on this thread, or split over [`THREADS`] threads
-/// for the `threads` workload.
-fn run(contender: &'static dyn Contender, workload: Workload, traces: usize) {
+/// for the `threads` workload. Returns when the traces began to run.
+fn run(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Instant {
     if workload == Workload::Threads {
         let workers = WORKERS.get_or_init(|| Mutex::new(Workers::start()));
-        workers.lock().unwrap().run(contender, workload, traces);
+        workers.lock().unwrap().run(contender, workload, traces)
     } else {
+        let start = Instant::now();
         contender.run(workload, traces);
+        start
     }
 }
 
@@ -259,8 +288,7 @@ fn check(contender: &'static dyn Contender, workload: Workload) -> Result<(), St
 /// Returns the wall time in nanoseconds.
 fn measure(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Result<f64, String> {
     let before = contender.sink().map(|s| s.delivered());
-    let start = Instant::now();
-    run(contender, workload, traces);
+    let start = run(contender, workload, traces);
     contender.flush();
     let elapsed = start.elapsed().as_nanos() as f64;
     if let (Some(sink), Some(before)) = (contender.sink(), before) {
@@ -315,6 +343,11 @@ fn child(options: ChildOptions) {
     }
 
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); active.len()];
+    // For `threads`: each repetition's single-thread throughput over its
+    // two-thread one, from a nested100 repetition run on this thread right
+    // after it. Paired in time, so that the machine's drift (large on a
+    // shared VM) cancels out rather than landing on one side of the ratio.
+    let mut scaling: Vec<Vec<f64>> = vec![Vec::new(); active.len()];
     // One warm-up repetition each, then interleaved repetitions, rotating
     // the order so no contender always runs after the same one.
     for rep in 0..=options.reps {
@@ -331,6 +364,17 @@ fn child(options: ChildOptions) {
                 Ok(ns) if rep > 0 => times[i].push(ns / spans_per_rep as f64),
                 Ok(_) => {}
                 Err(e) => status[i] = Err(e),
+            }
+            if workload == Workload::Threads && status[i].is_ok() {
+                std::thread::sleep(SETTLE);
+                match measure(active[i], Workload::Nested, options.traces) {
+                    Ok(single) if rep > 0 => {
+                        let both = times[i].last().copied().unwrap_or(f64::NAN) * spans_per_rep as f64;
+                        scaling[i].push(single / both);
+                    }
+                    Ok(_) => {}
+                    Err(e) => status[i] = Err(e),
+                }
             }
         }
     }
@@ -365,6 +409,14 @@ fn child(options: ChildOptions) {
             contender.name(),
             allocations[i]
         );
+        if !scaling[i].is_empty() {
+            println!(
+                "@scaling\t{}\t{}\t{:.3}",
+                workload.name(),
+                contender.name(),
+                median(&mut scaling[i])
+            );
+        }
     }
 }
 
