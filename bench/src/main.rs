@@ -22,7 +22,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use contenders::Contender;
 
@@ -186,6 +186,11 @@ struct Shared {
     arrived: AtomicUsize,
     /// When the last of them woke: the repetition's start.
     start: OnceLock<Instant>,
+    /// Workers that have run out of traces.
+    finished: AtomicUsize,
+    /// When the last of them did: the end of the traces (the flush is
+    /// timed after it).
+    end: OnceLock<Instant>,
 }
 
 /// Traces a worker claims at a time: small enough that both threads work
@@ -225,6 +230,9 @@ impl Workers {
                         while let Ok(before) = shared.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, claim) {
                             contender.run(workload, before.min(CLAIM));
                         }
+                        if shared.finished.fetch_add(1, Ordering::AcqRel) + 1 == THREADS {
+                            shared.end.get_or_init(Instant::now);
+                        }
                         let _ = done_tx.send(());
                     }
                 });
@@ -235,16 +243,19 @@ impl Workers {
     }
 
     /// Runs `traces` traces on the threads at once, and waits for them;
-    /// returns when both had started. The traces are claimed a few at a
+    /// returns the time from when both had started to when both were done
+    /// (waking this thread to say so is left out, as their waking is). The traces are claimed a few at a
     /// time rather than split in halves up front: throughput over both
     /// threads is then measured as such, not as the time of whichever
     /// thread the scheduler held back most (on 2 cores, export and
     /// collector threads take turns with them).
-    fn run(&self, contender: &'static dyn Contender, workload: Workload, traces: usize) -> Instant {
+    fn run(&self, contender: &'static dyn Contender, workload: Workload, traces: usize) -> Duration {
         let shared = Arc::new(Shared {
             left: AtomicUsize::new(traces),
             arrived: AtomicUsize::new(0),
             start: OnceLock::new(),
+            finished: AtomicUsize::new(0),
+            end: OnceLock::new(),
         });
         for jobs in &self.jobs {
             jobs.send((contender, workload, Arc::clone(&shared)))
@@ -253,22 +264,24 @@ impl Workers {
         for _ in &self.jobs {
             self.done.recv().expect("worker thread");
         }
-        *shared.start.get().expect("the workers started")
+        let start = *shared.start.get().expect("the workers started");
+        let end = *shared.end.get().expect("the workers finished");
+        end - start
     }
 }
 
 static WORKERS: OnceLock<Mutex<Workers>> = OnceLock::new();
 
 /// Runs `traces` traces on this thread, or split over [`THREADS`] threads
-/// for the `threads` workload. Returns when the traces began to run.
-fn run(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Instant {
+/// for the `threads` workload. Returns how long the traces took.
+fn run(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Duration {
     if workload == Workload::Threads {
         let workers = WORKERS.get_or_init(|| Mutex::new(Workers::start()));
         workers.lock().unwrap().run(contender, workload, traces)
     } else {
         let start = Instant::now();
         contender.run(workload, traces);
-        start
+        start.elapsed()
     }
 }
 
@@ -288,9 +301,10 @@ fn check(contender: &'static dyn Contender, workload: Workload) -> Result<(), St
 /// Returns the wall time in nanoseconds.
 fn measure(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Result<f64, String> {
     let before = contender.sink().map(|s| s.delivered());
-    let start = run(contender, workload, traces);
+    let traced = run(contender, workload, traces);
+    let flush = Instant::now();
     contender.flush();
-    let elapsed = start.elapsed().as_nanos() as f64;
+    let elapsed = (traced + flush.elapsed()).as_nanos() as f64;
     if let (Some(sink), Some(before)) = (contender.sink(), before) {
         let delivered = sink.delivered() - before;
         let expected = (workload.spans_per_trace() * traces) as u64;
