@@ -224,7 +224,7 @@ fn scaling_markdown(options: &Options, scaling: &Scaling) -> String {
     let _ = writeln!(
         out,
         "`threads`: throughput on 2 threads over the same contender's throughput on 1 (median of repetitions paired in time). \
-         The no-tracing loop (baseline) shows what the machine itself allows."
+         The no-tracing loop (baseline) shows what the machine and this harness allow without any tracing."
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "| | {} |", contenders.join(" | "));
