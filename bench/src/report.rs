@@ -188,16 +188,23 @@ fn ratio(value: f64, reference: f64) -> String {
     }
 }
 
+/// A table's caption, header row (`first` heads the row names) and
+/// alignment row, one column per contender.
+fn table_start(caption: &str, first: &str, contenders: &[&str]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{caption}\n");
+    let _ = writeln!(out, "| {first} | {} |", contenders.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
+    out
+}
+
 fn wall_markdown(options: &Options, results: &Results) -> String {
     let contenders = options.contenders();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Median wall time per span in ns (ratio to fastrace); `threads` is wall time over both threads' spans."
+    let mut out = table_start(
+        "Median wall time per span in ns (ratio to fastrace); `threads` is wall time over both threads' spans.",
+        "workload",
+        &contenders,
     );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| workload | {} |", contenders.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
     for workload in &options.workloads {
         let w = workload.name().to_string();
         let fastrace = results
@@ -220,15 +227,12 @@ fn wall_markdown(options: &Options, results: &Results) -> String {
 /// How each contender scales from one thread to two.
 fn scaling_markdown(options: &Options, scaling: &Scaling) -> String {
     let contenders = options.contenders();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let mut out = table_start(
         "`threads`: throughput on 2 threads over the same contender's throughput on 1 (median of repetitions paired in time). \
-         The no-tracing loop (baseline) shows what the machine and this harness allow without any tracing."
+         The no-tracing loop (baseline) shows what the machine and this harness allow without any tracing.",
+        "",
+        &contenders,
     );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| | {} |", contenders.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
     let cells: Vec<String> = contenders
         .iter()
         .map(|c| scaling.get(*c).map_or("n/a".into(), |x| format!("{x:.2}×")))
@@ -239,11 +243,11 @@ fn scaling_markdown(options: &Options, scaling: &Scaling) -> String {
 
 fn allocations_markdown(options: &Options, results: &Results) -> String {
     let contenders = options.contenders();
-    let mut out = String::new();
-    let _ = writeln!(out, "Heap allocations per span (all threads, flush included).");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| workload | {} |", contenders.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
+    let mut out = table_start(
+        "Heap allocations per span (all threads, flush included).",
+        "workload",
+        &contenders,
+    );
     for workload in &options.workloads {
         let w = workload.name().to_string();
         let cells: Vec<String> = contenders
@@ -261,14 +265,11 @@ fn allocations_markdown(options: &Options, results: &Results) -> String {
 
 fn instructions_markdown(options: &Options, table: &Instructions) -> String {
     let contenders = options.contenders();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Instructions per span under callgrind, all threads (ratio to fastrace)."
+    let mut out = table_start(
+        "Instructions per span under callgrind, all threads (ratio to fastrace).",
+        "workload",
+        &contenders,
     );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| workload | {} |", contenders.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---:|".repeat(contenders.len()));
     for workload in &options.workloads {
         let w = workload.name().to_string();
         let fastrace = table.get(&(w.clone(), "fastrace".into())).copied().unwrap_or(f64::NAN);
