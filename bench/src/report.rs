@@ -198,30 +198,40 @@ fn table_start(caption: &str, first: &str, contenders: &[&str]) -> String {
     out
 }
 
-fn wall_markdown(options: &Options, results: &Results) -> String {
+/// A table with a row per workload and a column per contender; `cell`
+/// formats one contender's figure on one workload.
+fn workload_table(options: &Options, caption: &str, cell: impl Fn(&str, &str) -> String) -> String {
     let contenders = options.contenders();
-    let mut out = table_start(
-        "Median wall time per span in ns (ratio to fastrace); `threads` is wall time over both threads' spans.",
-        "workload",
-        &contenders,
-    );
+    let mut out = table_start(caption, "workload", &contenders);
     for workload in &options.workloads {
-        let w = workload.name().to_string();
-        let fastrace = results
-            .get(&(w.clone(), "fastrace".into()))
-            .map_or(f64::NAN, |r| r.median_ns);
-        let cells: Vec<String> = contenders
-            .iter()
-            .map(|c| match results.get(&(w.clone(), c.to_string())) {
-                None => "n/a".into(),
-                Some(row) if row.status != "ok" => "FAIL".into(),
-                Some(row) if *c == "fastrace" || *c == "baseline" => format!("{:.1}", row.median_ns),
-                Some(row) => format!("{:.1} ({})", row.median_ns, ratio(row.median_ns, fastrace)),
-            })
-            .collect();
+        let w = workload.name();
+        let cells: Vec<String> = contenders.iter().map(|c| cell(w, c)).collect();
         let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
     }
     out
+}
+
+/// A figure with its ratio to fastrace's, except for fastrace itself and
+/// the no-tracing loop.
+fn with_ratio(contender: &str, value: f64, fastrace: f64, decimals: usize) -> String {
+    if contender == "fastrace" || contender == "baseline" {
+        format!("{value:.decimals$}")
+    } else {
+        format!("{value:.decimals$} ({})", ratio(value, fastrace))
+    }
+}
+
+fn wall_markdown(options: &Options, results: &Results) -> String {
+    let row = |w: &str, c: &str| results.get(&(w.to_string(), c.to_string()));
+    workload_table(
+        options,
+        "Median wall time per span in ns (ratio to fastrace); `threads` is wall time over both threads' spans.",
+        |w, c| match row(w, c) {
+            None => "n/a".into(),
+            Some(r) if r.status != "ok" => "FAIL".into(),
+            Some(r) => with_ratio(c, r.median_ns, row(w, "fastrace").map_or(f64::NAN, |f| f.median_ns), 1),
+        },
+    )
 }
 
 /// How each contender scales from one thread to two.
@@ -242,48 +252,27 @@ fn scaling_markdown(options: &Options, scaling: &Scaling) -> String {
 }
 
 fn allocations_markdown(options: &Options, results: &Results) -> String {
-    let contenders = options.contenders();
-    let mut out = table_start(
+    workload_table(
+        options,
         "Heap allocations per span (all threads, flush included).",
-        "workload",
-        &contenders,
-    );
-    for workload in &options.workloads {
-        let w = workload.name().to_string();
-        let cells: Vec<String> = contenders
-            .iter()
-            .map(|c| match results.get(&(w.clone(), c.to_string())) {
-                Some(row) if row.status == "ok" => format!("{:.3}", row.allocations),
-                Some(_) => "FAIL".into(),
-                None => "n/a".into(),
-            })
-            .collect();
-        let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
-    }
-    out
+        |w, c| match results.get(&(w.to_string(), c.to_string())) {
+            Some(row) if row.status == "ok" => format!("{:.3}", row.allocations),
+            Some(_) => "FAIL".into(),
+            None => "n/a".into(),
+        },
+    )
 }
 
 fn instructions_markdown(options: &Options, table: &Instructions) -> String {
-    let contenders = options.contenders();
-    let mut out = table_start(
+    let count = |w: &str, c: &str| table.get(&(w.to_string(), c.to_string())).copied();
+    workload_table(
+        options,
         "Instructions per span under callgrind, all threads (ratio to fastrace).",
-        "workload",
-        &contenders,
-    );
-    for workload in &options.workloads {
-        let w = workload.name().to_string();
-        let fastrace = table.get(&(w.clone(), "fastrace".into())).copied().unwrap_or(f64::NAN);
-        let cells: Vec<String> = contenders
-            .iter()
-            .map(|c| match table.get(&(w.clone(), c.to_string())) {
-                None => "n/a".into(),
-                Some(n) if *c == "fastrace" || *c == "baseline" => format!("{n:.0}"),
-                Some(n) => format!("{n:.0} ({})", ratio(*n, fastrace)),
-            })
-            .collect();
-        let _ = writeln!(out, "| {w} | {} |", cells.join(" | "));
-    }
-    out
+        |w, c| match count(w, c) {
+            None => "n/a".into(),
+            Some(n) => with_ratio(c, n, count(w, "fastrace").unwrap_or(f64::NAN), 0),
+        },
+    )
 }
 
 fn targets_markdown(results: &Results, scaling: &Scaling, instructions: &Instructions) -> String {
