@@ -104,6 +104,51 @@ fn owned_names_attributes_and_events_survive_buffer_reuse() {
     }
 }
 
+#[test]
+fn owned_spans_reusing_record_boxes_keep_their_own_data() {
+    // Owned spans keep their open record in a box that goes back to a
+    // per-thread pool when they finish, wherever they finish: here on this
+    // thread, on another one, and through `EnteredSpan::exit`.
+    let ((), spans) = common::traced(|| {
+        for round in 0..3 {
+            let owned: Vec<Span> = (0..6)
+                .map(|i| {
+                    let span = Span::new(format!("owned-{round}-{i}"));
+                    span.set_attribute("index", i);
+                    span.add_event(format!("event-{round}-{i}"), []);
+                    span
+                })
+                .collect();
+            let (here, there): (Vec<_>, Vec<_>) = owned.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+            drop(here);
+            std::thread::spawn(move || drop(there)).join().unwrap();
+            let entered = Span::new(format!("exited-{round}")).entered();
+            entered.set_attribute("before", true);
+            let exited = entered.exit();
+            exited.set_attribute("after", true);
+        }
+    });
+    assert_eq!(spans.len(), 1 + 3 * 7);
+    let root = common::one(&spans, "test_root");
+    for round in 0..3 {
+        for i in 0..6i64 {
+            let span = common::one(&spans, &format!("owned-{round}-{i}"));
+            common::assert_child_of(span, root);
+            assert_eq!(span.attributes.len(), 1);
+            assert_eq!(span.attribute("index"), Some(&Value::I64(i)));
+            assert_eq!(span.events.len(), 1);
+            assert_eq!(span.events[0].name, format!("event-{round}-{i}"));
+            assert!(span.end_time_unix_nano >= span.start_time_unix_nano);
+        }
+        let exited = common::one(&spans, &format!("exited-{round}"));
+        common::assert_child_of(exited, root);
+        assert_eq!(exited.attributes.len(), 2);
+        assert_eq!(exited.attribute("before"), Some(&Value::Bool(true)));
+        assert_eq!(exited.attribute("after"), Some(&Value::Bool(true)));
+        assert!(exited.events.is_empty());
+    }
+}
+
 /// Records every batch it is given.
 #[derive(Clone, Default)]
 struct Batches(Arc<Mutex<Vec<Vec<SpanId>>>>);

@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::Mutex;
 
 use crate::clock;
@@ -190,7 +190,15 @@ struct LocalState {
     open_records: usize,
     ids: IdGenerator,
     clock: clock::LocalClock,
+    /// Emptied boxes for owned spans' records (see `SpanState::Recording`).
+    /// The boxes are what is pooled, hence a `Vec` of them.
+    #[allow(clippy::vec_box)]
+    record_boxes: Vec<Box<MaybeUninit<SpanData>>>,
 }
+
+/// Emptied record boxes a thread keeps: enough for a deep chain of nested
+/// async functions (each level holds one open), ~53 KB at most.
+const KEPT_RECORD_BOXES: usize = 128;
 
 thread_local! {
     /// No destructor of its own, so that an access is a plain
@@ -204,6 +212,7 @@ thread_local! {
                 open_records: 0,
                 ids: IdGenerator::new(),
                 clock: clock::LocalClock::new(),
+                record_boxes: Vec::new(),
             })),
             access: Cell::new(Access::Unused),
         }
@@ -248,10 +257,27 @@ impl LocalState {
             // (a future being polled) or borrowed (`in_scope`), and is popped
             // before either ends.
             FrameKind::Borrowed => match unsafe { &mut *self.stack.scoped[frame.slot as usize].state } {
-                SpanState::Recording(data) => Some(data),
+                SpanState::Recording(data) => Some(&mut **data),
                 _ => None,
             },
             FrameKind::Context => None,
+        }
+    }
+
+    /// Moves an owned span's record into the buffer, keeping its box for
+    /// the next one. Returns the record's index.
+    #[inline]
+    fn take_boxed(&mut self, record: Box<SpanData>) -> usize {
+        let record = Box::into_raw(record);
+        // SAFETY: the record is moved into the buffer once, and its box is
+        // then only an allocation (`MaybeUninit`), never dropped as a record.
+        unsafe {
+            let index = move_into(&mut self.records, record);
+            let empty = Box::from_raw(record.cast::<MaybeUninit<SpanData>>());
+            if self.record_boxes.len() < KEPT_RECORD_BOXES {
+                self.record_boxes.push(empty);
+            }
+            index
         }
     }
 
@@ -593,6 +619,25 @@ fn clear_records(buffer: &mut Vec<SpanData>) {
     }
 }
 
+/// Boxes an owned span's record: in an emptied box from this thread's pool
+/// when there is one (see `SpanState::Recording`).
+#[inline]
+fn box_record(data: SpanData) -> Box<SpanData> {
+    fill_record_box(with_local(|local| local.record_boxes.pop()).flatten(), data)
+}
+
+#[inline(always)]
+fn fill_record_box(empty: Option<Box<MaybeUninit<SpanData>>>, data: SpanData) -> Box<SpanData> {
+    match empty {
+        Some(mut empty) => {
+            empty.write(data);
+            // SAFETY: written just above.
+            unsafe { empty.assume_init() }
+        }
+        None => Box::new(data),
+    }
+}
+
 /// Hands a batch to the processors, outside any borrow of the local state.
 #[inline]
 fn hand_over(batch: Option<Vec<SpanData>>) {
@@ -698,7 +743,7 @@ fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec, out: &mut
             let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
             let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
             let name = std::mem::take(&mut spec.name);
-            *out = SpanState::Recording(SpanData::new(name, spec.kind, context, Some(p), start));
+            *out = SpanState::Recording(box_record(SpanData::new(name, spec.kind, context, Some(p), start)));
         }
         _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
     }
@@ -752,7 +797,13 @@ fn start_sampled(
     // Sampled in: the record takes the name, attributes and links; a
     // sampled-out span moved nothing, and its caller drops the spec whole.
     let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
-    let mut data = SpanData::new(std::mem::take(&mut spec.name), kind, context, parent.as_ref(), start);
+    let mut data = box_record(SpanData::new(
+        std::mem::take(&mut spec.name),
+        kind,
+        context,
+        parent.as_ref(),
+        start,
+    ));
     if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
         let limits = provider.limits();
         for kv in std::mem::take(&mut spec.attributes)
@@ -890,6 +941,7 @@ fn start_child<N: Into<Cow<'static, str>>>(
         open_records,
         ids,
         clock,
+        ..
     } = local;
     let Some(top) = stack.frames.last() else {
         return Err((None, name));
@@ -956,26 +1008,21 @@ unsafe fn move_into(records: &mut Vec<SpanData>, data: *const SpanData) -> usize
 #[inline(never)]
 pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
     match state {
-        SpanState::Recording(data) => {
-            let span_id = data.context.span_id();
-            let data: *const SpanData = data;
-            let pushed = with_local(|local| {
-                // SAFETY: `*state` is overwritten right below, unread.
-                let index = unsafe { move_into(&mut local.records, data) };
+        SpanState::Recording(_) => {
+            // Unavailable state: the closure does not run and `*state` is
+            // left as it was.
+            with_local(|local| {
+                let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) else {
+                    unreachable!("matched above");
+                };
+                let span_id = record.context.span_id();
+                let index = local.take_boxed(record);
                 local.open_records += 1;
                 let depth = local.stack.frames.len();
                 local.stack.push_local(span_id, index);
-                depth
-            });
-            match pushed {
-                Some(depth) => {
-                    // SAFETY: the record was moved out above; writing without
-                    // dropping keeps it owned once, by the buffer.
-                    unsafe { std::ptr::write(state, SpanState::Done) };
-                    EnteredSpan::new(span_id, depth)
-                }
-                None => EnteredSpan::inert(),
-            }
+                EnteredSpan::new(span_id, depth)
+            })
+            .unwrap_or_else(EnteredSpan::inert)
         }
         SpanState::NonRecording(Some(context)) => {
             let span_id = context.span_id();
@@ -1001,26 +1048,22 @@ pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
 /// Takes a finished owned span's record into this thread's buffer. `*state`
 /// must be `Recording`; it becomes `Done`.
 pub(crate) fn submit_finished(state: &mut SpanState) {
-    let SpanState::Recording(data) = state else {
+    if !matches!(state, SpanState::Recording(_)) {
         return;
-    };
-    let data: *const SpanData = data;
+    }
     let batch = with_local(|local| {
-        // SAFETY: `*state` is overwritten right below, unread.
-        unsafe { move_into(&mut local.records, data) };
+        if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
+            local.take_boxed(record);
+        }
         flush_if_due(local)
     });
     match batch {
-        Some(batch) => {
-            // SAFETY: moved out above, see `move_into`.
-            unsafe { std::ptr::write(state, SpanState::Done) };
-            hand_over(batch);
-        }
-        // No thread-local state (thread exit, or re-entrant): hand it over
-        // alone rather than lose it.
+        Some(batch) => hand_over(batch),
+        // No thread-local state (thread exit, or re-entrant): the closure did
+        // not run; the record is handed over alone rather than lost.
         None => {
-            if let SpanState::Recording(data) = std::mem::replace(state, SpanState::Done) {
-                hand_over(Some(vec![data]));
+            if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
+                hand_over(Some(vec![*record]));
             }
         }
     }
@@ -1158,7 +1201,7 @@ impl EnteredSpan {
                     let data = local.records.swap_remove(index);
                     local.open_records -= 1;
                     local.stack.move_record(last, index);
-                    Some(SpanState::Recording(data))
+                    Some(SpanState::Recording(fill_record_box(local.record_boxes.pop(), data)))
                 }
                 (_, Some(Scoped { context, state })) if state.is_null() => Some(SpanState::NonRecording(Some(context))),
                 _ => None,

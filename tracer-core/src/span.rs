@@ -650,11 +650,14 @@ pub struct Span {
     _not_sync: PhantomData<UnsafeCell<()>>,
 }
 
-// The record is inline on purpose: boxing it would allocate per span.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum SpanState {
-    /// Open and recorded.
-    Recording(SpanData),
+    /// Open and recorded. The record is boxed so that a `Span`, and every
+    /// future holding one, stays small (64 bytes, not ~430): nested async
+    /// functions hold each other's futures, so a chain of them carried, and
+    /// moved on every call, the records of all its levels. The boxes come
+    /// from a per-thread pool (`LocalState::record_box`), so that a span
+    /// still costs no allocation.
+    Recording(Box<SpanData>),
     /// Not recorded; keeps a context when there is one, for propagation.
     NonRecording(Option<SpanContext>),
     /// Finished, or moved into the thread's stack by `entered`.
@@ -938,6 +941,9 @@ mod tests {
             "{}",
             std::mem::size_of::<SpanData>()
         );
+        // A span is held by every future it instruments, and nested
+        // futures hold each other: it must not carry the record inline.
+        assert!(std::mem::size_of::<Span>() <= 64, "{}", std::mem::size_of::<Span>());
     }
 
     #[test]
