@@ -271,5 +271,5 @@ fn a_traced_level_adds_little_to_the_future() {
     // open record is not in the future but boxed (from a per-thread pool).
     let traced = std::mem::size_of_val(&traced_outer()) - std::mem::size_of_val(&traced_inner());
     let plain = std::mem::size_of_val(&plain_outer()) - std::mem::size_of_val(&plain_inner());
-    assert!(traced - plain <= 128, "one traced level adds {} bytes", traced - plain);
+    assert!(traced - plain <= 96, "one traced level adds {} bytes", traced - plain);
 }

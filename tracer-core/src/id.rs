@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::num::{NonZeroU128, NonZeroU64};
+use std::num::NonZeroU64;
 use std::str::FromStr;
 
 use rand::rngs::SmallRng;
@@ -22,8 +22,15 @@ use rand::Rng;
 /// assert_eq!(id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
 /// assert!("00000000000000000000000000000000".parse::<TraceId>().is_err());
 /// ```
+// Two halves, not a `u128`: 8-byte alignment keeps span contexts, and so
+// every `Span` and each future holding one, free of 16-byte padding.
+// `high` first, so that the derived order is the number's.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TraceId(NonZeroU128);
+pub struct TraceId {
+    high: u64,
+    /// Never both zero.
+    low: u64,
+}
 
 /// A 64-bit span identifier, never zero.
 ///
@@ -89,20 +96,23 @@ impl TraceId {
 
     /// The id for `value`, or `None` for zero.
     pub const fn from_u128(value: u128) -> Option<TraceId> {
-        match NonZeroU128::new(value) {
-            Some(v) => Some(TraceId(v)),
-            None => None,
+        if value == 0 {
+            return None;
         }
+        Some(TraceId {
+            high: (value >> 64) as u64,
+            low: value as u64,
+        })
     }
 
     /// The id as a number.
     pub const fn to_u128(self) -> u128 {
-        self.0.get()
+        ((self.high as u128) << 64) | self.low as u128
     }
 
     /// The id as 16 big-endian bytes, the order used on the wire.
     pub const fn to_bytes(self) -> [u8; 16] {
-        self.0.get().to_be_bytes()
+        self.to_u128().to_be_bytes()
     }
 
     /// The id from 16 big-endian bytes, or `None` if they are all zero.
@@ -171,7 +181,7 @@ impl FromStr for SpanId {
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        write!(f, "{:032x}", self.to_u128())
     }
 }
 

@@ -652,7 +652,7 @@ pub struct Span {
 
 pub(crate) enum SpanState {
     /// Open and recorded. The record is boxed so that a `Span`, and every
-    /// future holding one, stays small (64 bytes, not ~430): nested async
+    /// future holding one, stays small (48 bytes, not ~430): nested async
     /// functions hold each other's futures, so a chain of them carried, and
     /// moved on every call, the records of all its levels. The boxes come
     /// from a per-thread pool (`LocalState::record_box`), so that a span
@@ -943,7 +943,7 @@ mod tests {
         );
         // A span is held by every future it instruments, and nested
         // futures hold each other: it must not carry the record inline.
-        assert!(std::mem::size_of::<Span>() <= 64, "{}", std::mem::size_of::<Span>());
+        assert!(std::mem::size_of::<Span>() <= 48, "{}", std::mem::size_of::<Span>());
     }
 
     #[test]
