@@ -663,10 +663,8 @@ fn flush_if_due(local: &mut LocalState) -> Option<Vec<SpanData>> {
     }
 }
 
-/// Decides whether a span is recorded and, if so, makes its record, writing
-/// the outcome into `*out` (which is `Done`). The ~400-byte record is
-/// built right there: returning it by value cost a copy per span, and often
-/// two.
+/// Decides whether a span is recorded and, if so, makes its (boxed) record,
+/// writing the outcome into `*out` (which is `Done`).
 #[inline(never)]
 pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
     match provider::active() {
@@ -750,9 +748,8 @@ fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec, out: &mut
 }
 
 /// The rest of `start_with`: roots, remote parents, samplers, attributes
-/// for the sampler, `on_start` processors. Writes into `*out` rather than
-/// returning the ~400-byte state: a sampled-out span then writes only its
-/// context, not a copy of the whole enum.
+/// for the sampler, `on_start` processors. Writes into `*out`, as
+/// `start_into` does.
 #[inline(never)]
 fn start_sampled(
     provider: &'static TracerProvider,
@@ -1029,13 +1026,8 @@ pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
             let Some(mut local) = local_mut() else {
                 return EnteredSpan::inert();
             };
-            // SAFETY: the context is moved out, and `*state` overwritten
-            // without dropping it: moving the whole state out instead would
-            // copy all ~400 bytes of it.
-            let context = unsafe {
-                let context = std::ptr::read(context);
-                std::ptr::write(state, SpanState::Done);
-                context
+            let SpanState::NonRecording(Some(context)) = std::mem::replace(state, SpanState::Done) else {
+                unreachable!("matched above");
             };
             let depth = local.stack.frames.len();
             local.stack.push_scoped(context, std::ptr::null_mut());

@@ -782,7 +782,7 @@ impl Span {
     /// assert_eq!(current_span_id(), span.span_id());
     /// ```
     // Inlined, so that a span started in the same expression
-    // (`Span::root(..).entered()`) is not copied (~430 bytes) into the call.
+    // (`Span::root(..).entered()`) is taken where it was made.
     #[inline(always)]
     pub fn entered(mut self) -> EnteredSpan {
         // The record moves into the thread's buffer; `self` is left `Done`
