@@ -34,7 +34,7 @@ use crate::clock;
 use crate::context::{SpanContext, TraceFlags, TraceState};
 use crate::id::{IdGenerator, SpanId, TraceId};
 use crate::provider::{self, TracerProvider};
-use crate::sampler::{SamplingDecision, SamplingParams};
+use crate::sampler::{SamplingDecision, SamplingParams, SamplingResult};
 use crate::span::{span_methods, Link, SpanData, SpanKind, SpanState};
 use crate::value::KeyValue;
 
@@ -109,6 +109,7 @@ impl Stack {
         set_unsampled_top(0);
     }
 
+    #[inline(always)]
     fn push_scoped(&mut self, context: SpanContext, state: *mut SpanState) {
         let unsampled = !context.is_remote() && !context.is_sampled();
         let frame = Frame {
@@ -325,12 +326,13 @@ impl LocalState {
 
     /// Pops the top frame, a `Context` one: its context is usually the
     /// last scoped one, and then nothing else moves.
-    #[inline(never)]
+    #[inline(always)]
     fn pop_context_top(&mut self) -> Option<Vec<SpanData>> {
         let Stack { frames, scoped } = &mut self.stack;
         let frame = frames.pop().expect("the caller saw a top frame");
         if frame.slot as usize + 1 == scoped.len() {
-            scoped.pop();
+            // Dropped in place: `pop` would copy the context out first.
+            scoped.truncate(frame.slot as usize);
         } else {
             self.stack.remove_scoped(frame.slot);
         }
@@ -759,46 +761,96 @@ fn start_sampled(
     span_id: SpanId,
     out: &mut SpanState,
 ) {
-    let kind = spec.kind;
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
-    let (decision, sampler_attributes, new_trace_state) = match local_parent {
-        Some(_) if provider.inherits_local_sampled() => (SamplingDecision::RecordAndSample, Vec::new(), None),
-        _ => {
-            // The sampler is user code: it runs outside any borrow.
-            let result = provider.sampler().should_sample(&SamplingParams {
-                trace_id,
-                parent: parent.as_ref(),
-                name: &spec.name,
-                kind,
-                attributes: &spec.attributes,
-                links: &spec.links,
-            });
-            (result.decision, result.attributes, result.trace_state)
-        }
+    let result = match local_parent {
+        Some(_) if provider.inherits_local_sampled() => SamplingResult::from_bool(true),
+        // The sampler is user code: it runs outside any borrow.
+        _ => provider.sampler().should_sample(&SamplingParams {
+            trace_id,
+            parent: parent.as_ref(),
+            name: &spec.name,
+            kind: spec.kind,
+            attributes: &spec.attributes,
+            links: &spec.links,
+        }),
     };
-    let sampled = decision == SamplingDecision::RecordAndSample;
     let (base_flags, parent_trace_state) = match &parent {
         Some(p) => (p.trace_flags(), p.trace_state().clone()),
         None => (TraceFlags::NONE, TraceState::empty()),
     };
-    let trace_state = new_trace_state.unwrap_or(parent_trace_state);
+    let sampled = result.decision == SamplingDecision::RecordAndSample;
+    let trace_state = result.trace_state.unwrap_or(parent_trace_state);
     let context = SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state);
-    if decision == SamplingDecision::Drop {
-        // Sampled out: a context of its own, for propagation. Every caller
-        // passes a `Done` state, so it is overwritten without a drop.
-        // SAFETY: `out` is a valid, exclusive reference.
-        unsafe { std::ptr::write(out, SpanState::NonRecording(Some(context))) };
-        return;
+    if result.decision == SamplingDecision::Drop {
+        return sampled_out(context, out);
     }
+    record_started(provider, spec, context, parent.as_ref(), result.attributes, out);
+}
 
-    // Sampled in: the record takes the name, attributes and links; a
-    // sampled-out span moved nothing, and its caller drops the spec whole.
+/// `Span::root` and a `#[trace]` root: no attributes, links or start time,
+/// so the sampler is asked before any spec is built, and a sampled-out root
+/// (the usual case under ratio sampling) costs the ids, the sampler call
+/// and a context. Writes into `*out`, as `start_into` does.
+#[inline(never)]
+pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
+    let Some(provider) = provider::active() else {
+        return *out = SpanState::NonRecording(None);
+    };
+    let Some((trace_id, span_id)) = with_local(|local| (local.ids.trace_id(), local.ids.span_id())) else {
+        return *out = SpanState::NonRecording(None);
+    };
+    let result = provider.sampler().should_sample(&SamplingParams {
+        trace_id,
+        parent: None,
+        name: &name,
+        kind,
+        attributes: &[],
+        links: &[],
+    });
+    let sampled = result.decision == SamplingDecision::RecordAndSample;
+    let trace_state = result.trace_state.unwrap_or_default();
+    let context = SpanContext::new(
+        trace_id,
+        span_id,
+        TraceFlags::NONE.with_sampled(sampled),
+        false,
+        trace_state,
+    );
+    if result.decision == SamplingDecision::Drop {
+        return sampled_out(context, out);
+    }
+    let mut spec = StartSpec::current(name, kind);
+    spec.parent = Parent::Root;
+    record_started(provider, &mut spec, context, None, result.attributes, out);
+}
+
+/// A sampled-out span: a context of its own, for propagation.
+#[inline(always)]
+fn sampled_out(context: SpanContext, out: &mut SpanState) {
+    // Every caller passes a `Done` state, so it is overwritten without a
+    // drop.
+    // SAFETY: `out` is a valid, exclusive reference.
+    unsafe { std::ptr::write(out, SpanState::NonRecording(Some(context))) };
+}
+
+/// A span the sampler kept: its record takes the spec's name, attributes
+/// and links, and the sampler's attributes (a sampled-out span moves
+/// nothing, and its caller drops the spec whole).
+#[inline(never)]
+fn record_started(
+    provider: &'static TracerProvider,
+    spec: &mut StartSpec,
+    context: SpanContext,
+    parent: Option<&SpanContext>,
+    sampler_attributes: Vec<KeyValue>,
+    out: &mut SpanState,
+) {
     let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
     let mut data = box_record(SpanData::new(
         std::mem::take(&mut spec.name),
-        kind,
+        spec.kind,
         context,
-        parent.as_ref(),
+        parent,
         start,
     ));
     if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
@@ -884,11 +936,12 @@ fn enter_active<N: Into<Cow<'static, str>>>(
             }
         }
     }
-    let mut spec = StartSpec::current(name.into(), kind);
     if root {
-        spec.parent = Parent::Root;
+        let mut state = SpanState::Done;
+        start_root_into(name.into(), kind, &mut state);
+        return enter_or_finish(state);
     }
-    enter_started(provider, spec)
+    enter_started(provider, StartSpec::current(name.into(), kind))
 }
 
 impl StartSpec {
@@ -909,6 +962,12 @@ impl StartSpec {
 fn enter_started(provider: &'static TracerProvider, mut spec: StartSpec) -> EnteredSpan {
     let mut state = SpanState::Done;
     start_with(provider, &mut spec, &mut state);
+    enter_or_finish(state)
+}
+
+/// Makes a just-started span current.
+#[inline(always)]
+fn enter_or_finish(mut state: SpanState) -> EnteredSpan {
     let entered = enter_state(&mut state);
     // Still `Recording` only if the thread's state was unavailable: then it
     // finishes as an owned span rather than being lost.
@@ -1026,9 +1085,12 @@ pub(crate) fn enter_state(state: &mut SpanState) -> EnteredSpan {
             let Some(mut local) = local_mut() else {
                 return EnteredSpan::inert();
             };
-            let SpanState::NonRecording(Some(context)) = std::mem::replace(state, SpanState::Done) else {
-                unreachable!("matched above");
-            };
+            // Moved out in place: a `mem::replace` of the whole state would
+            // copy it and match it again.
+            // SAFETY: the context is read once, and `*state` is overwritten
+            // without dropping it.
+            let context = unsafe { std::ptr::read(context) };
+            unsafe { std::ptr::write(state, SpanState::Done) };
             let depth = local.stack.frames.len();
             local.stack.push_scoped(context, std::ptr::null_mut());
             EnteredSpan::new(span_id, depth)

@@ -674,7 +674,7 @@ impl Span {
     /// Starts a span that begins a new trace, whatever is current.
     #[inline]
     pub fn root(name: impl Into<Cow<'static, str>>) -> Span {
-        SpanBuilder::new(name).root().start()
+        Span::started(|out| current::start_root_into(name.into(), SpanKind::Internal, out))
     }
 
     /// Starts a span whose parent is `parent`: a local span's context, or a
@@ -692,6 +692,15 @@ impl Span {
     /// A span that records nothing.
     pub fn noop() -> Span {
         Span::from_state(SpanState::NonRecording(None))
+    }
+
+    /// A span whose state `start` writes (it is given `Done`).
+    #[inline(always)]
+    fn started(start: impl FnOnce(&mut SpanState)) -> Span {
+        let mut span = Span::from_state(SpanState::Done);
+        start(span.state.get_mut());
+        span.panicking_at_start = matches!(span.state.get_mut(), SpanState::Recording(_)) && std::thread::panicking();
+        span
     }
 
     #[inline]
@@ -916,10 +925,7 @@ impl SpanBuilder {
     /// Starts the span as an owned [`Span`].
     #[inline(always)]
     pub fn start(self) -> Span {
-        let mut span = Span::from_state(SpanState::Done);
-        current::start_into(self.spec, span.state.get_mut());
-        span.panicking_at_start = matches!(span.state.get_mut(), SpanState::Recording(_)) && std::thread::panicking();
-        span
+        Span::started(|out| current::start_into(self.spec, out))
     }
 
     /// Starts the span and makes it current until the guard drops.
