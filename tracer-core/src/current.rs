@@ -762,7 +762,7 @@ fn start_sampled(
     out: &mut SpanState,
 ) {
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
-    let result = match local_parent {
+    let mut result = match local_parent {
         Some(_) if provider.inherits_local_sampled() => SamplingResult::from_bool(true),
         // The sampler is user code: it runs outside any borrow.
         _ => provider.sampler().should_sample(&SamplingParams {
@@ -774,13 +774,7 @@ fn start_sampled(
             links: &spec.links,
         }),
     };
-    let (base_flags, parent_trace_state) = match &parent {
-        Some(p) => (p.trace_flags(), p.trace_state().clone()),
-        None => (TraceFlags::NONE, TraceState::empty()),
-    };
-    let sampled = result.decision == SamplingDecision::RecordAndSample;
-    let trace_state = result.trace_state.unwrap_or(parent_trace_state);
-    let context = SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state);
+    let context = decided_context(trace_id, span_id, parent.as_ref(), &mut result);
     if result.decision == SamplingDecision::Drop {
         return sampled_out(context, out);
     }
@@ -799,7 +793,7 @@ pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut
     let Some((trace_id, span_id)) = with_local(|local| (local.ids.trace_id(), local.ids.span_id())) else {
         return *out = SpanState::NonRecording(None);
     };
-    let result = provider.sampler().should_sample(&SamplingParams {
+    let mut result = provider.sampler().should_sample(&SamplingParams {
         trace_id,
         parent: None,
         name: &name,
@@ -807,21 +801,31 @@ pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut
         attributes: &[],
         links: &[],
     });
-    let sampled = result.decision == SamplingDecision::RecordAndSample;
-    let trace_state = result.trace_state.unwrap_or_default();
-    let context = SpanContext::new(
-        trace_id,
-        span_id,
-        TraceFlags::NONE.with_sampled(sampled),
-        false,
-        trace_state,
-    );
+    let context = decided_context(trace_id, span_id, None, &mut result);
     if result.decision == SamplingDecision::Drop {
         return sampled_out(context, out);
     }
     let mut spec = StartSpec::current(name, kind);
     spec.parent = Parent::Root;
     record_started(provider, &mut spec, context, None, result.attributes, out);
+}
+
+/// The new span's context: the parent's flags with the sampler's "sampled",
+/// and the sampler's trace state if it gave one (taken), else the parent's.
+#[inline(always)]
+fn decided_context(
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent: Option<&SpanContext>,
+    result: &mut SamplingResult,
+) -> SpanContext {
+    let base_flags = parent.map_or(TraceFlags::NONE, SpanContext::trace_flags);
+    let trace_state = result
+        .trace_state
+        .take()
+        .unwrap_or_else(|| parent.map_or_else(TraceState::empty, |p| p.trace_state().clone()));
+    let sampled = result.decision == SamplingDecision::RecordAndSample;
+    SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state)
 }
 
 /// A sampled-out span: a context of its own, for propagation.
