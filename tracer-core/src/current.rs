@@ -486,10 +486,70 @@ fn first_or_refused(cell: &'static LocalCell) -> Option<LocalRef> {
 /// grows again record by record: several reallocations, and as many copies
 /// of every record, per batch. A lock per hand-over (not per span) is the
 /// price, uncontended in practice.
-static BUFFERS: Mutex<Pool> = Mutex::new(Pool {
-    buffers: Vec::new(),
-    records: 0,
-});
+///
+/// One shard per group of threads ([`Home`]): a buffer goes back to the
+/// shard of the thread that filled it, and a thread takes from its own
+/// shard first. With one shared pool, two busy threads swapped buffers, and
+/// each cleared and rewrote records whose cache lines the other core held.
+static BUFFERS: Shards = Shards::new();
+
+/// Shards of [`BUFFERS`]. Threads beyond this many share shards.
+const SHARDS: usize = 8;
+
+/// The pool shard a buffer goes back to: that of the thread that filled it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Home(u8);
+
+impl Home {
+    /// This thread's shard, given out round-robin on first use.
+    #[inline]
+    pub(crate) fn current() -> Home {
+        thread_local! {
+            static HOME: Cell<u8> = const { Cell::new(u8::MAX) };
+        }
+        static NEXT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+        HOME.try_with(|home| {
+            if home.get() == u8::MAX {
+                // 256 is a multiple of SHARDS: wrapping keeps the round.
+                let next = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                home.set(next % SHARDS as u8);
+            }
+            Home(home.get())
+        })
+        .unwrap_or(Home(0))
+    }
+}
+
+/// The pool, in shards.
+struct Shards([Mutex<Pool>; SHARDS]);
+
+impl Shards {
+    const fn new() -> Shards {
+        Shards([const { Mutex::new(Pool::new()) }; SHARDS])
+    }
+
+    fn shard(&self, home: Home) -> &Mutex<Pool> {
+        &self.0[home.0 as usize % SHARDS]
+    }
+
+    /// A pooled buffer for a thread of `home`: from its own shard, else
+    /// from the next one that has one (better than a new allocation).
+    /// Never waits for a lock.
+    fn take(&self, home: Home) -> Option<Vec<SpanData>> {
+        (0..SHARDS)
+            .map(|k| &self.0[(home.0 as usize + k) % SHARDS])
+            .find_map(|shard| shard.try_lock().ok().and_then(|mut pool| pool.take()))
+    }
+
+    /// Takes out buffers until each shard holds at most `limit` records.
+    fn surplus(&self, limit: usize) -> Vec<Vec<SpanData>> {
+        let mut surplus = Vec::new();
+        for shard in &self.0 {
+            surplus.append(&mut shard.lock().unwrap_or_else(|e| e.into_inner()).surplus(limit));
+        }
+        surplus
+    }
+}
 
 struct Pool {
     buffers: Vec<Vec<SpanData>>,
@@ -498,6 +558,13 @@ struct Pool {
 }
 
 impl Pool {
+    const fn new() -> Pool {
+        Pool {
+            buffers: Vec::new(),
+            records: 0,
+        }
+    }
+
     /// Keeps `buffer` if the pool stays within `limit` records.
     fn keep(&mut self, buffer: Vec<SpanData>, limit: usize) -> Result<(), Vec<SpanData>> {
         let capacity = buffer.capacity();
@@ -525,17 +592,19 @@ impl Pool {
     }
 }
 
-/// Records the pool keeps at most while idle, in buffers of at most
-/// [`POOLED_CAPACITY`] records: 16,384 records, about 7 MB.
+/// Records a shard keeps at most outside a lag (see [`recycle_all`]), in
+/// buffers of at most [`POOLED_CAPACITY`] records: 16,384 records, about
+/// 7 MB. Idle, the shards together keep this many (see [`trim_pool`]).
 const POOLED_RECORDS: usize = 64 * POOLED_CAPACITY;
 /// Larger buffers are freed rather than kept.
 const POOLED_CAPACITY: usize = 256;
 
-/// An empty buffer, recycled when one is available, else a new one with
-/// room for `capacity` records (the last batch's size: growing from empty
-/// would reallocate and copy several times).
+/// An empty buffer, recycled when one is available (from this thread's
+/// shard, else from another), else a new one with room for `capacity`
+/// records (the last batch's size: growing from empty would reallocate and
+/// copy several times).
 fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
-    match BUFFERS.try_lock().ok().and_then(|mut pool| pool.take()) {
+    match BUFFERS.take(Home::current()) {
         Some(mut buffer) => {
             clear_records(&mut buffer);
             buffer
@@ -545,11 +614,13 @@ fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
 }
 
 /// Gives a batch's buffer back for reuse, once a processor is done with the
-/// batch. Its records are dropped by the thread that takes the buffer next,
-/// not here: the export thread then never touches records it did not need
-/// to read (their cache lines stay with the threads that write records).
+/// batch, on the thread that filled it (see [`recycle_all`] for buffers
+/// given back elsewhere). Its records are dropped by the thread that takes
+/// the buffer next, not here: the export thread then never touches records
+/// it did not need to read (their cache lines stay with the threads that
+/// write records).
 pub(crate) fn recycle(buffer: Vec<SpanData>) {
-    let refused = match BUFFERS.try_lock() {
+    let refused = match BUFFERS.shard(Home::current()).try_lock() {
         Ok(mut pool) => pool.keep(buffer, POOLED_RECORDS).err(),
         Err(_) => Some(buffer),
     };
@@ -558,30 +629,25 @@ pub(crate) fn recycle(buffer: Vec<SpanData>) {
     }
 }
 
-/// [`recycle`] for several buffers, under one lock: the export thread
-/// gives back what it collected. It waits for the lock (held only for a
-/// few pushes): threads only ever try it.
+/// [`recycle`] for several buffers, each to its [`Home`]: the export thread
+/// gives back what it collected. It waits for the locks (held only for a
+/// push): threads only ever try them.
 ///
-/// The pool may grow past its idle size by `in_flight` records (the
+/// A shard may grow past its idle size by `in_flight` records (the
 /// caller's queue capacity): when the export thread falls behind (on a busy
 /// machine it may wait milliseconds for a core), threads take new buffers
 /// for the spans queued meanwhile. Freeing those when they come back would
 /// only make the threads allocate (and page-fault) them again at the next
 /// lag. [`trim_pool`] gives the surplus back once the traffic is over.
-pub(crate) fn recycle_all(buffers: &mut Vec<Vec<SpanData>>, in_flight: usize) {
-    if buffers.is_empty() {
-        return;
-    }
+pub(crate) fn recycle_all(buffers: &mut Vec<(Home, Vec<SpanData>)>, in_flight: usize) {
     let mut refused = Vec::new();
-    {
-        let mut pool = BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
-        for buffer in buffers.drain(..) {
-            if let Err(buffer) = pool.keep(buffer, POOLED_RECORDS + in_flight) {
-                refused.push(buffer);
-            }
+    for (home, buffer) in buffers.drain(..) {
+        let mut pool = BUFFERS.shard(home).lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(buffer) = pool.keep(buffer, POOLED_RECORDS + in_flight) {
+            refused.push(buffer);
         }
     }
-    // Freed outside the lock.
+    // Freed outside the locks.
     for mut buffer in refused {
         clear_records(&mut buffer);
     }
@@ -590,11 +656,7 @@ pub(crate) fn recycle_all(buffers: &mut Vec<Vec<SpanData>>, in_flight: usize) {
 /// Frees pooled buffers beyond the pool's idle size. Called by an export
 /// thread with nothing to export.
 pub(crate) fn trim_pool() {
-    let surplus = BUFFERS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .surplus(POOLED_RECORDS);
-    for mut buffer in surplus {
+    for mut buffer in BUFFERS.surplus(POOLED_RECORDS / SHARDS) {
         clear_records(&mut buffer);
     }
 }
@@ -1528,10 +1590,7 @@ mod tests {
     use super::*;
 
     fn pool() -> Pool {
-        Pool {
-            buffers: Vec::new(),
-            records: 0,
-        }
+        Pool::new()
     }
 
     #[test]
@@ -1558,5 +1617,59 @@ mod tests {
         assert_eq!(surplus.len(), 3);
         assert_eq!((pool.buffers.len(), pool.records), (2, 200));
         assert!(pool.surplus(250).is_empty());
+    }
+
+    /// Keeps a buffer of `capacity` (which tells buffers apart) in `home`'s shard.
+    fn keep_in(shards: &Shards, home: Home, capacity: usize) {
+        let mut shard = shards.shard(home).lock().unwrap();
+        shard.keep(Vec::with_capacity(capacity), usize::MAX).unwrap();
+    }
+
+    #[test]
+    fn a_thread_takes_buffers_from_its_own_shard_first_then_from_others() {
+        let shards = Shards::new();
+        keep_in(&shards, Home(2), 20);
+        keep_in(&shards, Home(5), 50);
+        keep_in(&shards, Home(5), 51);
+        let capacity = |buffer: Option<Vec<SpanData>>| buffer.map(|b| b.capacity());
+        assert_eq!(capacity(shards.take(Home(5))), Some(51));
+        assert_eq!(capacity(shards.take(Home(5))), Some(50));
+        // Its own shard is empty: the next shard that has one gives it.
+        assert_eq!(capacity(shards.take(Home(5))), Some(20));
+        assert_eq!(capacity(shards.take(Home(5))), None);
+        // A shard being used by another thread is skipped, not waited for.
+        keep_in(&shards, Home(1), 10);
+        keep_in(&shards, Home(3), 30);
+        let busy = shards.shard(Home(1)).lock().unwrap();
+        assert_eq!(capacity(shards.take(Home(1))), Some(30));
+        drop(busy);
+        assert_eq!(capacity(shards.take(Home(1))), Some(10));
+    }
+
+    #[test]
+    fn trimming_leaves_every_shard_at_the_limit() {
+        let shards = Shards::new();
+        for home in [Home(0), Home(0), Home(0), Home(7), Home(7)] {
+            keep_in(&shards, home, 100);
+        }
+        let surplus = shards.surplus(150);
+        assert_eq!(surplus.len(), 3);
+        for home in [Home(0), Home(7)] {
+            let pool = shards.shard(home).lock().unwrap();
+            assert_eq!((pool.buffers.len(), pool.records), (1, 100));
+        }
+    }
+
+    #[test]
+    fn each_thread_keeps_one_home_and_threads_are_spread_over_the_shards() {
+        let mine = Home::current();
+        assert_eq!(Home::current(), mine);
+        let homes: Vec<Home> = (0..SHARDS)
+            .map(|_| std::thread::spawn(Home::current).join().unwrap())
+            .collect();
+        // Other tests' threads take homes meanwhile, so the round is not
+        // contiguous, but consecutive threads never all share one shard.
+        assert!(homes.iter().any(|h| *h != homes[0]));
+        assert!(homes.iter().all(|h| (h.0 as usize) < SHARDS));
     }
 }

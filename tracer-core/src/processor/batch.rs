@@ -7,6 +7,7 @@ use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use super::{Counters, FlushError, ProcessorStats, SpanProcessor};
+use crate::current::Home;
 use crate::export::SpanExporter;
 use crate::span::SpanData;
 
@@ -75,7 +76,7 @@ impl BatchConfig {
 }
 
 enum Message {
-    Spans(Vec<SpanData>),
+    Spans(Vec<SpanData>, Home),
     Flush(SyncSender<Result<(), String>>),
     Shutdown(SyncSender<Result<(), String>>),
 }
@@ -228,7 +229,7 @@ impl SpanProcessor for BatchSpanProcessor {
         if taken == 0 {
             return;
         }
-        if self.sender.send(Message::Spans(spans)).is_err() {
+        if self.sender.send(Message::Spans(spans, Home::current())).is_err() {
             // The worker has shut down.
             self.counters.queued.fetch_sub(taken as u64, Ordering::Relaxed);
             self.counters
@@ -275,7 +276,7 @@ struct Worker {
     pending: Vec<SpanData>,
     /// Threads' buffers done with, given back together (one lock) before
     /// the thread sleeps or answers a flush.
-    spare: Vec<Vec<SpanData>>,
+    spare: Vec<(Home, Vec<SpanData>)>,
     /// Whether spans came since the last export interval began.
     busy: bool,
     stopped: bool,
@@ -315,8 +316,8 @@ impl Worker {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Spans(spans) => {
-                self.take(spans);
+            Message::Spans(spans, home) => {
+                self.take(spans, home);
                 if self.pending.len() >= self.config.max_batch_size {
                     // Failures are counted inside.
                     let _ = self.export_full_batches();
@@ -343,7 +344,7 @@ impl Worker {
     /// straight from the thread's buffer: no copy. Smaller ones join the
     /// pending spans, to be exported together. Either way the emptied buffer
     /// goes back to the threads for reuse.
-    fn take(&mut self, mut spans: Vec<SpanData>) {
+    fn take(&mut self, mut spans: Vec<SpanData>, home: Home) {
         self.busy = true;
         if spans.len() >= DIRECT_EXPORT_MIN {
             for chunk in spans.chunks(self.config.max_batch_size) {
@@ -357,7 +358,7 @@ impl Worker {
         if self.spare.len() == self.spare.capacity() && !self.spare.is_empty() {
             crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
         }
-        self.spare.push(spans);
+        self.spare.push((home, spans));
     }
 
     /// Takes every message already queued, then exports all pending spans.
@@ -365,7 +366,7 @@ impl Worker {
         let mut later = Vec::new();
         while let Ok(message) = self.receiver.try_recv() {
             match message {
-                Message::Spans(spans) => self.take(spans),
+                Message::Spans(spans, home) => self.take(spans, home),
                 other => later.push(other),
             }
         }
@@ -387,7 +388,7 @@ impl Worker {
                     let _ = reply.send(result.clone().and(shut));
                     self.stopped = true;
                 }
-                Message::Spans(_) => unreachable!("spans were taken above"),
+                Message::Spans(..) => unreachable!("spans were taken above"),
             }
         }
         result
