@@ -592,7 +592,7 @@ impl Pool {
     }
 }
 
-/// Records a shard keeps at most outside a lag (see [`recycle_all`]), in
+/// Records a shard keeps at most outside a lag (see [`recycle_home`]), in
 /// buffers of at most [`POOLED_CAPACITY`] records: 16,384 records, about
 /// 7 MB. Idle, the shards together keep this many (see [`trim_pool`]).
 const POOLED_RECORDS: usize = 64 * POOLED_CAPACITY;
@@ -614,7 +614,7 @@ fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
 }
 
 /// Gives a batch's buffer back for reuse, once a processor is done with the
-/// batch, on the thread that filled it (see [`recycle_all`] for buffers
+/// batch, on the thread that filled it (see [`recycle_home`] for buffers
 /// given back elsewhere). Its records are dropped by the thread that takes
 /// the buffer next, not here: the export thread then never touches records
 /// it did not need to read (their cache lines stay with the threads that
@@ -629,9 +629,9 @@ pub(crate) fn recycle(buffer: Vec<SpanData>) {
     }
 }
 
-/// [`recycle`] for several buffers, each to its [`Home`]: the export thread
-/// gives back what it collected. It waits for the locks (held only for a
-/// push): threads only ever try them.
+/// [`recycle`] for a buffer filled on another thread, to the shard of that
+/// thread (its `home`): the export thread gives back what it exported. It
+/// waits for the lock (held only for a push): threads only ever try it.
 ///
 /// A shard may grow past its idle size by `in_flight` records (the
 /// caller's queue capacity): when the export thread falls behind (on a busy
@@ -639,16 +639,15 @@ pub(crate) fn recycle(buffer: Vec<SpanData>) {
 /// for the spans queued meanwhile. Freeing those when they come back would
 /// only make the threads allocate (and page-fault) them again at the next
 /// lag. [`trim_pool`] gives the surplus back once the traffic is over.
-pub(crate) fn recycle_all(buffers: &mut Vec<(Home, Vec<SpanData>)>, in_flight: usize) {
-    let mut refused = Vec::new();
-    for (home, buffer) in buffers.drain(..) {
-        let mut pool = BUFFERS.shard(home).lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(buffer) = pool.keep(buffer, POOLED_RECORDS + in_flight) {
-            refused.push(buffer);
-        }
-    }
-    // Freed outside the locks.
-    for mut buffer in refused {
+pub(crate) fn recycle_home(home: Home, buffer: Vec<SpanData>, in_flight: usize) {
+    let refused = BUFFERS
+        .shard(home)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .keep(buffer, POOLED_RECORDS + in_flight)
+        .err();
+    // Freed outside the lock.
+    if let Some(mut buffer) = refused {
         clear_records(&mut buffer);
     }
 }

@@ -130,7 +130,6 @@ impl BatchSpanProcessor {
             counters: Arc::clone(&counters),
             config,
             pending: Vec::new(),
-            spare: Vec::with_capacity(SPARE_BUFFERS),
             busy: false,
             stopped: false,
         };
@@ -274,9 +273,6 @@ struct Worker {
     counters: Arc<Counters>,
     config: BatchConfig,
     pending: Vec<SpanData>,
-    /// Threads' buffers done with, given back together (one lock) before
-    /// the thread sleeps or answers a flush.
-    spare: Vec<(Home, Vec<SpanData>)>,
     /// Whether spans came since the last export interval began.
     busy: bool,
     stopped: bool,
@@ -303,7 +299,6 @@ impl Worker {
                         }
                         deadline = Instant::now() + self.config.export_interval;
                     } else {
-                        crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
                         // Woken early by a flush, a shutdown, or enough
                         // queued spans (`wake_at`); an unpark that comes
                         // before the park makes it return at once.
@@ -354,11 +349,9 @@ impl Worker {
         } else {
             self.pending.append(&mut spans);
         }
-        // Given back in groups (one lock each), before the list would grow.
-        if self.spare.len() == self.spare.capacity() && !self.spare.is_empty() {
-            crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
-        }
-        self.spare.push((home, spans));
+        // Back at once: the sooner a thread reuses it, the likelier its
+        // cache lines are still on that thread's core.
+        crate::current::recycle_home(home, spans, self.config.max_queue_size);
     }
 
     /// Takes every message already queued, then exports all pending spans.
@@ -376,7 +369,6 @@ impl Worker {
                 result = Err(e);
             }
         }
-        crate::current::recycle_all(&mut self.spare, self.config.max_queue_size);
         // Control messages that raced with this drain are answered in turn.
         for message in later {
             match message {
@@ -413,9 +405,6 @@ impl Worker {
         result
     }
 }
-
-/// Emptied buffers the export thread holds before giving them back.
-const SPARE_BUFFERS: usize = 32;
 
 /// Batches at least this large are exported as they arrive rather than
 /// copied into the pending spans: large enough for an efficient export.
