@@ -118,6 +118,8 @@ struct ChildOptions {
     only: Option<String>,
     /// Skip everything but one measured repetition (for callgrind).
     single: bool,
+    /// Work per level of the no-tracing loop (see `baseline::WORK`).
+    work: u64,
 }
 
 fn usage() -> ! {
@@ -127,7 +129,7 @@ fn usage() -> ! {
   bench callgrind [--workloads a,b,..] [--only contender]       instructions per span under callgrind
   bench rss [contender..]                                       resident memory over 10M spans
   bench rss-child <contender> [chunks of 101,000 spans; 99]
-  bench child <workload> [--traces N] [--reps N] [--only contender] [--single]
+  bench child <workload> [--traces N] [--reps N] [--only contender] [--single] [--work N]
 workloads: {}
 contenders: {}",
         Workload::ALL.map(Workload::name).join(", "),
@@ -159,6 +161,7 @@ fn parse_child(args: &[String]) -> ChildOptions {
         reps: 15,
         only: None,
         single: false,
+        work: 0,
     };
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
@@ -168,6 +171,7 @@ fn parse_child(args: &[String]) -> ChildOptions {
             "--reps" => options.reps = value().parse().unwrap_or_else(|_| usage()),
             "--only" => options.only = Some(value()),
             "--single" => options.single = true,
+            "--work" => options.work = value().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
@@ -323,6 +327,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// A child process: one workload, every contender (or one), interleaved.
 /// Prints one `@result` line per contender for the parent.
 fn child(options: ChildOptions) {
+    contenders::set_baseline_work(options.work);
     let workload = options.workload;
     let spans_per_rep = options.traces * SPANS;
     let queue = contenders::queue_size(spans_per_rep);

@@ -71,10 +71,23 @@ type Results = HashMap<(String, String), Row>;
 /// single-thread throughput, from repetitions paired in time.
 type Scaling = HashMap<String, f64>;
 
-fn wall(options: &Options) -> (Results, Scaling) {
+/// Rounds of work per level that make the no-tracing loop take about as
+/// long per level as tracer takes per span on one thread (~40 ns here).
+const COMPUTE_WORK: u64 = 300;
+
+/// The no-tracing loop with [`COMPUTE_WORK`] per level on `threads`: code
+/// that shares nothing, so its scaling is the machine's ceiling.
+struct ComputeLoop {
+    /// Its ns per level on one thread.
+    single_ns: f64,
+    scaling: f64,
+}
+
+fn wall(options: &Options) -> (Results, Scaling, Option<ComputeLoop>) {
     let (traces, reps) = if options.quick { (200, 5) } else { (1000, 15) };
     let mut results = Results::new();
     let mut scaling = Scaling::new();
+    let mut compute = None;
     for workload in &options.workloads {
         eprintln!("running {} ...", workload.name());
         // Twice the traces for `threads`: a repetition of 1,000 traces on
@@ -117,8 +130,27 @@ fn wall(options: &Options) -> (Results, Scaling) {
                 scaling.insert(fields[2].to_string(), fields[3].parse().unwrap_or(f64::NAN));
             }
         }
+        if *workload == Workload::Threads {
+            // The machine's reference: the no-tracing loop doing about a
+            // span's worth of register-only work per level.
+            let mut args = args[..6].to_vec();
+            args.extend(["--only", "baseline", "--work", &COMPUTE_WORK.to_string()].map(String::from));
+            let out = run_child(&args);
+            let field = |kind: &str, index: usize| {
+                out.lines()
+                    .map(|line| line.split('\t').collect::<Vec<_>>())
+                    .find(|f| f.first() == Some(&kind))
+                    .and_then(|f| f.get(index).and_then(|x| x.parse::<f64>().ok()))
+            };
+            if let (Some(both), Some(scale)) = (field("@result", 3), field("@scaling", 3)) {
+                compute = Some(ComputeLoop {
+                    single_ns: both * scale,
+                    scaling: scale,
+                });
+            }
+        }
     }
-    (results, scaling)
+    (results, scaling, compute)
 }
 
 /// Instructions per span under callgrind: the measured repetition's
@@ -235,11 +267,11 @@ fn wall_markdown(options: &Options, results: &Results) -> String {
 }
 
 /// How each contender scales from one thread to two.
-fn scaling_markdown(options: &Options, scaling: &Scaling) -> String {
+fn scaling_markdown(options: &Options, scaling: &Scaling, compute: Option<&ComputeLoop>) -> String {
     let contenders = options.contenders();
     let mut out = table_start(
         "`threads`: throughput on 2 threads over the same contender's throughput on 1 (median of repetitions paired in time). \
-         The no-tracing loop (baseline) shows what the machine and this harness allow without any tracing.",
+         The no-tracing loop (baseline) takes about a nanosecond per level, so its figure is mostly the harness's fixed costs.",
         "",
         &contenders,
     );
@@ -248,6 +280,14 @@ fn scaling_markdown(options: &Options, scaling: &Scaling) -> String {
         .map(|c| scaling.get(*c).map_or("n/a".into(), |x| format!("{x:.2}×")))
         .collect();
     let _ = writeln!(out, "| scaling | {} |", cells.join(" | "));
+    if let Some(compute) = compute {
+        let _ = writeln!(
+            out,
+            "\nThe machine's ceiling: the no-tracing loop doing register-only work per level \
+             (`bench child threads --only baseline --work {COMPUTE_WORK}`, {:.0} ns per level on one thread) scales {:.2}×.",
+            compute.single_ns, compute.scaling
+        );
+    }
     out
 }
 
@@ -275,7 +315,12 @@ fn instructions_markdown(options: &Options, table: &Instructions) -> String {
     )
 }
 
-fn targets_markdown(results: &Results, scaling: &Scaling, instructions: &Instructions) -> String {
+fn targets_markdown(
+    results: &Results,
+    scaling: &Scaling,
+    compute: Option<&ComputeLoop>,
+    instructions: &Instructions,
+) -> String {
     let get = |w: &str, c: &str| {
         results
             .get(&(w.to_string(), c.to_string()))
@@ -329,9 +374,7 @@ fn targets_markdown(results: &Results, scaling: &Scaling, instructions: &Instruc
         .get("tracer")
         .copied()
         .unwrap_or_else(|| get("nested100", "tracer") / get("threads", "tracer"));
-    let machine = scaling
-        .get("baseline")
-        .map_or(String::new(), |x| format!(" (no-tracing loop: {x:.2}×)"));
+    let machine = compute.map_or(String::new(), |c| format!(" (compute-only loop: {:.2}×)", c.scaling));
     rows.push((
         format!("threads: ≥ 1.8× tracer's single-thread throughput{machine}"),
         own,
@@ -450,7 +493,7 @@ fn machine() -> String {
 
 /// `bench`: every table.
 pub fn everything(options: &Options) {
-    let (results, scaling) = wall(options);
+    let (results, scaling, compute) = wall(options);
     let instructions = if options.callgrind {
         callgrind(options)
     } else {
@@ -459,7 +502,7 @@ pub fn everything(options: &Options) {
     println!("Machine: {}\n", machine());
     println!("{}", wall_markdown(options, &results));
     if !scaling.is_empty() {
-        println!("{}", scaling_markdown(options, &scaling));
+        println!("{}", scaling_markdown(options, &scaling, compute.as_ref()));
     }
     if options.callgrind {
         println!("{}", instructions_markdown(options, &instructions));
@@ -469,7 +512,10 @@ pub fn everything(options: &Options) {
         println!("{}", rss(&options.contenders()));
     }
     println!("Targets (tracer):\n");
-    println!("{}", targets_markdown(&results, &scaling, &instructions));
+    println!(
+        "{}",
+        targets_markdown(&results, &scaling, compute.as_ref(), &instructions)
+    );
     let spread: Vec<String> = results
         .iter()
         .filter(|(_, r)| r.status == "ok" && r.median_ns > 0.0)

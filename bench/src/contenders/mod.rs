@@ -45,6 +45,12 @@ pub trait Contender: Sync {
     }
 }
 
+/// Rounds of register-only work per level of the no-tracing loop (see
+/// `baseline::WORK`).
+pub fn set_baseline_work(work: u64) {
+    baseline::WORK.store(work, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Every contender, set up for `workload`, in the table's order.
 pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
     vec![
