@@ -341,12 +341,15 @@ fn child(options: ChildOptions) {
     let mut status: Vec<Result<(), String>> = active.iter().map(|c| check(*c, workload)).collect();
 
     if options.single {
-        // Callgrind: a small warm-up, then one measured repetition, whose
-        // instructions (every thread's) are dumped on their own: the first
-        // dump closes everything before the window, the second the window.
+        // Callgrind: a warm-up repetition of the measured size (as the wall
+        // runs have), then the measured one, whose instructions (every
+        // thread's) are dumped on their own: the first dump closes
+        // everything before the window, the second the window. A smaller
+        // warm-up left one-time growth in the window: pools, queues and the
+        // allocator's arenas grow to a repetition's size.
         for (contender, status) in active.iter().zip(&mut status) {
             if status.is_ok() {
-                *status = measure(*contender, workload, 10).and_then(|_| {
+                *status = measure(*contender, workload, options.traces).and_then(|_| {
                     callgrind::dump_stats();
                     let measured = measure(*contender, workload, options.traces);
                     callgrind::dump_stats();
