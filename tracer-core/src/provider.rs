@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::current::{with_batch_cleanliness, Batch};
 use crate::diag;
 use crate::export::{ConsoleExporter, SpanExporter};
 use crate::processor::{
@@ -144,17 +145,18 @@ impl TracerProvider {
 
     /// Gives a thread's batch to every processor. A panicking processor
     /// loses its copy of the batch (counted), not the application.
-    pub(crate) fn on_end_batch(&self, mut batch: Vec<SpanData>) {
+    pub(crate) fn on_end_batch(&self, batch: Batch) {
         let Some((last, rest)) = self.processors.split_last() else {
             crate::current::recycle(batch);
             return;
         };
+        let Batch { records, clean } = batch;
         for processor in rest {
-            let copy = batch.clone();
-            self.guarded(|| processor.on_end_batch(copy));
+            // Copies of records that own nothing own nothing.
+            let copy = records.clone();
+            self.guarded(|| with_batch_cleanliness(clean, || processor.on_end_batch(copy)));
         }
-        let batch = std::mem::take(&mut batch);
-        self.guarded(|| last.on_end_batch(batch));
+        self.guarded(|| with_batch_cleanliness(clean, || last.on_end_batch(records)));
     }
 
     fn guarded(&self, f: impl FnOnce()) {

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::current::Batch;
 use crate::export::{ExportError, SpanExporter};
 use crate::span::SpanData;
 
@@ -229,7 +230,12 @@ impl SpanProcessor for SimpleSpanProcessor {
         self.on_end_batch(vec![span]);
     }
 
-    fn on_end_batch(&self, mut spans: Vec<SpanData>) {
+    fn on_end_batch(&self, spans: Vec<SpanData>) {
+        // Asked first: the exporter may hand over batches of its own.
+        let Batch {
+            records: mut spans,
+            clean,
+        } = crate::current::received_batch(spans);
         spans.retain(|s| s.context.is_sampled());
         if spans.is_empty() {
             return;
@@ -246,7 +252,7 @@ impl SpanProcessor for SimpleSpanProcessor {
         self.counters.retries.store(exporter.retries(), Ordering::Relaxed);
         drop(exporter);
         // The buffer goes back to the threads for their next records.
-        crate::current::recycle(spans);
+        crate::current::recycle(Batch { records: spans, clean });
     }
 
     fn force_flush(&self, _timeout: Duration) -> Result<(), FlushError> {
