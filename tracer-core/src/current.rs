@@ -202,6 +202,11 @@ struct LocalState {
     /// While it is clear, the handed-over buffer is emptied without a look
     /// at each record.
     dirty: bool,
+    /// Whether a record in `records` may be recorded but not sampled (a
+    /// sampler's `RecordOnly`): processors then filter the batch. Only an
+    /// owned span's record can be: children started in the buffer are of
+    /// sampled parents.
+    unsampled: bool,
 }
 
 /// Emptied record boxes a thread keeps: enough for a deep chain of nested
@@ -222,6 +227,7 @@ thread_local! {
                 clock: clock::LocalClock::new(),
                 record_boxes: Vec::new(),
                 dirty: false,
+                unsampled: false,
             })),
             access: Cell::new(Access::Unused),
         }
@@ -282,6 +288,8 @@ impl LocalState {
     #[inline]
     fn take_boxed(&mut self, record: Box<SpanData>) -> usize {
         self.dirty |= !record.owns_nothing();
+        // Children started in the buffer are only ever of sampled parents.
+        self.unsampled |= !record.context.is_sampled();
         let record = Box::into_raw(record);
         // SAFETY: the record is moved into the buffer once, and its box is
         // then only an allocation (`MaybeUninit`), never dropped as a record.
@@ -305,13 +313,14 @@ impl LocalState {
     /// indices to them). The buffer is replaced by a recycled one, so that
     /// it does not grow again from empty after every hand-over.
     fn take_finished(&mut self) -> Batch {
-        let clean = !self.dirty;
+        let facts = self.facts();
         if self.open_records == 0 {
             let capacity = self.records.len();
             self.dirty = false;
+            self.unsampled = false;
             return Batch {
                 records: std::mem::replace(&mut self.records, recycled_buffer(capacity)),
-                clean,
+                facts,
             };
         }
         let mut finished = Vec::with_capacity(self.records.len() - self.open_records);
@@ -324,11 +333,20 @@ impl LocalState {
             self.stack.move_record(old_index, kept.len());
             kept.push(record);
         }
-        // The kept records may own something: `dirty` stays as it is.
+        // The kept records may own something, or not be sampled: `dirty`
+        // and `unsampled` stay as they are.
         self.records = kept;
         Batch {
             records: finished,
-            clean,
+            facts,
+        }
+    }
+
+    /// What the flags say about the records in the buffer.
+    fn facts(&self) -> Facts {
+        Facts {
+            clean: !self.dirty,
+            all_sampled: !self.unsampled,
         }
     }
 
@@ -395,7 +413,7 @@ impl Drop for LocalState {
         if let Some(provider) = provider::get() {
             provider.on_end_batch(Batch {
                 records,
-                clean: !self.dirty,
+                facts: self.facts(),
             });
         }
     }
@@ -686,24 +704,36 @@ pub(crate) fn trim_pool() {
 #[derive(Debug)]
 pub(crate) struct Batch {
     pub(crate) records: Vec<SpanData>,
-    /// Whether no record owns anything (see [`LocalState::dirty`]): the
-    /// records then need no drop, and emptying the buffer need not read
-    /// them (each record's cache lines, cold by then, about 20 instructions
-    /// a record).
+    pub(crate) facts: Facts,
+}
+
+/// What the thread that filled a batch knows about its records, which
+/// would otherwise take a read of each record. The default knows nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Facts {
+    /// No record owns anything (see [`LocalState::dirty`]): the records
+    /// then need no drop, and emptying the buffer need not read them (each
+    /// record's cache lines, cold by then, about 20 instructions a record).
     pub(crate) clean: bool,
+    /// Every record is sampled (see [`LocalState::unsampled`]): processors
+    /// need not filter.
+    pub(crate) all_sampled: bool,
 }
 
 impl Batch {
     /// Records of unknown make: each is looked at when emptied.
     pub(crate) fn unknown(records: Vec<SpanData>) -> Batch {
-        Batch { records, clean: false }
+        Batch {
+            records,
+            facts: Facts::default(),
+        }
     }
 
     /// The buffer, emptied: its records dropped (only those owning
     /// something, unless the batch is clean).
     fn into_empty(self) -> Vec<SpanData> {
         let mut records = self.records;
-        if self.clean {
+        if self.facts.clean {
             debug_assert!(
                 records.iter().all(SpanData::owns_nothing),
                 "a clean batch owns something"
@@ -776,34 +806,39 @@ fn hand_over_batch(batch: Batch) {
 }
 
 thread_local! {
-    /// Whether the batch a processor's `on_end_batch` is being given on
-    /// this thread is clean (see [`Batch::clean`]).
-    static HANDED_OVER_CLEAN: Cell<bool> = const { Cell::new(false) };
+    /// The facts of the batch a processor's `on_end_batch` is being given
+    /// on this thread (see [`with_batch_facts`]).
+    static HANDED_OVER: Cell<Facts> = const {
+        Cell::new(Facts {
+            clean: false,
+            all_sampled: false,
+        })
+    };
 }
 
-/// Runs `hand_to` (a processor's `on_end_batch` with `batch`'s records),
-/// telling tracer's own processors whether the batch is clean: the
+/// Runs `hand_to` (a processor's `on_end_batch` with a batch's records),
+/// telling tracer's own processors the batch's `facts`: the
 /// `SpanProcessor` trait passes only the records. Restored afterwards, also
 /// on unwinding, so that a batch handed over inside `hand_to` (a processor
 /// that makes spans) does not change what an outer one reads.
-pub(crate) fn with_batch_cleanliness<R>(clean: bool, hand_to: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+pub(crate) fn with_batch_facts<R>(facts: Facts, hand_to: impl FnOnce() -> R) -> R {
+    struct Restore(Facts);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let _ = HANDED_OVER_CLEAN.try_with(|c| c.set(self.0));
+            let _ = HANDED_OVER.try_with(|c| c.set(self.0));
         }
     }
-    let _restore = Restore(HANDED_OVER_CLEAN.try_with(|c| c.replace(clean)).unwrap_or(false));
+    let _restore = Restore(HANDED_OVER.try_with(|c| c.replace(facts)).unwrap_or_default());
     hand_to()
 }
 
 /// The batch being handed over on this thread as tracer's processors
-/// receive it: `records` with whether they are clean. A processor must ask
-/// before it runs anything else (an exporter may hand over batches of its
-/// own). Called from anywhere else, `records` count as not clean.
+/// receive it: `records` with their facts. A processor must ask before it
+/// runs anything else (an exporter may hand over batches of its own).
+/// Called from anywhere else, nothing is known of `records`.
 pub(crate) fn received_batch(records: Vec<SpanData>) -> Batch {
-    let clean = HANDED_OVER_CLEAN.try_with(Cell::get).unwrap_or(false);
-    Batch { records, clean }
+    let facts = HANDED_OVER.try_with(Cell::get).unwrap_or_default();
+    Batch { records, facts }
 }
 
 fn flush_if_due(local: &mut LocalState) -> Option<Batch> {

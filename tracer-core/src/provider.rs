@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::current::{with_batch_cleanliness, Batch};
+use crate::current::{with_batch_facts, Batch};
 use crate::diag;
 use crate::export::{ConsoleExporter, SpanExporter};
 use crate::processor::{
@@ -150,13 +150,13 @@ impl TracerProvider {
             crate::current::recycle(batch);
             return;
         };
-        let Batch { records, clean } = batch;
+        let Batch { records, facts } = batch;
         for processor in rest {
-            // Copies of records that own nothing own nothing.
+            // Copies have their originals' facts.
             let copy = records.clone();
-            self.guarded(|| with_batch_cleanliness(clean, || processor.on_end_batch(copy)));
+            self.guarded(|| with_batch_facts(facts, || processor.on_end_batch(copy)));
         }
-        self.guarded(|| with_batch_cleanliness(clean, || last.on_end_batch(records)));
+        self.guarded(|| with_batch_facts(facts, || last.on_end_batch(records)));
     }
 
     fn guarded(&self, f: impl FnOnce()) {

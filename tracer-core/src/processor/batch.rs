@@ -7,7 +7,7 @@ use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use super::{Counters, FlushError, ProcessorStats, SpanProcessor};
-use crate::current::{Batch, Home};
+use crate::current::{Batch, Facts, Home};
 use crate::export::SpanExporter;
 use crate::span::SpanData;
 
@@ -76,8 +76,8 @@ impl BatchConfig {
 }
 
 enum Message {
-    /// A thread's batch, its thread's pool shard, and whether it is clean.
-    Spans(Vec<SpanData>, Home, bool),
+    /// A thread's batch, its thread's pool shard, and its facts.
+    Spans(Vec<SpanData>, Home, Facts),
     Flush(SyncSender<Result<(), String>>),
     Shutdown(SyncSender<Result<(), String>>),
 }
@@ -210,12 +210,12 @@ impl SpanProcessor for BatchSpanProcessor {
     fn on_end_batch(&self, spans: Vec<SpanData>) {
         let Batch {
             records: mut spans,
-            clean,
+            facts,
         } = crate::current::received_batch(spans);
-        // Records that are recorded but not sampled are rare: look before
-        // paying for `retain`'s moves. A fold rather than `any`: no branch
-        // per record.
-        if !spans.iter().fold(true, |all, s| all & s.context.is_sampled()) {
+        // Records that are recorded but not sampled are rare: unless the
+        // thread says there are none, look before paying for `retain`'s
+        // moves. A fold rather than `any`: no branch per record.
+        if !facts.all_sampled && !spans.iter().fold(true, |all, s| all & s.context.is_sampled()) {
             spans.retain(|s| s.context.is_sampled());
         }
         let wanted = spans.len();
@@ -233,7 +233,7 @@ impl SpanProcessor for BatchSpanProcessor {
         if taken == 0 {
             return;
         }
-        if self.sender.send(Message::Spans(spans, Home::current(), clean)).is_err() {
+        if self.sender.send(Message::Spans(spans, Home::current(), facts)).is_err() {
             // The worker has shut down.
             self.counters.queued.fetch_sub(taken as u64, Ordering::Relaxed);
             self.counters
@@ -316,8 +316,8 @@ impl Worker {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Spans(spans, home, clean) => {
-                self.take(spans, home, clean);
+            Message::Spans(spans, home, facts) => {
+                self.take(spans, home, facts);
                 if self.pending.len() >= self.config.max_batch_size {
                     // Failures are counted inside.
                     let _ = self.export_full_batches();
@@ -344,7 +344,7 @@ impl Worker {
     /// straight from the thread's buffer: no copy. Smaller ones join the
     /// pending spans, to be exported together. Either way the emptied buffer
     /// goes back to the threads for reuse.
-    fn take(&mut self, mut spans: Vec<SpanData>, home: Home, clean: bool) {
+    fn take(&mut self, mut spans: Vec<SpanData>, home: Home, facts: Facts) {
         self.busy = true;
         if spans.len() >= DIRECT_EXPORT_MIN {
             for chunk in spans.chunks(self.config.max_batch_size) {
@@ -356,7 +356,7 @@ impl Worker {
         }
         // Back at once: the sooner a thread reuses it, the likelier its
         // cache lines are still on that thread's core.
-        crate::current::recycle_home(home, Batch { records: spans, clean }, self.config.max_queue_size);
+        crate::current::recycle_home(home, Batch { records: spans, facts }, self.config.max_queue_size);
     }
 
     /// Takes every message already queued, then exports all pending spans.
@@ -364,7 +364,7 @@ impl Worker {
         let mut later = Vec::new();
         while let Ok(message) = self.receiver.try_recv() {
             match message {
-                Message::Spans(spans, home, clean) => self.take(spans, home, clean),
+                Message::Spans(spans, home, facts) => self.take(spans, home, facts),
                 other => later.push(other),
             }
         }

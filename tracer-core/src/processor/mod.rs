@@ -234,9 +234,11 @@ impl SpanProcessor for SimpleSpanProcessor {
         // Asked first: the exporter may hand over batches of its own.
         let Batch {
             records: mut spans,
-            clean,
+            facts,
         } = crate::current::received_batch(spans);
-        spans.retain(|s| s.context.is_sampled());
+        if !facts.all_sampled {
+            spans.retain(|s| s.context.is_sampled());
+        }
         if spans.is_empty() {
             return;
         }
@@ -252,7 +254,7 @@ impl SpanProcessor for SimpleSpanProcessor {
         self.counters.retries.store(exporter.retries(), Ordering::Relaxed);
         drop(exporter);
         // The buffer goes back to the threads for their next records.
-        crate::current::recycle(Batch { records: spans, clean });
+        crate::current::recycle(Batch { records: spans, facts });
     }
 
     fn force_flush(&self, _timeout: Duration) -> Result<(), FlushError> {
