@@ -3,6 +3,9 @@
 //! reused, on every way a record can come to own something. A buffer whose
 //! records own nothing is emptied without looking at each record, so a way
 //! that went unnoticed would leak what those records own, round after round.
+//! Only tracer's own processors, registered directly, rely on what the thread
+//! knows: a user's processor around one of them, or an exporter feeding one,
+//! may pass on records that own something.
 //!
 //! One test in its own binary: it counts the process's live heap bytes, which
 //! other tests running alongside would disturb.
@@ -12,7 +15,9 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tracer::export::{ExportError, SpanExporter};
-use tracer::processor::{BatchConfig, BatchSpanProcessor, SimpleSpanProcessor};
+use tracer::processor::{
+    BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanProcessor,
+};
 use tracer::{in_span, Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider};
 
 struct LiveBytes;
@@ -47,6 +52,52 @@ struct Counting(Arc<AtomicUsize>);
 impl SpanExporter for Counting {
     fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
         self.0.fetch_add(batch.len(), Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A processor of the user's that adds an owned attribute to every span,
+/// then passes the batch on to one of tracer's: the records it passes on
+/// own something even when the thread's own did not.
+struct Enriching(SimpleSpanProcessor);
+
+impl SpanProcessor for Enriching {
+    fn on_end(&self, span: SpanData) {
+        self.on_end_batch(vec![span]);
+    }
+
+    fn on_end_batch(&self, mut spans: Vec<SpanData>) {
+        for span in &mut spans {
+            span.set_attribute("enriched", owned(1));
+        }
+        self.0.on_end_batch(spans);
+    }
+
+    fn force_flush(&self, timeout: std::time::Duration) -> Result<(), FlushError> {
+        self.0.force_flush(timeout)
+    }
+
+    fn shutdown(&self, timeout: std::time::Duration) -> Result<(), FlushError> {
+        self.0.shutdown(timeout)
+    }
+
+    fn stats(&self) -> ProcessorStats {
+        self.0.stats()
+    }
+}
+
+/// An exporter that hands enriched copies of what it exports to a
+/// processor of its own: that processor's batch is not the one the thread
+/// handed over.
+struct Forwarding(SimpleSpanProcessor);
+
+impl SpanExporter for Forwarding {
+    fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
+        let mut copies = batch.to_vec();
+        for span in &mut copies {
+            span.set_attribute("forwarded", owned(2));
+        }
+        self.0.on_end_batch(copies);
         Ok(())
     }
 }
@@ -117,11 +168,17 @@ fn records_owning_heap_data_are_dropped_when_their_buffer_is_reused() {
     }));
     let exported = Arc::new(AtomicUsize::new(0));
     let copies = Arc::new(AtomicUsize::new(0));
-    // Two processors: the simple one gets copies of each batch and gives
-    // them back on this thread; the batch processor gets the thread's own
-    // buffer and gives it back from its export thread.
+    let enriched = Arc::new(AtomicUsize::new(0));
+    let forwarded = Arc::new(AtomicUsize::new(0));
+    // Four processors: the simple one gets copies of each batch and gives
+    // them back on this thread, as do the user's around another simple one
+    // and the simple one whose exporter feeds one of its own; the batch
+    // processor gets the thread's own buffer and gives it back from its
+    // export thread.
     let _guard = TracerProvider::builder()
         .with_processor(SimpleSpanProcessor::new(Counting(Arc::clone(&copies))))
+        .with_processor(Enriching(SimpleSpanProcessor::new(Counting(Arc::clone(&enriched)))))
+        .with_simple_exporter(Forwarding(SimpleSpanProcessor::new(Counting(Arc::clone(&forwarded)))))
         .with_processor(BatchSpanProcessor::new(
             Counting(Arc::clone(&exported)),
             BatchConfig::default(),
@@ -174,4 +231,6 @@ fn records_owning_heap_data_are_dropped_when_their_buffer_is_reused() {
         );
     }
     assert_eq!(copies.load(Ordering::Relaxed), exported.load(Ordering::Relaxed));
+    assert_eq!(enriched.load(Ordering::Relaxed), exported.load(Ordering::Relaxed));
+    assert_eq!(forwarded.load(Ordering::Relaxed), exported.load(Ordering::Relaxed));
 }

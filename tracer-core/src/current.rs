@@ -834,10 +834,14 @@ pub(crate) fn with_batch_facts<R>(facts: Facts, hand_to: impl FnOnce() -> R) -> 
 
 /// The batch being handed over on this thread as tracer's processors
 /// receive it: `records` with their facts. A processor must ask before it
-/// runs anything else (an exporter may hand over batches of its own).
-/// Called from anywhere else, nothing is known of `records`.
+/// runs anything else. The facts are read once: a later call, also one
+/// that code run by the processor makes (an exporter handing a batch of its
+/// own to a processor), knows nothing of its records. Called from anywhere
+/// else, nothing is known of `records` either.
 pub(crate) fn received_batch(records: Vec<SpanData>) -> Batch {
-    let facts = HANDED_OVER.try_with(Cell::get).unwrap_or_default();
+    let facts = HANDED_OVER
+        .try_with(|c| c.replace(Facts::default()))
+        .unwrap_or_default();
     Batch { records, facts }
 }
 

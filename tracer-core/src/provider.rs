@@ -20,14 +20,14 @@
 //! // Dropping the guard flushes and shuts down.
 //! ```
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::current::{with_batch_facts, Batch};
+use crate::current::{with_batch_facts, Batch, Facts};
 use crate::diag;
 use crate::export::{ConsoleExporter, SpanExporter};
 use crate::processor::{
@@ -70,6 +70,10 @@ pub struct TracerProvider {
     sampler: Box<dyn Sampler>,
     inherits_local_sampled: bool,
     processors: Vec<Box<dyn SpanProcessor>>,
+    /// Per processor: whether it is one of tracer's own, given a batch's
+    /// facts (see [`Facts`]). Another processor may change the records
+    /// before it passes them on, even to one of tracer's.
+    reads_facts: Vec<bool>,
     has_on_start: bool,
     /// `inherits_local_sampled && !has_on_start`, read by every child span.
     fast_children: bool,
@@ -151,12 +155,16 @@ impl TracerProvider {
             return;
         };
         let Batch { records, facts } = batch;
-        for processor in rest {
-            // Copies have their originals' facts.
+        // Copies have their originals' facts.
+        let facts_for = |index: usize| match self.reads_facts[index] {
+            true => facts,
+            false => Facts::default(),
+        };
+        for (index, processor) in rest.iter().enumerate() {
             let copy = records.clone();
-            self.guarded(|| with_batch_facts(facts, || processor.on_end_batch(copy)));
+            self.guarded(|| with_batch_facts(facts_for(index), || processor.on_end_batch(copy)));
         }
-        self.guarded(|| with_batch_facts(facts, || last.on_end_batch(records)));
+        self.guarded(|| with_batch_facts(facts_for(rest.len()), || last.on_end_batch(records)));
     }
 
     fn guarded(&self, f: impl FnOnce()) {
@@ -226,6 +234,7 @@ pub struct ProviderBuilder {
     sampler: Box<dyn Sampler>,
     inherits_local_sampled: bool,
     processors: Vec<Box<dyn SpanProcessor>>,
+    reads_facts: Vec<bool>,
     limits: SpanLimits,
     resource: ResourceBuilder,
 }
@@ -236,6 +245,7 @@ impl Default for ProviderBuilder {
             sampler: Box::new(ParentBased::new(AlwaysOn)),
             inherits_local_sampled: true,
             processors: Vec::new(),
+            reads_facts: Vec::new(),
             limits: SpanLimits::default(),
             resource: Resource::builder(),
         }
@@ -259,7 +269,9 @@ impl ProviderBuilder {
     }
 
     /// Adds a processor. Several may be installed; each sees every span.
-    pub fn with_processor(mut self, processor: impl SpanProcessor) -> ProviderBuilder {
+    pub fn with_processor<P: SpanProcessor>(mut self, processor: P) -> ProviderBuilder {
+        let own = [TypeId::of::<BatchSpanProcessor>(), TypeId::of::<SimpleSpanProcessor>()];
+        self.reads_facts.push(own.contains(&TypeId::of::<P>()));
         self.processors.push(Box::new(processor));
         self
     }
@@ -301,6 +313,7 @@ impl ProviderBuilder {
             sampler: self.sampler,
             inherits_local_sampled: self.inherits_local_sampled,
             processors: self.processors,
+            reads_facts: self.reads_facts,
             has_on_start,
             fast_children: self.inherits_local_sampled && !has_on_start,
             limits: self.limits,
