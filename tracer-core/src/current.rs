@@ -520,6 +520,8 @@ fn first_or_refused(cell: &'static LocalCell) -> Option<LocalRef> {
         return None;
     }
     cell.access.set(Access::Borrowed);
+    // SAFETY: borrowed just above; nothing else holds the state.
+    unsafe { (&mut *cell.state.get()).ids.seed() };
     Some(LocalRef(cell))
 }
 
@@ -1520,7 +1522,9 @@ impl EnteredSpan {
             set_unsampled_top(below.span_id.to_u64());
         }
         local.close_record(top, panicked);
-        if local.should_flush() {
+        // `should_flush`, from what is known here: the stack now holds
+        // `depth` frames, and the buffer the record just closed.
+        if depth == 0 || local.records.len() >= LOCAL_BATCH_LIMIT {
             let batch = local.take_finished();
             drop(local);
             hand_over_batch(batch);

@@ -226,18 +226,21 @@ impl fmt::LowerHex for SpanId {
 /// not secret.
 #[derive(Default)]
 pub(crate) struct IdGenerator {
-    /// 0 until seeded (a seeded state reaches 0 again only after 2^64 ids,
-    /// and then is simply re-seeded).
+    /// 0 until [`seed`](IdGenerator::seed)ed. Not checked per id: the
+    /// owner seeds it before first use (a thread's state, on its first
+    /// borrow).
     state: u64,
 }
 
 impl IdGenerator {
+    /// Unseeded: call [`seed`](IdGenerator::seed) before use.
     pub(crate) const fn new() -> IdGenerator {
         IdGenerator { state: 0 }
     }
 
+    /// Seeds it from the OS, unless it is seeded already.
     #[cold]
-    fn seed(&mut self) {
+    pub(crate) fn seed(&mut self) {
         while self.state == 0 {
             self.state = rand::make_rng::<SmallRng>().next_u64();
         }
@@ -245,9 +248,7 @@ impl IdGenerator {
 
     #[inline(always)]
     fn next_u64(&mut self) -> u64 {
-        if self.state == 0 {
-            self.seed();
-        }
+        debug_assert_ne!(self.state, 0, "an unseeded id generator");
         self.state = self.state.wrapping_add(0xa076_1d64_78bd_642f);
         let product = u128::from(self.state) * u128::from(self.state ^ 0xe703_7ed1_a0b4_28db);
         (product >> 64) as u64 ^ product as u64
@@ -324,6 +325,7 @@ mod tests {
     #[test]
     fn random_ids_differ() {
         let mut ids = IdGenerator::new();
+        ids.seed();
         let a = ids.span_id();
         let b = ids.span_id();
         assert_ne!(a, b);
@@ -335,6 +337,7 @@ mod tests {
     fn generators_on_different_threads_differ() {
         let ids = || {
             let mut generator = IdGenerator::new();
+            generator.seed();
             (0..64).map(|_| generator.span_id()).collect::<Vec<_>>()
         };
         let here = ids();
