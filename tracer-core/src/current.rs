@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::clock;
@@ -264,14 +265,27 @@ impl LocalState {
         self.stack.frames.last().map(|frame| self.frame_context(frame))
     }
 
+    /// The open record of `span_id`'s frame, to change: the buffer may then
+    /// own something.
     fn data_mut(&mut self, span_id: SpanId) -> Option<&mut SpanData> {
         let frame = self.stack.frames[self.stack.position(span_id)?];
+        // Whatever the caller does with it.
+        self.dirty |= frame.kind == FrameKind::Local;
+        self.record_of(frame)
+    }
+
+    /// Whether `span_id`'s frame has an open record; looks, changes nothing.
+    fn has_record(&mut self, span_id: SpanId) -> bool {
+        let Some(position) = self.stack.position(span_id) else {
+            return false;
+        };
+        let frame = self.stack.frames[position];
+        self.record_of(frame).is_some()
+    }
+
+    fn record_of(&mut self, frame: Frame) -> Option<&mut SpanData> {
         match frame.kind {
-            FrameKind::Local => {
-                // Whatever the caller does with it.
-                self.dirty = true;
-                Some(&mut self.records[frame.slot as usize])
-            }
+            FrameKind::Local => Some(&mut self.records[frame.slot as usize]),
             // SAFETY: a borrowed frame lives only while its span is pinned
             // (a future being polled) or borrowed (`in_scope`), and is popped
             // before either ends.
@@ -553,11 +567,11 @@ impl Home {
         thread_local! {
             static HOME: Cell<u8> = const { Cell::new(u8::MAX) };
         }
-        static NEXT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+        static NEXT: AtomicU8 = AtomicU8::new(0);
         HOME.try_with(|home| {
             if home.get() == u8::MAX {
                 // 256 is a multiple of SHARDS: wrapping keeps the round.
-                let next = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let next = NEXT.fetch_add(1, Ordering::Relaxed);
                 home.set(next % SHARDS as u8);
             }
             Home(home.get())
@@ -566,83 +580,87 @@ impl Home {
     }
 }
 
-/// The pool, in shards.
-struct Shards([Mutex<Pool>; SHARDS]);
+/// The pool, in shards. Its limits are for all shards together (one count
+/// of pooled records), so that sharding keeps no more memory than one pool
+/// did.
+struct Shards {
+    shards: [Mutex<Vec<Batch>>; SHARDS],
+    /// The pooled buffers' capacity in records, summed over the shards.
+    records: AtomicUsize,
+}
 
 impl Shards {
     const fn new() -> Shards {
-        Shards([const { Mutex::new(Pool::new()) }; SHARDS])
+        Shards {
+            shards: [const { Mutex::new(Vec::new()) }; SHARDS],
+            records: AtomicUsize::new(0),
+        }
     }
 
-    fn shard(&self, home: Home) -> &Mutex<Pool> {
-        &self.0[home.0 as usize % SHARDS]
+    fn shard(&self, home: Home) -> &Mutex<Vec<Batch>> {
+        &self.shards[home.0 as usize % SHARDS]
+    }
+
+    /// Keeps `buffer` in `home`'s shard if the pool stays within `limit`
+    /// records; waits for the shard's lock only if `wait`.
+    fn keep(&self, home: Home, buffer: Batch, limit: usize, wait: bool) -> Result<(), Batch> {
+        let capacity = buffer.records.capacity();
+        if capacity == 0 || capacity > POOLED_CAPACITY {
+            return Err(buffer);
+        }
+        // Counted first, so that keepers racing on other shards cannot pass
+        // the limit together.
+        if self.records.fetch_add(capacity, Ordering::Relaxed) + capacity > limit {
+            self.records.fetch_sub(capacity, Ordering::Relaxed);
+            return Err(buffer);
+        }
+        let shard = self.shard(home);
+        let locked = match wait {
+            true => Some(shard.lock().unwrap_or_else(|e| e.into_inner())),
+            false => shard.try_lock().ok(),
+        };
+        match locked {
+            Some(mut buffers) => {
+                buffers.push(buffer);
+                Ok(())
+            }
+            None => {
+                self.records.fetch_sub(capacity, Ordering::Relaxed);
+                Err(buffer)
+            }
+        }
     }
 
     /// A pooled buffer for a thread of `home`: from its own shard, else
     /// from the next one that has one (better than a new allocation).
     /// Never waits for a lock.
     fn take(&self, home: Home) -> Option<Batch> {
-        (0..SHARDS)
-            .map(|k| &self.0[(home.0 as usize + k) % SHARDS])
-            .find_map(|shard| shard.try_lock().ok().and_then(|mut pool| pool.take()))
-    }
-
-    /// Takes out buffers until each shard holds at most `limit` records.
-    fn surplus(&self, limit: usize) -> Vec<Batch> {
-        let mut surplus = Vec::new();
-        for shard in &self.0 {
-            surplus.append(&mut shard.lock().unwrap_or_else(|e| e.into_inner()).surplus(limit));
-        }
-        surplus
-    }
-}
-
-struct Pool {
-    /// Buffers with the records they were handed over with, still to be
-    /// dropped (see [`Batch::into_empty`]).
-    buffers: Vec<Batch>,
-    /// The buffers' capacity in records, summed.
-    records: usize,
-}
-
-impl Pool {
-    const fn new() -> Pool {
-        Pool {
-            buffers: Vec::new(),
-            records: 0,
-        }
-    }
-
-    /// Keeps `buffer` if the pool stays within `limit` records.
-    fn keep(&mut self, buffer: Batch, limit: usize) -> Result<(), Batch> {
-        let capacity = buffer.records.capacity();
-        if capacity == 0 || capacity > POOLED_CAPACITY || self.records + capacity > limit {
-            return Err(buffer);
-        }
-        self.records += capacity;
-        self.buffers.push(buffer);
-        Ok(())
-    }
-
-    fn take(&mut self) -> Option<Batch> {
-        let buffer = self.buffers.pop()?;
-        self.records -= buffer.records.capacity();
+        let buffer = (0..SHARDS)
+            .map(|k| &self.shards[(home.0 as usize + k) % SHARDS])
+            .find_map(|shard| shard.try_lock().ok().and_then(|mut buffers| buffers.pop()))?;
+        self.records.fetch_sub(buffer.records.capacity(), Ordering::Relaxed);
         Some(buffer)
     }
 
     /// Takes out buffers until the pool holds at most `limit` records.
-    fn surplus(&mut self, limit: usize) -> Vec<Batch> {
+    fn surplus(&self, limit: usize) -> Vec<Batch> {
         let mut surplus = Vec::new();
-        while self.records > limit {
-            surplus.extend(self.take());
+        for shard in &self.shards {
+            let mut buffers = shard.lock().unwrap_or_else(|e| e.into_inner());
+            while self.records.load(Ordering::Relaxed) > limit {
+                let Some(buffer) = buffers.pop() else { break };
+                self.records.fetch_sub(buffer.records.capacity(), Ordering::Relaxed);
+                surplus.push(buffer);
+            }
         }
         surplus
     }
 }
 
-/// Records a shard keeps at most outside a lag (see [`recycle_home`]), in
+/// Records the pool keeps at most while idle (see [`trim_pool`]), in
 /// buffers of at most [`POOLED_CAPACITY`] records: 16,384 records, about
-/// 7 MB. Idle, the shards together keep this many (see [`trim_pool`]).
+/// 7 MB. While spans flow, the batch processor lets it grow by its queue's
+/// capacity (see [`recycle_home`]).
 const POOLED_RECORDS: usize = 64 * POOLED_CAPACITY;
 /// Larger buffers are freed rather than kept.
 const POOLED_CAPACITY: usize = 256;
@@ -665,10 +683,7 @@ fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
 /// it did not need to read (their cache lines stay with the threads that
 /// write records).
 pub(crate) fn recycle(buffer: Batch) {
-    let refused = match BUFFERS.shard(Home::current()).try_lock() {
-        Ok(mut pool) => pool.keep(buffer, POOLED_RECORDS).err(),
-        Err(_) => Some(buffer),
-    };
+    let refused = BUFFERS.keep(Home::current(), buffer, POOLED_RECORDS, false).err();
     drop(refused.map(Batch::into_empty));
 }
 
@@ -676,19 +691,14 @@ pub(crate) fn recycle(buffer: Batch) {
 /// thread (its `home`): the export thread gives back what it exported. It
 /// waits for the lock (held only for a push): threads only ever try it.
 ///
-/// A shard may grow past its idle size by `in_flight` records (the
+/// The pool may grow past its idle size by `in_flight` records (the
 /// caller's queue capacity): when the export thread falls behind (on a busy
 /// machine it may wait milliseconds for a core), threads take new buffers
 /// for the spans queued meanwhile. Freeing those when they come back would
 /// only make the threads allocate (and page-fault) them again at the next
 /// lag. [`trim_pool`] gives the surplus back once the traffic is over.
 pub(crate) fn recycle_home(home: Home, buffer: Batch, in_flight: usize) {
-    let refused = BUFFERS
-        .shard(home)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .keep(buffer, POOLED_RECORDS + in_flight)
-        .err();
+    let refused = BUFFERS.keep(home, buffer, POOLED_RECORDS + in_flight, true).err();
     // Freed outside the lock.
     drop(refused.map(Batch::into_empty));
 }
@@ -696,7 +706,7 @@ pub(crate) fn recycle_home(home: Home, buffer: Batch, in_flight: usize) {
 /// Frees pooled buffers beyond the pool's idle size. Called by an export
 /// thread with nothing to export.
 pub(crate) fn trim_pool() {
-    for buffer in BUFFERS.surplus(POOLED_RECORDS / SHARDS) {
+    for buffer in BUFFERS.surplus(POOLED_RECORDS) {
         drop(buffer.into_empty());
     }
 }
@@ -1578,7 +1588,8 @@ impl SpanRef {
 
     /// Whether the span is open and recorded.
     pub fn is_recording(&self) -> bool {
-        self.with_data(|_| ()).is_some()
+        self.id
+            .is_some_and(|span_id| with_local(|local| local.has_record(span_id)).unwrap_or(false))
     }
 
     /// The span's context, or `None` when there is no span.
@@ -1722,53 +1733,53 @@ impl Drop for ContextGuard {
 mod tests {
     use super::*;
 
-    fn pool() -> Pool {
-        Pool::new()
-    }
-
     /// An emptied buffer with room for `capacity` records.
     fn empty(capacity: usize) -> Batch {
         Batch::unknown(Vec::with_capacity(capacity))
     }
 
-    #[test]
-    fn pool_keeps_buffers_within_its_record_limit() {
-        let mut pool = pool();
-        assert!(pool.keep(empty(100), 250).is_ok());
-        assert!(pool.keep(empty(100), 250).is_ok());
-        // A third would pass the limit; so would an unused or outsized one.
-        assert_eq!(pool.keep(empty(100), 250).unwrap_err().records.capacity(), 100);
-        assert!(pool.keep(empty(0), 250).is_err());
-        assert!(pool.keep(empty(POOLED_CAPACITY + 1), usize::MAX).is_err());
-        assert_eq!((pool.buffers.len(), pool.records), (2, 200));
-        assert_eq!(pool.take().map(|b| b.records.capacity()), Some(100));
-        assert_eq!(pool.records, 100);
+    /// The capacities of the buffers in `home`'s shard.
+    fn capacities(shards: &Shards, home: Home) -> Vec<usize> {
+        let buffers = shards.shard(home).lock().unwrap();
+        buffers.iter().map(|b| b.records.capacity()).collect()
     }
 
     #[test]
-    fn surplus_leaves_the_pool_at_its_limit() {
-        let mut pool = pool();
-        for _ in 0..5 {
-            pool.keep(empty(100), usize::MAX).unwrap();
-        }
-        let surplus = pool.surplus(250);
-        assert_eq!(surplus.len(), 3);
-        assert_eq!((pool.buffers.len(), pool.records), (2, 200));
-        assert!(pool.surplus(250).is_empty());
-    }
-
-    /// Keeps a buffer of `capacity` (which tells buffers apart) in `home`'s shard.
-    fn keep_in(shards: &Shards, home: Home, capacity: usize) {
-        let mut shard = shards.shard(home).lock().unwrap();
-        shard.keep(empty(capacity), usize::MAX).unwrap();
+    fn the_pool_keeps_buffers_within_one_record_limit_over_all_shards() {
+        let shards = Shards::new();
+        assert!(shards.keep(Home(0), empty(100), 250, true).is_ok());
+        assert!(shards.keep(Home(5), empty(100), 250, true).is_ok());
+        // A third would pass the limit, in any shard; so would an unused or
+        // outsized one.
+        assert_eq!(
+            shards
+                .keep(Home(3), empty(100), 250, true)
+                .unwrap_err()
+                .records
+                .capacity(),
+            100
+        );
+        assert!(shards.keep(Home(3), empty(0), 250, true).is_err());
+        assert!(shards
+            .keep(Home(3), empty(POOLED_CAPACITY + 1), usize::MAX, true)
+            .is_err());
+        assert_eq!(shards.records.load(Ordering::Relaxed), 200);
+        assert_eq!(shards.take(Home(5)).map(|b| b.records.capacity()), Some(100));
+        assert_eq!(shards.records.load(Ordering::Relaxed), 100);
+        // A thread's shard that is in use is not waited for.
+        let busy = shards.shard(Home(4)).lock().unwrap();
+        assert!(shards.keep(Home(4), empty(50), 250, false).is_err());
+        drop(busy);
+        assert_eq!(shards.records.load(Ordering::Relaxed), 100);
     }
 
     #[test]
     fn a_thread_takes_buffers_from_its_own_shard_first_then_from_others() {
         let shards = Shards::new();
-        keep_in(&shards, Home(2), 20);
-        keep_in(&shards, Home(5), 50);
-        keep_in(&shards, Home(5), 51);
+        let keep = |home: Home, capacity: usize| shards.keep(home, empty(capacity), usize::MAX, true).unwrap();
+        keep(Home(2), 20);
+        keep(Home(5), 50);
+        keep(Home(5), 51);
         let capacity = |buffer: Option<Batch>| buffer.map(|b| b.records.capacity());
         assert_eq!(capacity(shards.take(Home(5))), Some(51));
         assert_eq!(capacity(shards.take(Home(5))), Some(50));
@@ -1776,26 +1787,29 @@ mod tests {
         assert_eq!(capacity(shards.take(Home(5))), Some(20));
         assert_eq!(capacity(shards.take(Home(5))), None);
         // A shard being used by another thread is skipped, not waited for.
-        keep_in(&shards, Home(1), 10);
-        keep_in(&shards, Home(3), 30);
+        keep(Home(1), 10);
+        keep(Home(3), 30);
         let busy = shards.shard(Home(1)).lock().unwrap();
         assert_eq!(capacity(shards.take(Home(1))), Some(30));
         drop(busy);
         assert_eq!(capacity(shards.take(Home(1))), Some(10));
+        assert_eq!(shards.records.load(Ordering::Relaxed), 0);
     }
 
     #[test]
-    fn trimming_leaves_every_shard_at_the_limit() {
+    fn trimming_leaves_the_whole_pool_at_the_limit() {
         let shards = Shards::new();
         for home in [Home(0), Home(0), Home(0), Home(7), Home(7)] {
-            keep_in(&shards, home, 100);
+            shards.keep(home, empty(100), usize::MAX, true).unwrap();
         }
-        let surplus = shards.surplus(150);
+        let surplus = shards.surplus(250);
         assert_eq!(surplus.len(), 3);
-        for home in [Home(0), Home(7)] {
-            let pool = shards.shard(home).lock().unwrap();
-            assert_eq!((pool.buffers.len(), pool.records), (1, 100));
-        }
+        assert_eq!(shards.records.load(Ordering::Relaxed), 200);
+        assert_eq!(
+            capacities(&shards, Home(0)).len() + capacities(&shards, Home(7)).len(),
+            2
+        );
+        assert!(shards.surplus(250).is_empty());
     }
 
     #[test]
