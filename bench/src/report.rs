@@ -75,19 +75,40 @@ type Scaling = HashMap<String, f64>;
 /// long per level as tracer takes per span on one thread (~40 ns here).
 const COMPUTE_WORK: u64 = 300;
 
-/// The no-tracing loop with [`COMPUTE_WORK`] per level on `threads`: code
-/// that shares nothing, so its scaling is the machine's ceiling.
-struct ComputeLoop {
-    /// Its ns per level on one thread.
-    single_ns: f64,
-    scaling: f64,
+/// `threads` scaling from child processes of one contender each, alternated:
+/// tracer alone, then the no-tracing loop with [`COMPUTE_WORK`] per level
+/// (code that shares nothing: the machine's ceiling), [`ALTERNATIONS`] times.
+/// Alone, tracer's two threads share the cores with no other library's
+/// background threads (fastrace's collector, the OpenTelemetry export
+/// threads), and alternating puts the machine's drift (large on a shared VM)
+/// on both alike. Each entry is one child's median.
+#[derive(Default)]
+struct Alternated {
+    tracer: Vec<f64>,
+    compute: Vec<f64>,
+    /// The compute-only loop's ns per level on one thread, per child.
+    compute_single_ns: Vec<f64>,
 }
 
-fn wall(options: &Options) -> (Results, Scaling, Option<ComputeLoop>) {
+/// Pairs of alternated children (see [`Alternated`]).
+const ALTERNATIONS: usize = 6;
+
+/// The median (the lower of the middle two for an even count) and the
+/// range of `values`.
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or(f64::NAN);
+    let min = sorted.first().copied().unwrap_or(f64::NAN);
+    let max = sorted.last().copied().unwrap_or(f64::NAN);
+    (median, min, max)
+}
+
+fn wall(options: &Options) -> (Results, Scaling, Alternated) {
     let (traces, reps) = if options.quick { (200, 5) } else { (1000, 15) };
     let mut results = Results::new();
     let mut scaling = Scaling::new();
-    let mut compute = None;
+    let mut alternated = Alternated::default();
     for workload in &options.workloads {
         eprintln!("running {} ...", workload.name());
         // Twice the traces for `threads`: a repetition of 1,000 traces on
@@ -130,27 +151,38 @@ fn wall(options: &Options) -> (Results, Scaling, Option<ComputeLoop>) {
                 scaling.insert(fields[2].to_string(), fields[3].parse().unwrap_or(f64::NAN));
             }
         }
-        if *workload == Workload::Threads {
-            // The machine's reference: the no-tracing loop doing about a
-            // span's worth of register-only work per level.
-            let mut args = args[..6].to_vec();
-            args.extend(["--only", "baseline", "--work", &COMPUTE_WORK.to_string()].map(String::from));
-            let out = run_child(&args);
-            let field = |kind: &str, index: usize| {
-                out.lines()
-                    .map(|line| line.split('\t').collect::<Vec<_>>())
-                    .find(|f| f.first() == Some(&kind))
-                    .and_then(|f| f.get(index).and_then(|x| x.parse::<f64>().ok()))
+        if *workload == Workload::Threads && options.only.as_deref().is_none_or(|c| c == "tracer") {
+            eprintln!("running threads, tracer and the compute-only loop alone, alternated ...");
+            // Twice the traces again: one contender's queue only.
+            let traces = (traces * 2).to_string();
+            let reps = reps.to_string();
+            let child = |extra: &[&str]| {
+                let mut args: Vec<String> = ["child", "threads", "--traces", &traces, "--reps", &reps]
+                    .map(String::from)
+                    .into();
+                args.extend(extra.iter().map(|a| a.to_string()));
+                let out = run_child(&args);
+                let field = |kind: &str| {
+                    out.lines()
+                        .map(|line| line.split('\t').collect::<Vec<_>>())
+                        .find(|f| f.first() == Some(&kind))
+                        .and_then(|f| f.get(3).and_then(|x| x.parse::<f64>().ok()))
+                };
+                (field("@result"), field("@scaling"))
             };
-            if let (Some(both), Some(scale)) = (field("@result", 3), field("@scaling", 3)) {
-                compute = Some(ComputeLoop {
-                    single_ns: both * scale,
-                    scaling: scale,
-                });
+            let work = COMPUTE_WORK.to_string();
+            for _ in 0..if options.quick { 2 } else { ALTERNATIONS } {
+                if let (_, Some(scale)) = child(&["--only", "tracer"]) {
+                    alternated.tracer.push(scale);
+                }
+                if let (Some(both), Some(scale)) = child(&["--only", "baseline", "--work", &work]) {
+                    alternated.compute.push(scale);
+                    alternated.compute_single_ns.push(both * scale);
+                }
             }
         }
     }
-    (results, scaling, compute)
+    (results, scaling, alternated)
 }
 
 /// Instructions per span under callgrind: the measured repetition's
@@ -267,7 +299,7 @@ fn wall_markdown(options: &Options, results: &Results) -> String {
 }
 
 /// How each contender scales from one thread to two.
-fn scaling_markdown(options: &Options, scaling: &Scaling, compute: Option<&ComputeLoop>) -> String {
+fn scaling_markdown(options: &Options, scaling: &Scaling, alternated: &Alternated) -> String {
     let contenders = options.contenders();
     let mut out = table_start(
         "`threads`: throughput on 2 threads over the same contender's throughput on 1 (median of repetitions paired in time). \
@@ -280,12 +312,17 @@ fn scaling_markdown(options: &Options, scaling: &Scaling, compute: Option<&Compu
         .map(|c| scaling.get(*c).map_or("n/a".into(), |x| format!("{x:.2}×")))
         .collect();
     let _ = writeln!(out, "| scaling | {} |", cells.join(" | "));
-    if let Some(compute) = compute {
+    if !alternated.tracer.is_empty() {
+        let (tracer, tracer_min, tracer_max) = spread(&alternated.tracer);
+        let (compute, compute_min, compute_max) = spread(&alternated.compute);
+        let (single_ns, _, _) = spread(&alternated.compute_single_ns);
         let _ = writeln!(
             out,
-            "\nThe machine's ceiling: the no-tracing loop doing register-only work per level \
-             (`bench child threads --only baseline --work {COMPUTE_WORK}`, {:.0} ns per level on one thread) scales {:.2}×.",
-            compute.single_ns, compute.scaling
+            "\nAlone in their own processes, {} children of each, alternated (median of the children's medians, and range): \
+             tracer {tracer:.2}× ({tracer_min:.2}–{tracer_max:.2}×); the machine's ceiling, the no-tracing loop doing \
+             register-only work per level (`bench child threads --only baseline --work {COMPUTE_WORK}`, {single_ns:.0} ns \
+             per level on one thread), {compute:.2}× ({compute_min:.2}–{compute_max:.2}×).",
+            alternated.tracer.len()
         );
     }
     out
@@ -318,7 +355,7 @@ fn instructions_markdown(options: &Options, table: &Instructions) -> String {
 fn targets_markdown(
     results: &Results,
     scaling: &Scaling,
-    compute: Option<&ComputeLoop>,
+    alternated: &Alternated,
     instructions: &Instructions,
 ) -> String {
     let get = |w: &str, c: &str| {
@@ -370,13 +407,23 @@ fn targets_markdown(
     }
     // Throughput ratios: spans per second is the inverse of ns per span.
     // The paired figure when the `threads` child measured it.
-    let own = scaling
+    let in_process = scaling
         .get("tracer")
         .copied()
         .unwrap_or_else(|| get("nested100", "tracer") / get("threads", "tracer"));
-    let machine = compute.map_or(String::new(), |c| format!(" (compute-only loop: {:.2}×)", c.scaling));
+    // Alone and alternated when measured (see `Alternated`).
+    let (own, note) = if alternated.tracer.is_empty() {
+        (in_process, String::new())
+    } else {
+        let (compute, _, _) = spread(&alternated.compute);
+        let note = format!(
+            " (median of {} children alone; compute-only loop: {compute:.2}×; with every contender in one process: {in_process:.2}×)",
+            alternated.tracer.len()
+        );
+        (spread(&alternated.tracer).0, note)
+    };
     rows.push((
-        format!("threads: ≥ 1.8× tracer's single-thread throughput{machine}"),
+        format!("threads: ≥ 1.8× tracer's single-thread throughput{note}"),
         own,
         "≥",
         own >= 1.8,
@@ -493,7 +540,7 @@ fn machine() -> String {
 
 /// `bench`: every table.
 pub fn everything(options: &Options) {
-    let (results, scaling, compute) = wall(options);
+    let (results, scaling, alternated) = wall(options);
     let instructions = if options.callgrind {
         callgrind(options)
     } else {
@@ -502,7 +549,7 @@ pub fn everything(options: &Options) {
     println!("Machine: {}\n", machine());
     println!("{}", wall_markdown(options, &results));
     if !scaling.is_empty() {
-        println!("{}", scaling_markdown(options, &scaling, compute.as_ref()));
+        println!("{}", scaling_markdown(options, &scaling, &alternated));
     }
     if options.callgrind {
         println!("{}", instructions_markdown(options, &instructions));
@@ -512,10 +559,7 @@ pub fn everything(options: &Options) {
         println!("{}", rss(&options.contenders()));
     }
     println!("Targets (tracer):\n");
-    println!(
-        "{}",
-        targets_markdown(&results, &scaling, compute.as_ref(), &instructions)
-    );
+    println!("{}", targets_markdown(&results, &scaling, &alternated, &instructions));
     let spread: Vec<String> = results
         .iter()
         .filter(|(_, r)| r.status == "ok" && r.median_ns > 0.0)
