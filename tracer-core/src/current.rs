@@ -1334,8 +1334,12 @@ pub(crate) fn submit_finished(state: &mut SpanState) {
 pub(crate) fn flush_local() {
     hand_over(
         with_local(|local| {
-            let finished = local.take_finished();
-            (!finished.records.is_empty()).then_some(finished)
+            // An empty buffer stays: replacing it would drop its capacity,
+            // and the next trace would grow a new one from nothing.
+            if local.records.len() == local.open_records {
+                return None;
+            }
+            Some(local.take_finished())
         })
         .flatten(),
     );
