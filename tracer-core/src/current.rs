@@ -320,7 +320,7 @@ impl LocalState {
     /// Whether the records should be handed over now.
     #[inline(always)]
     fn should_flush(&self) -> bool {
-        !self.records.is_empty() && (self.stack.frames.is_empty() || self.records.len() >= LOCAL_BATCH_LIMIT)
+        flush_due(self.stack.frames.len(), self.records.len())
     }
 
     /// Takes every finished record, keeping open ones (and fixing the stack's
@@ -855,6 +855,21 @@ pub(crate) fn received_batch(records: Vec<SpanData>) -> Batch {
         .try_with(|c| c.replace(Facts::default()))
         .unwrap_or_default();
     Batch { records, facts }
+}
+
+/// The hand-over rule: a thread hands its records over when its outermost
+/// span ends, or once it holds [`LOCAL_BATCH_LIMIT`] of them.
+#[inline(always)]
+fn flush_due(frames: usize, records: usize) -> bool {
+    records != 0 && flush_due_holding_records(frames, records)
+}
+
+/// [`flush_due`] for a caller that knows the buffer holds a record (it
+/// just closed one): on the span-end path the emptiness check cost 5
+/// instructions per span (nested100: 282 → 287).
+#[inline(always)]
+fn flush_due_holding_records(frames: usize, records: usize) -> bool {
+    frames == 0 || records >= LOCAL_BATCH_LIMIT
 }
 
 fn flush_if_due(local: &mut LocalState) -> Option<Batch> {
@@ -1536,9 +1551,9 @@ impl EnteredSpan {
             set_unsampled_top(below.span_id.to_u64());
         }
         local.close_record(top, panicked);
-        // `should_flush`, from what is known here: the stack now holds
-        // `depth` frames, and the buffer the record just closed.
-        if depth == 0 || local.records.len() >= LOCAL_BATCH_LIMIT {
+        // `should_flush`, knowing the buffer holds the record just closed
+        // and the stack `depth` frames.
+        if flush_due_holding_records(depth, local.records.len()) {
             let batch = local.take_finished();
             drop(local);
             hand_over_batch(batch);
