@@ -578,6 +578,11 @@ impl Home {
         })
         .unwrap_or(Home(0))
     }
+
+    /// The shard's index, below 8.
+    pub(crate) fn index(self) -> usize {
+        usize::from(self.0)
+    }
 }
 
 /// The pool, in shards. Its limits are for all shards together (one count

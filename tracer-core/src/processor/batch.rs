@@ -1,6 +1,6 @@
 //! The batch processor: a bounded queue and one export thread.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
@@ -112,12 +112,9 @@ pub struct BatchSpanProcessor {
     worker: Mutex<Option<JoinHandle<()>>>,
     /// The export thread, to wake it.
     waker: Thread,
-    /// Queued spans at which a hand-over wakes the export thread (eight
-    /// export batches, at most half the queue). Below it the thread sleeps
-    /// until the interval (or a flush): waking it for every thread batch
-    /// cost a futex call and a context switch per batch, which on a busy
-    /// machine took a core's time from the application.
-    wake_at: u64,
+    /// Queued spans at which a hand-over wakes the export thread; the
+    /// export thread sets it (see [`WakeRule`]).
+    wake_at: Arc<AtomicU64>,
 }
 
 impl BatchSpanProcessor {
@@ -125,6 +122,8 @@ impl BatchSpanProcessor {
     pub fn new(exporter: impl SpanExporter, config: BatchConfig) -> BatchSpanProcessor {
         let (sender, receiver) = mpsc::channel();
         let counters = Arc::new(Counters::default());
+        let wake = WakeRule::new(&config);
+        let wake_at = Arc::clone(&wake.at);
         let worker = Worker {
             exporter: Box::new(exporter),
             receiver,
@@ -133,6 +132,7 @@ impl BatchSpanProcessor {
             pending: Vec::new(),
             busy: false,
             stopped: false,
+            wake,
         };
         let mut worker = worker;
         worker.exporter.set_timeout(config.export_timeout);
@@ -140,7 +140,6 @@ impl BatchSpanProcessor {
             .name("tracer-batch-export".into())
             .spawn(move || worker.run())
             .expect("spawn the tracer export thread");
-        let wake_at = (config.max_batch_size * 8).min(config.max_queue_size / 2).max(1) as u64;
         BatchSpanProcessor {
             sender,
             counters,
@@ -239,7 +238,7 @@ impl SpanProcessor for BatchSpanProcessor {
             self.counters
                 .dropped_queue_full
                 .fetch_add(taken as u64, Ordering::Relaxed);
-        } else if self.counters.queued.load(Ordering::Relaxed) >= self.wake_at {
+        } else if self.counters.queued.load(Ordering::Relaxed) >= self.wake_at.load(Ordering::Relaxed) {
             self.waker.unpark();
         }
     }
@@ -281,6 +280,60 @@ struct Worker {
     /// Whether spans came since the last export interval began.
     busy: bool,
     stopped: bool,
+    wake: WakeRule,
+}
+
+/// When a hand-over wakes the export thread: once `per_thread` spans are
+/// queued for each thread that handed spans over since the last wake, and
+/// at most at half the queue.
+///
+/// Below it the export thread sleeps until the interval or a flush. A wake
+/// costs a futex call, an interrupt to another core and a context switch,
+/// so it is rare; but every span queued since the last wake stays in
+/// memory, and the threads reuse those buffers, so the count must stay
+/// small enough for each thread's share to stay in its core's cache. Per
+/// thread, not in total: with two threads producing, a total count would
+/// wake twice as often for the same records in each core's cache.
+struct WakeRule {
+    /// Spans queued per producing thread: eight export batches.
+    per_thread: u64,
+    /// Half the queue.
+    most: u64,
+    /// The current threshold, read by the threads that hand spans over.
+    at: Arc<AtomicU64>,
+    /// The pool shards ([`Home`]s) that handed spans over since the last
+    /// wake, one bit each: threads that share a shard count once.
+    homes: u32,
+}
+
+impl WakeRule {
+    fn new(config: &BatchConfig) -> WakeRule {
+        let per_thread = (config.max_batch_size as u64).saturating_mul(8).max(1);
+        let most = (config.max_queue_size as u64 / 2).max(1);
+        WakeRule {
+            per_thread,
+            most,
+            at: Arc::new(AtomicU64::new(per_thread.min(most))),
+            homes: 0,
+        }
+    }
+
+    /// Notes spans from the thread (pool shard) `home`, an index below 8.
+    fn saw(&mut self, home: usize) {
+        self.homes |= 1 << home;
+    }
+
+    /// Sets the threshold from the threads seen since the last wake (before
+    /// the export thread sleeps again). Spans that came while it was awake
+    /// keep their thread in the count for one more round.
+    fn update(&mut self) {
+        if self.homes != 0 {
+            let threads = u64::from(self.homes.count_ones());
+            self.at
+                .store(self.per_thread.saturating_mul(threads).min(self.most), Ordering::Relaxed);
+            self.homes = 0;
+        }
+    }
 }
 
 impl Worker {
@@ -304,6 +357,7 @@ impl Worker {
                         }
                         deadline = Instant::now() + self.config.export_interval;
                     } else {
+                        self.wake.update();
                         // Woken early by a flush, a shutdown, or enough
                         // queued spans (`wake_at`); an unpark that comes
                         // before the park makes it return at once.
@@ -346,6 +400,7 @@ impl Worker {
     /// goes back to the threads for reuse.
     fn take(&mut self, mut spans: Vec<SpanData>, home: Home, facts: Facts) {
         self.busy = true;
+        self.wake.saw(home.index());
         if spans.len() >= DIRECT_EXPORT_MIN {
             for chunk in spans.chunks(self.config.max_batch_size) {
                 // Failures are counted inside.
@@ -422,4 +477,46 @@ fn export(exporter: &mut dyn SpanExporter, counters: &Counters, spans: &[SpanDat
     counters.retries.store(exporter.retries(), Ordering::Relaxed);
     counters.queued.fetch_sub(spans.len() as u64, Ordering::Relaxed);
     result.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(batch: usize, queue: usize) -> WakeRule {
+        WakeRule::new(&BatchConfig::default().max_batch_size(batch).max_queue_size(queue))
+    }
+
+    fn at(rule: &WakeRule) -> u64 {
+        rule.at.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn wake_threshold_is_per_producing_thread() {
+        let mut rule = rule(100, 1_000_000);
+        assert_eq!(at(&rule), 800, "eight export batches before any thread is seen");
+        rule.saw(0);
+        rule.saw(3);
+        rule.saw(3);
+        assert_eq!(at(&rule), 800, "unchanged until the export thread is about to sleep");
+        rule.update();
+        assert_eq!(at(&rule), 1_600, "two threads handed spans over");
+        rule.update();
+        assert_eq!(at(&rule), 1_600, "a wake with nothing handed over changes nothing");
+        rule.saw(5);
+        rule.update();
+        assert_eq!(at(&rule), 800, "back to one thread");
+    }
+
+    #[test]
+    fn wake_threshold_stays_within_half_the_queue() {
+        let mut rule = rule(512, 10_000);
+        assert_eq!(at(&rule), 4_096);
+        for home in 0..8 {
+            rule.saw(home);
+        }
+        rule.update();
+        assert_eq!(at(&rule), 5_000);
+        assert_eq!(at(&self::rule(512, 2_048)), 1_024, "a small queue caps even one thread");
+    }
 }
