@@ -329,8 +329,10 @@ impl WakeRule {
     fn update(&mut self) {
         if self.homes != 0 {
             let threads = u64::from(self.homes.count_ones());
-            self.at
-                .store(self.per_thread.saturating_mul(threads).min(self.most), Ordering::Relaxed);
+            self.at.store(
+                self.per_thread.saturating_mul(threads).min(self.most),
+                Ordering::Relaxed,
+            );
             self.homes = 0;
         }
     }
