@@ -1161,11 +1161,20 @@ fn enter_active<N: Into<Cow<'static, str>>>(
         }
     }
     if root {
-        let mut state = SpanState::Done;
-        start_root_into(name.into(), kind, &mut state);
-        return enter_or_finish(state);
+        return enter_root(name.into(), kind);
     }
     enter_started(provider, StartSpec::current(name.into(), kind))
+}
+
+/// Starts a root span and makes it current. Out of line so that it stays
+/// out of [`enter_active`]'s frame: when the compiler inlined it, every
+/// child span's prologue and epilogue saved more (nested100: 282 → 289
+/// instructions per span).
+#[inline(never)]
+fn enter_root(name: Cow<'static, str>, kind: SpanKind) -> EnteredSpan {
+    let mut state = SpanState::Done;
+    start_root_into(name, kind, &mut state);
+    enter_or_finish(state)
 }
 
 impl StartSpec {
