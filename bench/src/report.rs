@@ -570,3 +570,198 @@ pub fn everything(options: &Options) {
         .collect();
     eprintln!("min–max ns/span per repetition: {}", spread.join(", "));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{targets_markdown, Alternated, Instructions, Results, Row, Scaling};
+
+    /// Synthetic results: every (workload, contender, median ns) given,
+    /// with `status` "ok" and no allocations.
+    fn results(rows: &[(&str, &str, f64)]) -> Results {
+        rows.iter()
+            .map(|&(w, c, median_ns)| {
+                let row = Row {
+                    median_ns,
+                    min_ns: median_ns,
+                    max_ns: median_ns,
+                    allocations: 0.0,
+                    status: "ok".into(),
+                };
+                ((w.to_string(), c.to_string()), row)
+            })
+            .collect()
+    }
+
+    /// The `met` cell ("yes" or "**no**") of the one targets row whose
+    /// name starts with `target`; panics if there is not exactly one.
+    fn met(table: &str, target: &str) -> String {
+        let rows: Vec<&str> = table
+            .lines()
+            .filter(|l| l.strip_prefix("| ").is_some_and(|l| l.starts_with(target)))
+            .collect();
+        assert_eq!(rows.len(), 1, "rows for {target:?} in\n{table}");
+        let cells: Vec<&str> = rows[0].trim_matches('|').split('|').map(str::trim).collect();
+        cells.last().unwrap().to_string()
+    }
+
+    fn targets(results: &Results, scaling: &Scaling, alternated: &Alternated) -> String {
+        targets_markdown(results, scaling, alternated, &Instructions::new())
+    }
+
+    #[test]
+    fn wall_ratios_inside_the_bound_are_met() {
+        for (tracer, verdict) in [(40.0, "yes"), (50.0, "yes"), (60.0, "**no**")] {
+            let r = results(&[("nested100", "tracer", tracer), ("nested100", "fastrace", 100.0)]);
+            let table = targets(&r, &Scaling::new(), &Alternated::default());
+            assert_eq!(
+                met(&table, "nested100: wall ≤ 0.5× fastrace"),
+                verdict,
+                "{tracer}\n{table}"
+            );
+        }
+        for (tracer, verdict) in [(25.0, "yes"), (26.0, "**no**")] {
+            let r = results(&[("unsampled", "tracer", tracer), ("unsampled", "fastrace", 100.0)]);
+            let table = targets(&r, &Scaling::new(), &Alternated::default());
+            assert_eq!(
+                met(&table, "unsampled: wall ≤ 0.25× fastrace"),
+                verdict,
+                "{tracer}\n{table}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_failed_figures_are_not_met() {
+        // No figures at all: NaN ratios, which must not read as met.
+        let table = targets(&Results::new(), &Scaling::new(), &Alternated::default());
+        for target in [
+            "nested100: wall",
+            "flat100_attrs: wall",
+            "threads: ≥ 1.8×",
+            "threads: ≥ 1.5×",
+        ] {
+            assert_eq!(met(&table, target), "**no**", "{target}\n{table}");
+        }
+        // A failed tracer row is not timed, whatever its figure says.
+        let mut r = results(&[("flat100_attrs", "tracer", 10.0), ("flat100_attrs", "fastrace", 100.0)]);
+        r.get_mut(&("flat100_attrs".into(), "tracer".into())).unwrap().status = "FAIL lost spans".into();
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "flat100_attrs: wall"), "**no**", "{table}");
+    }
+
+    #[test]
+    fn off_compares_with_fastraces_cheaper_of_off_and_unsampled() {
+        let r = results(&[
+            ("off", "tracer", 10.0),
+            ("off", "fastrace", 100.0),
+            ("unsampled", "fastrace", 20.0),
+        ]);
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        // 10 / 20, not 10 / 100.
+        assert_eq!(met(&table, "off: wall"), "**no**", "{table}");
+        assert!(table.contains("| 0.50× |"), "{table}");
+    }
+
+    #[test]
+    fn instructions_rows_only_when_measured() {
+        let r = results(&[("nested100", "tracer", 40.0), ("nested100", "fastrace", 100.0)]);
+        let none = targets(&r, &Scaling::new(), &Alternated::default());
+        assert!(!none.contains("instructions"), "{none}");
+        for (tracer, verdict) in [(280.0, "yes"), (300.0, "**no**")] {
+            let instructions: Instructions = [
+                (("nested100".to_string(), "tracer".to_string()), tracer),
+                (("nested100".to_string(), "fastrace".to_string()), 580.0),
+            ]
+            .into();
+            let table = targets_markdown(&r, &Scaling::new(), &Alternated::default(), &instructions);
+            assert_eq!(met(&table, "nested100: instructions"), verdict, "{table}");
+        }
+    }
+
+    #[test]
+    fn threads_scaling_target() {
+        let r = results(&[("threads", "tracer", 30.0), ("threads", "fastrace", 60.0)]);
+        // The in-process paired figure, when nothing ran alone.
+        for (scale, verdict) in [(1.9, "yes"), (1.8, "yes"), (1.7, "**no**")] {
+            let scaling: Scaling = [("tracer".to_string(), scale)].into();
+            let table = targets(&r, &scaling, &Alternated::default());
+            assert_eq!(met(&table, "threads: ≥ 1.8×"), verdict, "{scale}\n{table}");
+        }
+        // Without it, nested100 throughput over threads throughput.
+        let mut r2 = results(&[("threads", "tracer", 20.0), ("nested100", "tracer", 40.0)]);
+        let table = targets(&r2, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "threads: ≥ 1.8×"), "yes", "{table}");
+        r2.get_mut(&("threads".into(), "tracer".into())).unwrap().median_ns = 25.0;
+        let table = targets(&r2, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "threads: ≥ 1.8×"), "**no**", "{table}");
+        // Children alone decide when they ran (median: the lower middle),
+        // whatever the in-process figure says.
+        let scaling: Scaling = [("tracer".to_string(), 1.0)].into();
+        for (tracer, verdict) in [(vec![2.0, 1.7, 1.9, 1.8], "yes"), (vec![2.0, 1.7, 1.75, 1.9], "**no**")] {
+            let alternated = Alternated {
+                tracer,
+                compute: vec![2.0],
+                compute_single_ns: vec![40.0],
+            };
+            let table = targets(&r, &scaling, &alternated);
+            assert_eq!(met(&table, "threads: ≥ 1.8×"), verdict, "{table}");
+        }
+    }
+
+    #[test]
+    fn threads_against_fastrace_target() {
+        for (tracer, verdict) in [(30.0, "yes"), (40.0, "yes"), (50.0, "**no**")] {
+            let r = results(&[("threads", "tracer", tracer), ("threads", "fastrace", 60.0)]);
+            let table = targets(&r, &Scaling::new(), &Alternated::default());
+            assert_eq!(met(&table, "threads: ≥ 1.5× fastrace"), verdict, "{tracer}\n{table}");
+        }
+    }
+
+    #[test]
+    fn no_span_lost_row() {
+        let mut r = results(&[
+            ("nested100", "tracer", 40.0),
+            ("macro_async", "tracer", 40.0),
+            ("macro_async", "fastrace", 100.0),
+        ]);
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "no span lost (tracer)"), "yes", "{table}");
+        assert!(!table.contains("FAILED"), "{table}");
+        // Another contender's loss is reported, but is not tracer's.
+        let fail = "FAIL lost spans: delivered 1 of 2".to_string();
+        r.get_mut(&("macro_async".into(), "fastrace".into())).unwrap().status = fail.clone();
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "no span lost (tracer)"), "yes", "{table}");
+        assert!(
+            table.contains(&format!("FAILED: fastrace on macro_async: {fail}")),
+            "{table}"
+        );
+        // Tracer's is not met, on any workload.
+        r.get_mut(&("macro_async".into(), "tracer".into())).unwrap().status = fail.clone();
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "no span lost (tracer)"), "**no**", "{table}");
+        assert!(
+            table.contains(&format!("FAILED: tracer on macro_async: {fail}")),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn zero_allocations_row() {
+        let mut r = results(&[
+            ("nested100", "tracer", 40.0),
+            ("flat100_attrs", "tracer", 40.0),
+            ("macro_sync", "tracer", 40.0),
+        ]);
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "0 allocations per span"), "yes", "{table}");
+        r.get_mut(&("flat100_attrs".into(), "tracer".into()))
+            .unwrap()
+            .allocations = 0.01;
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "0 allocations per span"), "**no**", "{table}");
+        // Nothing measured is not zero.
+        let table = targets(&Results::new(), &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "0 allocations per span"), "**no**", "{table}");
+    }
+}
