@@ -10,10 +10,12 @@ use common::{one, traced};
 use log::kv::{Key, Value as KvValue, VisitSource};
 use tracer::export::{LogExporter, SpanExporter};
 use tracer::logging::TraceLogger;
-use tracer::{in_span, Span, Value};
+use tracer::processor::{LogProcessor, SpanProcessor};
+use tracer::{in_span, Span, Status, Value};
 
 #[derive(Debug, Clone)]
 struct Captured {
+    level: log::Level,
     target: String,
     message: String,
     kvs: Vec<(String, String)>,
@@ -40,6 +42,7 @@ impl log::Log for Capture {
         let mut kvs = Collect(Vec::new());
         record.key_values().visit(&mut kvs).unwrap();
         RECORDS.lock().unwrap().push(Captured {
+            level: record.level(),
             target: record.target().to_string(),
             message: record.args().to_string(),
             kvs: kvs.0,
@@ -115,4 +118,45 @@ fn log_exporter_writes_one_record_per_span() {
     assert!(record.message.contains(&format!("trace_id={}", span.trace_id())));
     assert!(record.message.contains(&format!("span_id={}", span.span_id())));
     assert!(record.message.contains(" k=1"));
+}
+
+#[test]
+fn log_processor_logs_start_at_debug_and_end_by_status() {
+    // The seed's `LoggingSpanProcessor`: called here directly with the
+    // records the shared reporter exported, as a provider would call it.
+    install();
+    let ((), spans) = traced(|| {
+        in_span("logged_ok", |_| {});
+        in_span("logged_failed", |span| span.set_status(Status::error("card declined")));
+    });
+    let processor = LogProcessor::new();
+    for name in ["logged_ok", "logged_failed"] {
+        let mut span = one(&spans, name).clone();
+        processor.on_start(&mut span);
+        processor.on_end(span);
+    }
+    let ids = |name: &str| {
+        let span = one(&spans, name);
+        (
+            format!("trace_id={}", span.trace_id()),
+            format!("span_id={}", span.span_id()),
+        )
+    };
+
+    let started = records_with("span started logged_ok").pop().expect("a start record");
+    assert_eq!(started.level, log::Level::Debug);
+    assert_eq!(started.target, "tracer::span");
+    let (trace_id, span_id) = ids("logged_ok");
+    assert!(started.message.contains(&trace_id) && started.message.contains(&span_id));
+
+    let ended = records_with("span logged_ok").pop().expect("an end record");
+    assert_eq!(ended.level, log::Level::Info, "a span without error ends at Info");
+    assert_eq!(ended.target, "tracer::span");
+    assert!(ended.message.contains(&trace_id) && ended.message.contains(&span_id));
+
+    let failed = records_with("span logged_failed").pop().expect("an end record");
+    assert_eq!(failed.level, log::Level::Warn, "an error span ends at Warn");
+    assert!(failed.message.contains("card declined"), "{}", failed.message);
+    let (trace_id, span_id) = ids("logged_failed");
+    assert!(failed.message.contains(&trace_id) && failed.message.contains(&span_id));
 }

@@ -9,8 +9,11 @@
 
 mod otlp_receiver;
 
+use std::collections::HashMap;
+
 use otlp_receiver::Receiver;
 use tracer::env::{propagators, Propagator};
+use tracer::propagation::{extract_context, inject_context};
 use tracer::{Span, TracerProvider};
 
 #[test]
@@ -49,6 +52,28 @@ fn init_from_env_configures_the_otlp_pipeline() {
     assert_eq!(provider.resource().service_name(), "env-service");
     assert_eq!(provider.limits().max_attributes, 2);
     assert_eq!(propagators(), [Propagator::B3, Propagator::TraceContext]);
+
+    // OTEL_PROPAGATORS is the global propagator: what inject_context writes
+    // and extract_context reads (and so the HTTP layers).
+    let span = Span::new("propagated");
+    for key in ["a", "b", "c"] {
+        span.set_tag(key, 0);
+    }
+    let context = span.context().expect("recorded");
+    let mut headers: HashMap<String, String> = HashMap::new();
+    span.in_scope(|| inject_context(&mut headers));
+    drop(span);
+    assert!(headers["traceparent"].contains(&context.trace_id().to_string()));
+    let remote_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let b3_only = HashMap::from([("b3".to_string(), format!("{remote_trace}-00f067aa0ba902b7-1"))]);
+    if cfg!(feature = "propagators") {
+        assert_eq!(headers["b3"], format!("{}-{}-1", context.trace_id(), context.span_id()));
+        let parent = extract_context(&b3_only).expect("b3 is read");
+        assert_eq!(parent.trace_id().to_string(), remote_trace);
+    } else {
+        assert!(!headers.contains_key("b3"), "b3 needs the `propagators` feature");
+        assert_eq!(extract_context(&b3_only), None);
+    }
 
     for i in 0..5 {
         let span = Span::new(format!("op{i}"));
@@ -95,5 +120,5 @@ fn init_from_env_configures_the_otlp_pipeline() {
         }
     }
     names.sort();
-    assert_eq!(names, ["op0", "op1", "op2", "op3", "op4"]);
+    assert_eq!(names, ["op0", "op1", "op2", "op3", "op4", "propagated"]);
 }

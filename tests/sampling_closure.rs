@@ -5,15 +5,32 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use tracer::export::InMemoryExporter;
-use tracer::{current_context, current_span, current_trace_id, in_span, Span, SpanId, TraceId};
+use tracer::{
+    attach, current_context, current_span, current_trace_id, in_span, Span, SpanContext, SpanId, TraceFlags, TraceId,
+    TraceState,
+};
 
 static ASKED: AtomicUsize = AtomicUsize::new(0);
 
-fn my_sampler(_trace_id: TraceId, _parent_id: Option<SpanId>, name: &str) -> bool {
+/// What the closure was given for spans named `args_*`.
+static ARGS: Mutex<Vec<(String, TraceId, Option<SpanId>)>> = Mutex::new(Vec::new());
+
+fn my_sampler(trace_id: TraceId, parent_id: Option<SpanId>, name: &str) -> bool {
     ASKED.fetch_add(1, Ordering::Relaxed);
+    if name.starts_with("args_") {
+        ARGS.lock().unwrap().push((name.to_string(), trace_id, parent_id));
+    }
     !name.starts_with("drop")
+}
+
+fn args_for(name: &str) -> (TraceId, Option<SpanId>) {
+    let args = ARGS.lock().unwrap();
+    let found: Vec<_> = args.iter().filter(|(n, _, _)| n == name).collect();
+    assert_eq!(found.len(), 1, "the closure is asked once for {name}: {args:?}");
+    (found[0].1, found[0].2)
 }
 
 fn exporter() -> &'static InMemoryExporter {
@@ -60,4 +77,38 @@ fn the_closure_sees_children_of_sampled_spans() {
     assert!(names.contains(&"keep_child".to_string()));
     assert!(!names.contains(&"drop_grandchild".to_string()));
     assert!(!names.contains(&"keep_under_dropped".to_string()));
+}
+
+#[test]
+fn the_closure_gets_the_trace_id_and_the_parent_id() {
+    let exporter = exporter();
+    let root = Span::root("args_root").entered();
+    let (trace_id, root_id) = (root.trace_id().unwrap(), root.span_id().unwrap());
+    in_span("args_child", |child| {
+        assert_eq!(child.trace_id(), Some(trace_id));
+    });
+    drop(root);
+    assert_eq!(args_for("args_root"), (trace_id, None), "a root has no parent");
+    // Under the default parent-based rule a sampled local parent's child is
+    // kept without asking; the closure replaces that rule here, so it is asked.
+    assert_eq!(args_for("args_child"), (trace_id, Some(root_id)));
+    let exported = exporter.trace(trace_id);
+    assert_eq!(exported.len(), 2, "both kept by the closure");
+
+    // A remote parent, as extracted from a request.
+    let remote = SpanContext::new(
+        TraceId::random(),
+        SpanId::random(),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::empty(),
+    );
+    let guard = attach(remote.clone());
+    let child = Span::new("args_remote_child");
+    drop(child);
+    drop(guard);
+    assert_eq!(
+        args_for("args_remote_child"),
+        (remote.trace_id(), Some(remote.span_id()))
+    );
 }

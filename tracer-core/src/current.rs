@@ -1415,7 +1415,9 @@ impl Drop for ScopeGuard {
 /// it finishes the span (also when a panic unwinds through it, which marks
 /// the span as an error, `panicked`).
 ///
-/// It dereferences to [`SpanRef`] for the span methods.
+/// It dereferences to [`SpanRef`] for the span methods. It is not `Send`;
+/// even so, do not hold it across an `.await` (see
+/// [`Span::entered`](crate::Span::entered)).
 ///
 /// ```
 /// use tracer_core::{current_span_id, Span};

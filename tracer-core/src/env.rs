@@ -30,9 +30,15 @@
 //!
 //! The `otlp` exporter sits behind a
 //! [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor) configured by
-//! `OTEL_BSP_*`; `console` behind a simple processor. `OTEL_PROPAGATORS` is
-//! parsed and kept: [`propagators`] returns the choice for the code that
-//! injects and extracts context.
+//! `OTEL_BSP_*`; `console` behind a simple processor. `OTEL_PROPAGATORS`
+//! sets the global propagator
+//! ([`set_global_propagator`](crate::propagation::set_global_propagator)),
+//! which [`inject_context`](crate::propagation::inject_context),
+//! [`extract_context`](crate::propagation::extract_context) and the HTTP
+//! layers use; [`propagators`] returns the choice. `b3`, `b3multi` and
+//! `jaeger` need the `propagators` feature; `xray` and `ottrace` are not
+//! implemented. Those left out are warned about when the provider is
+//! installed.
 //!
 //! To test a configuration without touching the process environment, give
 //! [`EnvConfig::from_lookup`] a closure:
@@ -56,6 +62,7 @@ use std::time::Duration;
 use crate::diag;
 use crate::export::ConsoleExporter;
 use crate::processor::BatchConfig;
+use crate::propagation::{BaggagePropagator, CompositePropagator, TraceContextPropagator};
 use crate::provider::{InstallError, ProviderBuilder, ProviderGuard, TracerProvider};
 use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
 use crate::span::SpanLimits;
@@ -339,8 +346,10 @@ impl EnvConfig {
 
     /// Prints the warnings, then installs the provider described: sampler,
     /// limits, resource and exporters. With `OTEL_SDK_DISABLED=true` it
-    /// installs nothing and returns a guard that does nothing. Also records
-    /// the propagators for [`propagators`].
+    /// installs nothing and returns a guard that does nothing. Either way it
+    /// sets the global propagator from `OTEL_PROPAGATORS` when that differs
+    /// from the default (`tracecontext,baggage`, already the global one),
+    /// and records the choice for [`propagators`].
     ///
     /// ```no_run
     /// let guard = tracer_core::env::EnvConfig::from_env().install().expect("first install");
@@ -351,6 +360,15 @@ impl EnvConfig {
             diag::warn(warning);
         }
         let _ = PROPAGATORS.set(self.propagators.clone());
+        // The default choice is the default global propagator: leave it, so
+        // that one the application set before stays.
+        if self.propagators != default_propagators() {
+            let (propagator, skipped) = composite_of(&self.propagators);
+            for warning in &skipped {
+                diag::warn(warning);
+            }
+            crate::propagation::set_global_propagator(propagator);
+        }
         if self.sdk_disabled {
             return Ok(ProviderGuard::inert());
         }
@@ -408,6 +426,48 @@ impl EnvConfig {
 }
 
 static PROPAGATORS: OnceLock<Vec<Propagator>> = OnceLock::new();
+
+/// `tracecontext,baggage`: the specification's default, and the default
+/// global propagator ([`CompositePropagator::w3c`]).
+fn default_propagators() -> Vec<Propagator> {
+    vec![Propagator::TraceContext, Propagator::Baggage]
+}
+
+/// The global propagator for `chosen`, in its order, and a warning for each
+/// choice tracer cannot honour (left out): `xray` and `ottrace`, and `b3`,
+/// `b3multi` and `jaeger` without the `propagators` feature.
+fn composite_of(chosen: &[Propagator]) -> (CompositePropagator, Vec<String>) {
+    let mut composite = CompositePropagator::new();
+    let mut skipped = Vec::new();
+    for propagator in chosen {
+        composite = match propagator {
+            Propagator::TraceContext => composite.with(TraceContextPropagator),
+            Propagator::Baggage => composite.with(BaggagePropagator),
+            #[cfg(feature = "propagators")]
+            Propagator::B3 => composite.with(crate::propagation::B3Propagator::single()),
+            #[cfg(feature = "propagators")]
+            Propagator::B3Multi => composite.with(crate::propagation::B3Propagator::multi()),
+            #[cfg(feature = "propagators")]
+            Propagator::Jaeger => composite.with(crate::propagation::JaegerPropagator),
+            #[cfg(not(feature = "propagators"))]
+            Propagator::B3 | Propagator::B3Multi | Propagator::Jaeger => {
+                skipped.push(format!(
+                    "OTEL_PROPAGATORS: {} needs tracer's `propagators` feature; ignored",
+                    propagator.name()
+                ));
+                composite
+            }
+            Propagator::XRay | Propagator::OtTrace => {
+                skipped.push(format!(
+                    "OTEL_PROPAGATORS: {} is not implemented by tracer; ignored",
+                    propagator.name()
+                ));
+                composite
+            }
+        };
+    }
+    (composite, skipped)
+}
 
 /// The propagators to use: those recorded by [`init_from_env`] (or
 /// [`EnvConfig::install`]), else `OTEL_PROPAGATORS` read now, else the
@@ -816,7 +876,7 @@ impl Parser<'_> {
 
     fn propagators(&mut self) -> Vec<Propagator> {
         const NAME: &str = "OTEL_PROPAGATORS";
-        let default = vec![Propagator::TraceContext, Propagator::Baggage];
+        let default = default_propagators();
         let Some(v) = self.get(NAME) else {
             return default;
         };
@@ -1514,6 +1574,46 @@ mod tests {
             SamplerChoice::ParentBasedTraceIdRatio(0.5),
         ] {
             drop(choice.apply(TracerProvider::builder()));
+        }
+    }
+
+    /// The header names `composite_of(chosen)` reads and writes, and its
+    /// warnings.
+    fn composite_fields(chosen: &[Propagator]) -> (Vec<&'static str>, Vec<String>) {
+        use crate::propagation::Propagator as _;
+        let (composite, skipped) = composite_of(chosen);
+        (composite.fields(), skipped)
+    }
+
+    #[test]
+    fn chosen_propagators_make_the_global_one_in_order() {
+        let (fields, skipped) = composite_fields(&[Propagator::Baggage, Propagator::TraceContext]);
+        assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
+        assert!(skipped.is_empty());
+
+        let (fields, skipped) = composite_fields(&[]);
+        assert!(fields.is_empty(), "`none`: nothing is read or written");
+        assert!(skipped.is_empty());
+
+        let (fields, skipped) = composite_fields(&[Propagator::XRay, Propagator::TraceContext, Propagator::OtTrace]);
+        assert_eq!(fields, ["traceparent", "tracestate"], "unimplemented ones are left out");
+        assert_eq!(skipped.len(), 2);
+        assert!(skipped[0].contains("xray") && skipped[0].contains("not implemented"));
+        assert!(skipped[1].contains("ottrace"));
+    }
+
+    #[test]
+    fn b3_and_jaeger_need_the_propagators_feature() {
+        let (fields, skipped) = composite_fields(&[Propagator::B3, Propagator::B3Multi, Propagator::Jaeger]);
+        if cfg!(feature = "propagators") {
+            assert!(skipped.is_empty());
+            for header in ["b3", "x-b3-traceid", "uber-trace-id"] {
+                assert!(fields.contains(&header), "{header} in {fields:?}");
+            }
+        } else {
+            assert!(fields.is_empty());
+            assert_eq!(skipped.len(), 3);
+            assert!(skipped.iter().all(|w| w.contains("`propagators` feature")));
         }
     }
 }

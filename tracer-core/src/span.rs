@@ -784,6 +784,12 @@ impl Span {
     /// dropped, which finishes it. New spans started meanwhile are its
     /// children.
     ///
+    /// Do not hold the guard across an `.await`: while the task waits, other
+    /// futures polled on the thread would see the span as current. In async
+    /// code use [`FutureExt::in_span`](crate::FutureExt::in_span) or
+    /// `#[trace]`, which make the span current only while their future is
+    /// polled.
+    ///
     /// ```
     /// use tracer_core::{current_span_id, Span};
     ///
