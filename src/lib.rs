@@ -25,6 +25,12 @@
 
 pub use tracer_core::*;
 
+// The README's Rust examples compile and run as doctests, so that they
+// cannot drift from the API (blocks marked `ignore` are fragments).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Instruments a function, method, or every method of an `impl` block with
 /// a span.
 ///
