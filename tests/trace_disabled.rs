@@ -37,15 +37,15 @@ impl Store {
 fn trace_leaves_the_function_as_written() {
     let ((outer, inside), spans) = common::traced(|| {
         let outer = current_span_id();
-        let inside = [
-            checkout(7).unwrap(),
-            futures_executor::block_on(fetch()),
-            Store.load(),
-        ];
+        let inside = [checkout(7).unwrap(), futures_executor::block_on(fetch()), Store.load()];
         assert_eq!(checkout(0), Err("no order".to_string()), "the body runs unchanged");
         (outer, inside)
     });
     assert!(outer.is_some(), "the test root is current");
     assert_eq!(inside, [outer; 3], "no span of their own is current inside");
-    assert_eq!(common::names(&spans), ["test_root"], "only the hand-made root is exported");
+    assert_eq!(
+        common::names(&spans),
+        ["test_root"],
+        "only the hand-made root is exported"
+    );
 }
