@@ -46,7 +46,7 @@ pub fn trace(args: TokenStream, item: TokenStream, enabled: bool) -> TokenStream
 fn try_trace(args: TokenStream, item: TokenStream, enabled: bool) -> syn::Result<TokenStream> {
     let args: TraceArgs = syn::parse2(args)?;
     match syn::parse2::<Item>(item.clone())? {
-        Item::Fn(function) => trace_fn(&args, function, item, enabled),
+        Item::Fn(function) => trace_fn(&args, function, enabled),
         Item::Impl(block) => trace_impl(&args, block, enabled),
         Item::Verbatim(tokens) => Err(verbatim_error(tokens)),
         Item::Trait(item) => Err(syn::Error::new(
@@ -117,10 +117,11 @@ fn impl_item_attrs(item: &mut ImplItem) -> Option<&mut Vec<Attribute>> {
     }
 }
 
-fn trace_fn(args: &TraceArgs, mut function: ItemFn, original: TokenStream, enabled: bool) -> syn::Result<TokenStream> {
+fn trace_fn(args: &TraceArgs, mut function: ItemFn, enabled: bool) -> syn::Result<TokenStream> {
     let settings = args.resolve(&function.sig)?;
     if !enabled {
-        return Ok(original);
+        keep_arguments_used(&settings, &function.sig, &mut function.block);
+        return Ok(function.into_token_stream());
     }
     let block = std::mem::replace(&mut *function.block, empty_block());
     *function.block = instrument_body(&settings, &function.attrs, &function.sig, block);
@@ -262,8 +263,34 @@ fn trace_method(block_args: &TraceArgs, krate: &str, method: &mut ImplItemFn, en
     if enabled {
         let block = std::mem::replace(&mut method.block, empty_block());
         method.block = instrument_body(&settings, &method.attrs, &method.sig, block);
+    } else {
+        keep_arguments_used(&settings, &method.sig, &mut method.block);
     }
     Ok(())
+}
+
+/// With the `enabled` feature off, the body gets one dead statement that
+/// refers to the kind and the attribute values, so that an import, a
+/// parameter or a helper used only in the arguments stays used: turning the
+/// feature off must not bring `unused` warnings. It never runs, and
+/// compiles to nothing. Where the enabled expansion evaluates the values (in
+/// the function, so `?` works the same), and not in a `const fn`, which
+/// could not call them.
+fn keep_arguments_used(settings: &Settings, sig: &Signature, block: &mut Block) {
+    if sig.constness.is_some() {
+        return;
+    }
+    let kind = settings.kind_path.iter();
+    let values = settings.attributes.iter().map(|field| &field.value);
+    if settings.kind_path.is_none() && settings.attributes.is_empty() {
+        return;
+    }
+    let statement: Stmt = syn::parse_quote! {
+        if false {
+            let _ = (#(#kind,)* #(&(#values),)*);
+        }
+    };
+    block.stmts.insert(0, statement);
 }
 
 fn empty_block() -> Block {
@@ -620,7 +647,7 @@ mod tests {
     }
 
     #[test]
-    fn disabled_returns_a_function_unchanged() {
+    fn disabled_returns_a_function_as_written_with_its_arguments_kept_used() {
         let item = quote! {
             /// Docs.
             #[inline]
@@ -639,8 +666,29 @@ mod tests {
             attributes(n = items.len()),
             ok = true
         );
-        assert_eq!(expand(args, item.clone(), false), item.to_string());
+        // One dead statement mentions the kind's path and the values, so that
+        // what only they use stays used; nothing else changes.
+        let kept = quote! {
+            /// Docs.
+            #[inline]
+            pub(crate) async unsafe fn checkout<'a, T: Clone>(user: &'a str, items: Vec<T>) -> Result<&'a str, String>
+            where
+                T: Send,
+            {
+                if false {
+                    let _ = (SpanKind::Server, &(user), &(items.len()),);
+                }
+                let _ = items;
+                Ok(user)
+            }
+        };
+        assert_eq!(expand(args, item.clone(), false), kept.to_string());
+        // Nothing to keep used: the function exactly as written.
         assert_eq!(expand(quote!(), item.clone(), false), item.to_string());
+        assert_eq!(
+            expand(quote!(kind = Server, ok = true), item.clone(), false),
+            item.to_string()
+        );
     }
 
     #[test]
@@ -732,7 +780,11 @@ mod tests {
             impl Repo {
                 fn a(&self) {}
                 /// Docs.
-                fn b(&self, id: u32) {}
+                fn b(&self, id: u32) {
+                    if false {
+                        let _ = (&(id),);
+                    }
+                }
                 #[inline]
                 fn c(&self) {}
                 const fn d() {}

@@ -66,6 +66,9 @@ pub struct Settings {
     pub name: LitStr,
     /// The `SpanKind` expression.
     pub kind: TokenStream,
+    /// The kind as written when it was given as a path (`SpanKind::Server`),
+    /// which may be all an import is used for.
+    pub kind_path: Option<TokenStream>,
     /// `args(...)` first, then `attributes(...)`.
     pub attributes: Vec<Field>,
     pub err: bool,
@@ -465,6 +468,11 @@ impl TraceArgs {
                 }) => quote::quote!(#krate::__private::SpanKind::#variant),
                 None => quote::quote!(#krate::__private::SpanKind::Internal),
             },
+            kind_path: self
+                .kind
+                .as_ref()
+                .and_then(|kind| kind.value.path.as_ref())
+                .map(ToTokens::to_token_stream),
             attributes,
             err: self.err.as_ref().is_none_or(|e| e.value),
             ok: self.ok.as_ref().is_some_and(|o| o.value),
