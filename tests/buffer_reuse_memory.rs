@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{
-    BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanProcessor,
+    BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanBatch, SpanProcessor,
 };
 use tracer::{in_span, Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider};
 
@@ -63,11 +63,11 @@ struct Enriching(SimpleSpanProcessor);
 
 impl SpanProcessor for Enriching {
     fn on_end(&self, span: SpanData) {
-        self.on_end_batch(vec![span]);
+        self.on_end_batch(vec![span].into());
     }
 
-    fn on_end_batch(&self, mut spans: Vec<SpanData>) {
-        for span in &mut spans {
+    fn on_end_batch(&self, mut spans: SpanBatch) {
+        for span in spans.iter_mut() {
             span.set_attribute("enriched", owned(1));
         }
         self.0.on_end_batch(spans);
@@ -97,7 +97,7 @@ impl SpanExporter for Forwarding {
         for span in &mut copies {
             span.set_attribute("forwarded", owned(2));
         }
-        self.0.on_end_batch(copies);
+        self.0.on_end_batch(copies.into());
         Ok(())
     }
 }

@@ -185,8 +185,8 @@ fn large_and_small_batches_are_all_exported_within_max_batch_size() {
     let large = spans(45);
     let small = spans(3);
     let mut expected: Vec<SpanId> = large.iter().chain(&small).map(SpanData::span_id).collect();
-    processor.on_end_batch(small);
-    processor.on_end_batch(large);
+    processor.on_end_batch(small.into());
+    processor.on_end_batch(large.into());
     processor.force_flush(Duration::from_secs(5)).unwrap();
     let exported = batches.0.lock().unwrap().clone();
     assert!(exported.iter().all(|b| !b.is_empty() && b.len() <= 10), "{exported:?}");

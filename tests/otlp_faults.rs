@@ -175,7 +175,7 @@ fn the_processor_export_timeout_bounds_the_exporter() {
         .unwrap();
     let config = BatchConfig::default().export_timeout(Duration::from_millis(300));
     let processor = BatchSpanProcessor::new(exporter, config);
-    processor.on_end_batch(spans(3));
+    processor.on_end_batch(spans(3).into());
     let error = processor
         .force_flush(Duration::from_secs(30))
         .expect_err("the export timed out");
@@ -232,8 +232,8 @@ fn bad_request_is_counted_as_failed_by_the_processor() {
     receiver.set_default(Reply::status(400, "invalid trace id"));
     let exporter = fast_retries(&receiver.endpoint()).build().unwrap();
     let processor = BatchSpanProcessor::new(exporter, BatchConfig::default().max_batch_size(4));
-    processor.on_end_batch(spans(6));
-    processor.on_end_batch(spans(3));
+    processor.on_end_batch(spans(6).into());
+    processor.on_end_batch(spans(3).into());
     let flushed = processor.force_flush(Duration::from_secs(20));
     let error = flushed.expect_err("the collector refused every batch");
     assert!(
@@ -284,14 +284,14 @@ fn hanging_collector_is_counted_as_failed_and_then_recovers() {
         BatchConfig::default().export_interval(Duration::from_secs(60)),
     );
     let first = spans(3);
-    processor.on_end_batch(first.clone());
+    processor.on_end_batch(first.clone().into());
     let error = processor
         .force_flush(Duration::from_secs(20))
         .expect_err("the first batch timed out");
     assert!(error.reason.contains("timed out"), "{error}");
     receiver.release();
     let second = spans(4);
-    processor.on_end_batch(second.clone());
+    processor.on_end_batch(second.clone().into());
     processor.force_flush(Duration::from_secs(20)).unwrap();
     let stats = processor.stats();
     assert_eq!(
@@ -332,7 +332,7 @@ fn partial_success_is_reported_and_counted() {
             message: "2 spans too old".into(),
         }]);
         let processor = BatchSpanProcessor::new(exporter, BatchConfig::default());
-        processor.on_end_batch(spans(5));
+        processor.on_end_batch(spans(5).into());
         let flushed = processor.force_flush(Duration::from_secs(20));
         assert!(
             flushed.is_err(),
@@ -370,7 +370,7 @@ fn retries_show_in_processor_stats() {
     let exporter = fast_retries(&receiver.endpoint()).build().unwrap();
     let processor = BatchSpanProcessor::new(exporter, BatchConfig::default());
     let sent = spans(8);
-    processor.on_end_batch(sent.clone());
+    processor.on_end_batch(sent.clone().into());
     processor.force_flush(Duration::from_secs(20)).unwrap();
     let stats = processor.stats();
     assert_eq!(

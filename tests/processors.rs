@@ -62,7 +62,7 @@ fn batch_processor_exports_in_batches_of_max_size() {
             .max_batch_size(10)
             .export_interval(Duration::from_secs(3600)),
     );
-    processor.on_end_batch(spans(25));
+    processor.on_end_batch(spans(25).into());
     processor.force_flush(Duration::from_secs(5)).unwrap();
     assert_eq!(*sizes.0.lock().unwrap(), [10, 10, 5]);
     let stats = processor.stats();
@@ -79,7 +79,7 @@ fn batch_processor_exports_on_the_interval() {
             .export_interval(Duration::from_millis(20)),
     );
     let input = spans(3);
-    processor.on_end_batch(input.clone());
+    processor.on_end_batch(input.clone().into());
     // No flush: the interval alone delivers them.
     wait_until(|| exporter.spans().len() == 3);
     assert_eq!(exporter.spans(), input);
@@ -97,10 +97,10 @@ fn a_full_queue_drops_and_counts_exactly_without_blocking() {
         BatchConfig::default().max_queue_size(10).max_batch_size(5),
     );
     // The exporter is blocked: only 10 spans fit, the rest are dropped.
-    processor.on_end_batch(spans(4));
-    processor.on_end_batch(spans(4));
-    processor.on_end_batch(spans(4));
-    processor.on_end_batch(spans(13));
+    processor.on_end_batch(spans(4).into());
+    processor.on_end_batch(spans(4).into());
+    processor.on_end_batch(spans(4).into());
+    processor.on_end_batch(spans(13).into());
     let stats = processor.stats();
     assert_eq!(stats.received, 25);
     assert_eq!(stats.dropped_queue_full, 15);
@@ -125,24 +125,24 @@ fn flush_and_shutdown_give_up_on_a_hung_exporter_and_count() {
         },
         BatchConfig::default().max_batch_size(2),
     );
-    processor.on_end_batch(spans(6));
+    processor.on_end_batch(spans(6).into());
     let flushed = processor.force_flush(Duration::from_millis(50)).unwrap_err();
     assert_eq!(flushed.undelivered, 6);
     assert!(flushed.reason.contains("timed out"), "{flushed}");
     let shut = processor.shutdown(Duration::from_millis(50)).unwrap_err();
     assert_eq!(shut.undelivered, 6);
     // Still responsive: handing over more spans returns at once.
-    processor.on_end_batch(spans(1));
+    processor.on_end_batch(spans(1).into());
 }
 
 #[test]
 fn shutdown_delivers_everything_then_drops_and_counts() {
     let exporter = InMemoryExporter::new();
     let processor = BatchSpanProcessor::new(exporter.clone(), BatchConfig::default());
-    processor.on_end_batch(spans(7));
+    processor.on_end_batch(spans(7).into());
     processor.shutdown(Duration::from_secs(5)).unwrap();
     assert_eq!(exporter.spans().len(), 7);
-    processor.on_end_batch(spans(2));
+    processor.on_end_batch(spans(2).into());
     let stats = processor.stats();
     assert_eq!((stats.exported, stats.dropped_queue_full), (7, 2));
     assert!(processor.force_flush(Duration::from_millis(100)).is_err());
@@ -157,7 +157,7 @@ fn failed_exports_are_counted() {
         }
     }
     let processor = SimpleSpanProcessor::new(Failing);
-    processor.on_end_batch(spans(3));
+    processor.on_end_batch(spans(3).into());
     let stats = processor.stats();
     assert_eq!((stats.received, stats.failed, stats.exported), (3, 3, 0));
 }
@@ -167,7 +167,7 @@ fn simple_processor_exports_at_once() {
     let exporter = InMemoryExporter::new();
     let processor = SimpleSpanProcessor::new(exporter.clone());
     let input = spans(2);
-    processor.on_end_batch(input.clone());
+    processor.on_end_batch(input.clone().into());
     assert_eq!(exporter.spans(), input);
     processor.on_end(input[0].clone());
     assert_eq!(exporter.spans().len(), 3);

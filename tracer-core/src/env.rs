@@ -61,11 +61,12 @@ use std::time::Duration;
 
 use crate::diag;
 use crate::export::ConsoleExporter;
+use crate::install::ProviderGuard;
+use crate::model::SpanLimits;
 use crate::processor::BatchConfig;
 use crate::propagation::{BaggagePropagator, CompositePropagator, TraceContextPropagator};
-use crate::provider::{InstallError, ProviderBuilder, ProviderGuard, TracerProvider};
+use crate::provider::{InstallError, ProviderBuilder, TracerProvider};
 use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
-use crate::span::SpanLimits;
 
 /// The default OTLP/HTTP base endpoint: a collector on this machine.
 pub const DEFAULT_OTLP_ENDPOINT: &str = "http://localhost:4318";

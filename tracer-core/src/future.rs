@@ -34,13 +34,14 @@
 //! ```
 
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::context::SpanContext;
-use crate::current::{self, ContextGuard, ScopeGuard};
-use crate::span::Span;
+use pin_project_lite::pin_project;
+
+use crate::model::SpanContext;
+use crate::runtime::{self, ScopeGuard};
+use crate::span::{attach, ContextGuard, Span};
 
 /// Adds span adapters to every future.
 pub trait FutureExt: Future + Sized {
@@ -56,15 +57,17 @@ pub trait FutureExt: Future + Sized {
     fn in_current_span(self) -> WithContext<Self> {
         WithContext {
             future: self,
-            context: current::current_context(),
+            context: runtime::current_context(),
         }
     }
 }
 
 impl<F: Future> FutureExt for F {}
 
-/// Looks at a future's output before its span finishes (used by `#[trace]`
-/// to record `Err` results).
+/// Looks at a future's output before its span finishes: how `#[trace]`
+/// records `Err` results and the HTTP layers a response's status. It is
+/// implemented for `()` (records nothing, what [`FutureExt::in_span`] uses)
+/// and for closures `FnOnce(&T, &Span)`.
 pub trait OutputRecorder<T> {
     /// Called once, with the output and the still-open span.
     fn record(self, output: &T, span: &Span);
@@ -80,20 +83,39 @@ impl<T, F: FnOnce(&T, &Span)> OutputRecorder<T> for F {
     }
 }
 
-/// A future with its span. See [`FutureExt::in_span`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F, R = ()> {
-    // Dropped by hand, inside the span's scope.
-    future: ManuallyDrop<F>,
-    span: Span,
-    recorder: Option<R>,
+pin_project! {
+    /// A future with its span. See [`FutureExt::in_span`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Instrumented<F, R = ()> {
+        // `None` once dropped: the future is dropped inside the span's
+        // scope, before the span finishes.
+        #[pin]
+        future: Option<F>,
+        span: Span,
+        recorder: Option<R>,
+    }
+
+    impl<F, R> PinnedDrop for Instrumented<F, R> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            {
+                // Whatever the future's drop does happens inside the span.
+                let _scope = ScopeGuard::push(this.span.state_ptr(), this.span.context());
+                this.future.set(None);
+            }
+            if this.recorder.is_some() && this.span.is_recording() {
+                this.span.set_attribute("cancelled", true);
+            }
+            this.span.finish();
+        }
+    }
 }
 
 impl<F, R> Instrumented<F, R> {
     /// Wraps `future` with `span`; `recorder` sees the output first.
-    pub fn new(future: F, span: Span, recorder: R) -> Instrumented<F, R> {
+    pub(crate) fn new(future: F, span: Span, recorder: R) -> Instrumented<F, R> {
         Instrumented {
-            future: ManuallyDrop::new(future),
+            future: Some(future),
             span,
             recorder: Some(recorder),
         }
@@ -124,14 +146,14 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved, and is
-        // dropped in place in `drop`. The other fields are not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        let this = self.project();
+        let Some(future) = this.future.as_pin_mut() else {
+            panic!("`Instrumented` polled after it was dropped");
+        };
         let output = {
             let _scope = ScopeGuard::push(this.span.state_ptr(), this.span.context());
             let mut panic_guard = PanicGuard {
-                span: &this.span,
+                span: this.span,
                 armed: true,
             };
             let output = future.poll(cx);
@@ -140,7 +162,7 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
         };
         if let Poll::Ready(value) = &output {
             if let Some(recorder) = this.recorder.take() {
-                recorder.record(value, &this.span);
+                recorder.record(value, this.span);
             }
             this.span.finish();
         }
@@ -148,36 +170,23 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
     }
 }
 
-impl<F, R> Drop for Instrumented<F, R> {
-    fn drop(&mut self) {
-        {
-            // Whatever the future's drop does happens inside the span.
-            let _scope = ScopeGuard::push(self.span.state_ptr(), self.span.context());
-            // SAFETY: dropped once, here, in place.
-            unsafe { ManuallyDrop::drop(&mut self.future) };
-        }
-        if self.recorder.is_some() && self.span.is_recording() {
-            self.span.set_attribute("cancelled", true);
-        }
-        self.span.finish();
+pin_project! {
+    /// A future that runs under a captured context. See
+    /// [`FutureExt::in_current_span`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithContext<F> {
+        #[pin]
+        future: F,
+        context: Option<SpanContext>,
     }
-}
-
-/// A future that runs under a captured context. See
-/// [`FutureExt::in_current_span`].
-#[must_use = "futures do nothing unless polled"]
-pub struct WithContext<F> {
-    future: F,
-    context: Option<SpanContext>,
 }
 
 impl<F: Future> Future for WithContext<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned and never moved.
-        let this = unsafe { self.get_unchecked_mut() };
-        let _guard: Option<ContextGuard> = this.context.clone().map(current::attach);
-        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+        let this = self.project();
+        let _guard: Option<ContextGuard> = this.context.clone().map(attach);
+        this.future.poll(cx)
     }
 }

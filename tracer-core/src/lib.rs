@@ -49,47 +49,49 @@
 //! Starting and finishing a span with a static name and up to four
 //! attributes allocates nothing, takes no lock and touches no atomic shared
 //! between threads: the record goes into a thread-local buffer, which is
-//! handed to the processors as one batch when the thread's outermost span
-//! ends. See the `current` module docs in the source for the details.
+//! handed to the processors as one [`SpanBatch`](processor::SpanBatch) when
+//! the thread's outermost span ends.
 
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod clock;
-pub mod context;
-mod current;
+// Plain data, then the runtime, then what it hands spans to. Each module
+// imports only from those listed before it (CI checks for cycles).
+mod buffer;
+mod clock;
 mod diag;
 pub mod env;
 pub mod export;
-pub mod future;
+mod future;
 #[cfg(feature = "tower")]
 pub mod http;
-mod id;
+mod install;
 #[cfg(feature = "log")]
 pub mod logging;
+mod model;
 pub mod processor;
 pub mod propagation;
-pub mod provider;
-pub mod resource;
+mod provider;
+mod runtime;
 pub mod sampler;
 mod span;
-mod value;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use context::{SpanContext, TraceFlags, TraceState, TraceStateError};
-pub use current::{
-    attach, current_context, current_span, current_span_id, current_trace_id, in_span, ContextGuard, EnteredSpan,
-    SpanRef, LOCAL_BATCH_LIMIT,
-};
 pub use env::init_from_env;
-pub use future::{FutureExt, Instrumented, WithContext};
-pub use id::{ParseIdError, SpanId, TraceId};
-pub use propagation::{extract_context, inject_context};
-pub use provider::{
-    force_flush, init, shutdown, InstallError, ProviderBuilder, ProviderGuard, ProviderStats, TracerProvider,
+pub use future::{FutureExt, Instrumented, OutputRecorder, WithContext};
+pub use install::{force_flush, init, shutdown, ProviderGuard, DEFAULT_FLUSH_TIMEOUT};
+pub use model::{
+    Array, Attributes, Event, Key, KeyValue, Link, ParseIdError, Resource, ResourceBuilder, SpanContext, SpanData,
+    SpanId, SpanKind, SpanLimits, Status, TraceFlags, TraceId, TraceState, TraceStateError, Value,
 };
-pub use resource::Resource;
-pub use span::{Attributes, Event, Link, Span, SpanBuilder, SpanData, SpanKind, SpanLimits, Status};
-pub use value::{Array, Key, KeyValue, Value};
+pub use propagation::{extract_context, inject_context};
+pub use provider::{InstallError, ProviderBuilder, ProviderStats, TracerProvider};
+pub use span::{
+    attach, current_context, current_span, current_span_id, current_trace_id, in_span, ContextGuard, EnteredSpan, Span,
+    SpanBuilder, SpanRef,
+};

@@ -28,11 +28,11 @@ use std::fmt::Write as _;
 use ::log::kv::{self, Key, Source, VisitSource};
 use ::log::{Level, LevelFilter, Log, Metadata, Record};
 
-use crate::current::{current_context, current_span};
 use crate::export::{ExportError, SpanExporter};
+use crate::model::KeyValue;
+use crate::model::{SpanData, Status};
 use crate::processor::SpanProcessor;
-use crate::span::{SpanData, Status};
-use crate::value::KeyValue;
+use crate::span::{current_context, current_span};
 
 /// A logger that adds the current trace and span ids to every record, then
 /// passes it to the logger it wraps.

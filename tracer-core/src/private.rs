@@ -4,23 +4,23 @@
 use std::fmt::{Debug, Display};
 use std::future::Future;
 
-pub use crate::current::EnteredSpan;
-use crate::current::{self, SpanRef};
 pub use crate::future::Instrumented;
-pub use crate::span::{Span, SpanKind};
-pub use crate::value::Value;
+pub use crate::model::{SpanKind, Value};
+use crate::runtime;
+use crate::span::SpanRef;
+pub use crate::span::{EnteredSpan, Span, SpanBuilder};
 
 /// Starts a sync function's span and makes it current.
 #[inline]
 pub fn enter_fn(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
-    current::enter_new(name, kind, root)
+    EnteredSpan::from_entry(runtime::enter_new(name, kind, root))
 }
 
 /// Starts an async function's span (current on every poll once wrapped).
 #[inline]
 pub fn start_fn(name: &'static str, kind: SpanKind, root: bool) -> Span {
     // Through the builder, which writes the record into the span in place.
-    let builder = crate::span::SpanBuilder::new(name).kind(kind);
+    let builder = SpanBuilder::new(name).kind(kind);
     if root {
         builder.root().start()
     } else {
@@ -36,6 +36,12 @@ where
     R: FnOnce(&F::Output, &Span),
 {
     Instrumented::new(future, span, recorder)
+}
+
+/// Wraps an async body with its span, recording nothing of its output.
+#[inline]
+pub fn instrument_only<F: Future>(future: F, span: Span) -> Instrumented<F> {
+    Instrumented::new(future, span, ())
 }
 
 /// Calls `f`. The closure is checked as `FnOnce`, so a body moved into it
@@ -62,7 +68,7 @@ pub trait ResultSink {
 
 impl ResultSink for Span {
     fn record_error(&self, type_name: &'static str, message: String) {
-        self.record_exception_parts(type_name, message);
+        self.record_error_parts(type_name, message);
     }
     fn record_ok(&self) {
         self.set_ok();
@@ -71,7 +77,7 @@ impl ResultSink for Span {
 
 impl ResultSink for SpanRef {
     fn record_error(&self, type_name: &'static str, message: String) {
-        self.record_exception_parts(type_name, message);
+        self.record_error_parts(type_name, message);
     }
     fn record_ok(&self) {
         self.set_ok();
@@ -80,7 +86,7 @@ impl ResultSink for SpanRef {
 
 impl ResultSink for EnteredSpan {
     fn record_error(&self, type_name: &'static str, message: String) {
-        self.record_exception_parts(type_name, message);
+        self.record_error_parts(type_name, message);
     }
     fn record_ok(&self) {
         self.set_ok();

@@ -20,10 +20,10 @@
 
 use std::fmt;
 
-use crate::context::{SpanContext, TraceState};
-use crate::id::{SpanId, TraceId};
-use crate::span::{Link, SpanKind};
-use crate::value::KeyValue;
+use crate::model::KeyValue;
+use crate::model::{Link, SpanKind};
+use crate::model::{SpanContext, TraceState};
+use crate::model::{SpanId, TraceId};
 
 /// What a sampler sees about a span that is starting.
 #[derive(Debug)]
@@ -325,7 +325,7 @@ impl Sampler for ParentBased {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::TraceFlags;
+    use crate::model::TraceFlags;
 
     fn params<'a>(trace_id: TraceId, parent: Option<&'a SpanContext>) -> SamplingParams<'a> {
         SamplingParams {

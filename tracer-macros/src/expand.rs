@@ -426,7 +426,7 @@ impl<'a> Gen<'a> {
     fn instrument(&self, future: TokenStream, records: bool) -> TokenStream {
         let Gen { krate, span, .. } = self;
         if !records {
-            return quote!(#krate::__private::Instrumented::new(#future, #span, ()));
+            return quote!(#krate::__private::instrument_only(#future, #span));
         }
         let output = local("__tracer_output");
         let record = self.record(quote!(#output), quote!(#span));

@@ -4,9 +4,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::{ExportError, SpanExporter};
-use crate::id::{SpanId, TraceId};
-use crate::span::{SpanData, SpanKind, Status};
-use crate::value::KeyValue;
+use crate::model::KeyValue;
+use crate::model::{SpanData, SpanKind, Status};
+use crate::model::{SpanId, TraceId};
 
 /// Prints each trace as a readable tree: names, durations, kinds, tags,
 /// events and status.

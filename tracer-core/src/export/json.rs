@@ -2,8 +2,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::{ExportError, SpanExporter};
-use crate::span::{SpanData, SpanKind, Status};
-use crate::value::{Array, KeyValue, Value};
+use crate::model::{Array, KeyValue, Value};
+use crate::model::{SpanData, SpanKind, Status};
 
 /// Writes one JSON object per span per line, with the field names and
 /// encodings of the OTLP JSON mapping: hex ids, integer enums, lowerCamelCase

@@ -1,8 +1,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{ExportError, SpanExporter};
-use crate::id::TraceId;
-use crate::span::SpanData;
+use crate::model::SpanData;
+use crate::model::TraceId;
 
 /// Keeps exported spans in memory, for tests. Clones share one store, so
 /// keep a clone to read what the processor exported.

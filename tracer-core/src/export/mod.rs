@@ -25,7 +25,7 @@ pub mod otlp;
 use std::fmt;
 use std::time::Duration;
 
-use crate::span::SpanData;
+use crate::model::{Resource, SpanData};
 
 /// Sends batches of finished spans somewhere.
 ///
@@ -68,6 +68,13 @@ pub trait SpanExporter: Send + 'static {
         let _ = timeout;
     }
 
+    /// Called with the resource describing the process, when the provider
+    /// is built (through its processor). Exporters that send a resource
+    /// (OTLP) keep it.
+    fn set_resource(&mut self, resource: &Resource) {
+        let _ = resource;
+    }
+
     /// How many export attempts this exporter has retried so far, in all
     /// (exporters that retry count them; the default is 0). Processors
     /// read it after each export into
@@ -98,6 +105,10 @@ impl SpanExporter for Box<dyn SpanExporter> {
 
     fn set_timeout(&mut self, timeout: Duration) {
         (**self).set_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        (**self).set_resource(resource);
     }
 
     fn retries(&self) -> u64 {

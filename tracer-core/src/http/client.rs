@@ -12,10 +12,11 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::client_attributes;
-use crate::current::current_context;
 use crate::future::{Instrumented, OutputRecorder};
+use crate::model::SpanKind;
 use crate::propagation::{self, Baggage, PropagationContext};
-use crate::span::{Span, SpanKind};
+use crate::span::current_context;
+use crate::span::Span;
 
 /// A tower layer for HTTP clients: each request gets a CLIENT span (a
 /// child of the current span, named after the method) with the HTTP client

@@ -99,8 +99,9 @@ use std::fmt;
 
 use http::{Method, Response, StatusCode, Uri, Version};
 
-use crate::span::{Span, SpanKind, Status};
-use crate::value::KeyValue;
+use crate::model::KeyValue;
+use crate::model::{SpanKind, Status};
+use crate::span::Span;
 
 mod client;
 mod server;

@@ -16,9 +16,10 @@ use tower_service::Service;
 
 use super::{method_attributes, protocol_version};
 use crate::future::{Instrumented, OutputRecorder};
+use crate::model::KeyValue;
+use crate::model::SpanKind;
 use crate::propagation::{self, BaggageFutureExt, WithBaggage};
-use crate::span::{Span, SpanKind};
-use crate::value::KeyValue;
+use crate::span::Span;
 
 #[derive(Clone, Debug, Default)]
 struct Config {

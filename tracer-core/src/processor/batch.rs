@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-use super::{Counters, FlushError, ProcessorStats, SpanProcessor};
-use crate::current::{Batch, Facts, Home};
+use super::{Counters, FlushError, ProcessorStats, SpanBatch, SpanProcessor};
+use crate::buffer::{self, InFlightAllowance};
 use crate::export::SpanExporter;
-use crate::span::SpanData;
+use crate::model::{Resource, SpanData};
 
 /// Settings of a [`BatchSpanProcessor`].
 ///
@@ -37,8 +37,8 @@ pub struct BatchConfig {
 }
 
 impl Default for BatchConfig {
-    /// 2048 queued spans, batches of 100 and an interval of 5 s (the seed's
-    /// values), and a 30 s export timeout.
+    /// 2048 queued spans, batches of 100, an interval of 5 s and a 30 s
+    /// export timeout.
     fn default() -> BatchConfig {
         BatchConfig {
             max_queue_size: 2048,
@@ -76,8 +76,10 @@ impl BatchConfig {
 }
 
 enum Message {
-    /// A thread's batch, its thread's pool shard, and its facts.
-    Spans(Vec<SpanData>, Home, Facts),
+    /// A thread's batch.
+    Spans(SpanBatch),
+    /// The provider's resource, for the exporter.
+    Resource(Resource),
     Flush(SyncSender<Result<(), String>>),
     Shutdown(SyncSender<Result<(), String>>),
 }
@@ -115,6 +117,8 @@ pub struct BatchSpanProcessor {
     /// Queued spans at which a hand-over wakes the export thread; the
     /// export thread sets it (see [`WakeRule`]).
     wake_at: Arc<AtomicU64>,
+    /// Lets the buffer pool keep what this processor's queue holds.
+    _pool_allowance: InFlightAllowance,
 }
 
 impl BatchSpanProcessor {
@@ -138,7 +142,12 @@ impl BatchSpanProcessor {
         worker.exporter.set_timeout(config.export_timeout);
         let handle = std::thread::Builder::new()
             .name("tracer-batch-export".into())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                // It gives back the buffers it exported: it may wait for a
+                // pool shard's lock, which application threads only try.
+                buffer::wait_for_pool();
+                worker.run()
+            })
             .expect("spawn the tracer export thread");
         BatchSpanProcessor {
             sender,
@@ -147,6 +156,7 @@ impl BatchSpanProcessor {
             waker: handle.thread().clone(),
             wake_at,
             worker: Mutex::new(Some(handle)),
+            _pool_allowance: buffer::allow_in_flight(config.max_queue_size),
         }
     }
 
@@ -203,20 +213,11 @@ impl BatchSpanProcessor {
 
 impl SpanProcessor for BatchSpanProcessor {
     fn on_end(&self, span: SpanData) {
-        self.on_end_batch(vec![span]);
+        self.on_end_batch(SpanBatch::from(vec![span]));
     }
 
-    fn on_end_batch(&self, spans: Vec<SpanData>) {
-        let Batch {
-            records: mut spans,
-            facts,
-        } = crate::current::received_batch(spans);
-        // Records that are recorded but not sampled are rare: unless the
-        // thread says there are none, look before paying for `retain`'s
-        // moves. A fold rather than `any`: no branch per record.
-        if !facts.all_sampled && !spans.iter().fold(true, |all, s| all & s.context.is_sampled()) {
-            spans.retain(|s| s.context.is_sampled());
-        }
+    fn on_end_batch(&self, mut spans: SpanBatch) {
+        spans.retain_sampled();
         let wanted = spans.len();
         if wanted == 0 {
             return;
@@ -232,7 +233,7 @@ impl SpanProcessor for BatchSpanProcessor {
         if taken == 0 {
             return;
         }
-        if self.sender.send(Message::Spans(spans, Home::current(), facts)).is_err() {
+        if self.sender.send(Message::Spans(spans)).is_err() {
             // The worker has shut down.
             self.counters.queued.fetch_sub(taken as u64, Ordering::Relaxed);
             self.counters
@@ -241,6 +242,11 @@ impl SpanProcessor for BatchSpanProcessor {
         } else if self.counters.queued.load(Ordering::Relaxed) >= self.wake_at.load(Ordering::Relaxed) {
             self.waker.unpark();
         }
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        // Before any span of the provider: messages are taken in order.
+        let _ = self.sender.send(Message::Resource(resource.clone()));
     }
 
     fn force_flush(&self, timeout: Duration) -> Result<(), FlushError> {
@@ -301,7 +307,7 @@ struct WakeRule {
     most: u64,
     /// The current threshold, read by the threads that hand spans over.
     at: Arc<AtomicU64>,
-    /// The pool shards ([`Home`]s) that handed spans over since the last
+    /// The pool shards (one per group of threads) that handed spans over since the last
     /// wake, one bit each: threads that share a shard count once.
     homes: u32,
 }
@@ -355,7 +361,7 @@ impl Worker {
                         let _ = self.drain();
                         if !std::mem::replace(&mut self.busy, false) {
                             // A quiet interval: buffers kept for a burst go.
-                            crate::current::trim_pool();
+                            buffer::trim_pool();
                         }
                         deadline = Instant::now() + self.config.export_interval;
                     } else {
@@ -372,8 +378,9 @@ impl Worker {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Spans(spans, home, facts) => {
-                self.take(spans, home, facts);
+            Message::Resource(resource) => self.exporter.set_resource(&resource),
+            Message::Spans(spans) => {
+                self.take(spans);
                 if self.pending.len() >= self.config.max_batch_size {
                     // Failures are counted inside.
                     let _ = self.export_full_batches();
@@ -400,20 +407,21 @@ impl Worker {
     /// straight from the thread's buffer: no copy. Smaller ones join the
     /// pending spans, to be exported together. Either way the emptied buffer
     /// goes back to the threads for reuse.
-    fn take(&mut self, mut spans: Vec<SpanData>, home: Home, facts: Facts) {
+    fn take(&mut self, mut spans: SpanBatch) {
         self.busy = true;
-        self.wake.saw(home.index());
+        self.wake.saw(spans.pool_shard());
         if spans.len() >= DIRECT_EXPORT_MIN {
             for chunk in spans.chunks(self.config.max_batch_size) {
                 // Failures are counted inside.
                 let _ = export(&mut *self.exporter, &self.counters, chunk);
             }
         } else {
-            self.pending.append(&mut spans);
+            spans.move_into(&mut self.pending);
         }
-        // Back at once: the sooner a thread reuses it, the likelier its
-        // cache lines are still on that thread's core.
-        crate::current::recycle_home(home, Batch { records: spans, facts }, self.config.max_queue_size);
+        // Dropped at once, its buffer back to its thread: the sooner a
+        // thread reuses it, the likelier its cache lines are still on that
+        // thread's core.
+        drop(spans);
     }
 
     /// Takes every message already queued, then exports all pending spans.
@@ -421,7 +429,7 @@ impl Worker {
         let mut later = Vec::new();
         while let Ok(message) = self.receiver.try_recv() {
             match message {
-                Message::Spans(spans, home, facts) => self.take(spans, home, facts),
+                Message::Spans(spans) => self.take(spans),
                 other => later.push(other),
             }
         }
@@ -442,6 +450,7 @@ impl Worker {
                     let _ = reply.send(result.clone().and(shut));
                     self.stopped = true;
                 }
+                Message::Resource(resource) => self.exporter.set_resource(&resource),
                 Message::Spans(..) => unreachable!("spans were taken above"),
             }
         }

@@ -1,8 +1,8 @@
 //! B3 (Zipkin) propagation, single and multi header (feature `propagators`).
 
 use super::{trim_ows, Baggage, Extractor, Injector, PropagationContext, Propagator};
-use crate::context::{SpanContext, TraceFlags, TraceState};
-use crate::id::{SpanId, TraceId};
+use crate::model::{SpanContext, TraceFlags, TraceState};
+use crate::model::{SpanId, TraceId};
 
 const B3_SINGLE: &str = "b3";
 const B3_TRACE_ID: &str = "x-b3-traceid";

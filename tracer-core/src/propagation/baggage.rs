@@ -8,6 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 use super::{trim_ows, Extractor, Injector, PropagationContext, Propagator};
 
 /// The `baggage` header name.
@@ -608,19 +610,22 @@ pub trait BaggageFutureExt: Future + Sized {
 
 impl<F: Future> BaggageFutureExt for F {}
 
-/// A future with its baggage. See [`BaggageFutureExt::with_baggage`].
-///
-/// ```
-/// use tracer_core::propagation::{Baggage, BaggageFutureExt, WithBaggage};
-///
-/// let future: WithBaggage<_> = async { 1 }.with_baggage(Baggage::new());
-/// # drop(future);
-/// ```
-#[must_use = "futures do nothing unless polled"]
-#[derive(Debug)]
-pub struct WithBaggage<F> {
-    future: F,
-    baggage: Baggage,
+pin_project! {
+    /// A future with its baggage. See [`BaggageFutureExt::with_baggage`].
+    ///
+    /// ```
+    /// use tracer_core::propagation::{Baggage, BaggageFutureExt, WithBaggage};
+    ///
+    /// let future: WithBaggage<_> = async { 1 }.with_baggage(Baggage::new());
+    /// # drop(future);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct WithBaggage<F> {
+        #[pin]
+        future: F,
+        baggage: Baggage,
+    }
 }
 
 impl<F> WithBaggage<F> {
@@ -641,11 +646,9 @@ impl<F: Future> Future for WithBaggage<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: never moved out of the
-        // pinned struct; `baggage` is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
+        let this = self.project();
         let _guard = this.baggage.clone().attach();
-        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+        this.future.poll(cx)
     }
 }
 

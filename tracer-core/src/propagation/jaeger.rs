@@ -1,8 +1,8 @@
 //! Jaeger `uber-trace-id` propagation (feature `propagators`).
 
 use super::{trim_ows, Baggage, Extractor, Injector, PropagationContext, Propagator};
-use crate::context::{SpanContext, TraceFlags, TraceState};
-use crate::id::{SpanId, TraceId};
+use crate::model::{SpanContext, TraceFlags, TraceState};
+use crate::model::{SpanId, TraceId};
 
 const UBER_TRACE_ID: &str = "uber-trace-id";
 const UBER_BAGGAGE_PREFIX: &str = "uberctx-";

@@ -113,8 +113,8 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use crate::context::SpanContext;
-use crate::current::{self, ContextGuard};
+use crate::model::SpanContext;
+use crate::span::{attach, current_context, ContextGuard};
 
 #[cfg(feature = "propagators")]
 mod b3;
@@ -249,7 +249,7 @@ impl PropagationContext {
     /// ```
     pub fn current() -> PropagationContext {
         PropagationContext {
-            span_context: current::current_context(),
+            span_context: current_context(),
             baggage: Baggage::current(),
         }
     }
@@ -263,7 +263,7 @@ impl PropagationContext {
         self.span_context.is_none() && self.baggage.is_empty()
     }
 
-    /// Makes the span context (see [`attach`](crate::attach)) and the
+    /// Makes the span context (see [`attach`]) and the
     /// baggage current on this thread until the guard drops.
     ///
     /// ```
@@ -282,7 +282,7 @@ impl PropagationContext {
     /// );
     /// ```
     pub fn attach(self) -> PropagationGuard {
-        let context = self.span_context.map(current::attach);
+        let context = self.span_context.map(attach);
         PropagationGuard {
             baggage: self.baggage.attach(),
             _context: context,

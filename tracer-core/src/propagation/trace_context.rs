@@ -3,8 +3,8 @@
 use std::fmt;
 
 use super::{trim_ows, Baggage, Extractor, Injector, PropagationContext, Propagator};
-use crate::context::{SpanContext, TraceFlags, TraceState};
-use crate::id::{ParseIdError, SpanId, TraceId};
+use crate::model::{ParseIdError, SpanId, TraceId};
+use crate::model::{SpanContext, TraceFlags, TraceState};
 
 /// The `traceparent` header name.
 ///

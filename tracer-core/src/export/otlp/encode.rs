@@ -11,9 +11,9 @@ use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Spa
 use prost::Message;
 
 use crate::export::json::{kind_number, span_flags, status_code, write_attributes, write_span, write_string};
-use crate::resource::Resource;
-use crate::span::{SpanData, Status};
-use crate::value::{Array, KeyValue, Value};
+use crate::model::Resource;
+use crate::model::{Array, KeyValue, Value};
+use crate::model::{SpanData, Status};
 
 /// The instrumentation scope every span is exported under.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -59,10 +59,10 @@ use prost::Message;
 
 use super::{ExportError, SpanExporter};
 use crate::env::{check_header, check_url};
-use crate::id::SpanId;
+use crate::model::Resource;
+use crate::model::SpanData;
+use crate::model::SpanId;
 use crate::provider::TracerProvider;
-use crate::resource::Resource;
-use crate::span::SpanData;
 use encode::Scope;
 
 /// The default base endpoint: a collector on this machine.

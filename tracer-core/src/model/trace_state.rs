@@ -1,73 +1,7 @@
-//! Span contexts: the part of a span that crosses process boundaries.
-//!
-//! A [`SpanContext`] is what another span needs in order to name this one as
-//! its parent or link to it: the trace id, the span id, the [`TraceFlags`]
-//! (whether the trace is sampled) and the vendor [`TraceState`]. It is what
-//! `traceparent` and `tracestate` headers carry between services.
+//! The W3C `tracestate`: vendors' entries that travel with a trace.
 
 use std::fmt;
 use std::sync::Arc;
-
-use crate::id::{SpanId, TraceId};
-
-/// The W3C trace flags byte. Every bit is kept and passed on.
-///
-/// ```
-/// use tracer_core::TraceFlags;
-///
-/// let flags = TraceFlags::SAMPLED;
-/// assert!(flags.is_sampled());
-/// assert_eq!(format!("{flags}"), "01");
-/// assert!(!TraceFlags::from_bits(0x02).is_sampled());
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TraceFlags(u8);
-
-impl TraceFlags {
-    /// No flag set: the trace is not sampled.
-    pub const NONE: TraceFlags = TraceFlags(0);
-    /// The `sampled` bit (`01`).
-    pub const SAMPLED: TraceFlags = TraceFlags(0x01);
-    /// The `random` bit (`02`) of Trace Context level 2: the trace id's
-    /// right-most 56 bits are random.
-    pub const RANDOM: TraceFlags = TraceFlags(0x02);
-
-    /// Flags from their byte, keeping every bit.
-    pub const fn from_bits(bits: u8) -> TraceFlags {
-        TraceFlags(bits)
-    }
-
-    /// The flags byte.
-    pub const fn bits(self) -> u8 {
-        self.0
-    }
-
-    /// Whether the sampled bit is set.
-    pub const fn is_sampled(self) -> bool {
-        self.0 & 0x01 != 0
-    }
-
-    /// These flags with the sampled bit set or cleared; other bits are kept.
-    pub const fn with_sampled(self, sampled: bool) -> TraceFlags {
-        if sampled {
-            TraceFlags(self.0 | 0x01)
-        } else {
-            TraceFlags(self.0 & !0x01)
-        }
-    }
-}
-
-impl fmt::Display for TraceFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02x}", self.0)
-    }
-}
-
-impl fmt::Debug for TraceFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TraceFlags({:02x})", self.0)
-    }
-}
 
 /// The W3C `tracestate`: an ordered list of vendor key/value pairs.
 ///
@@ -118,7 +52,7 @@ impl fmt::Display for TraceStateError {
 impl std::error::Error for TraceStateError {}
 
 /// The most list members a trace state may have.
-pub const TRACE_STATE_MAX_MEMBERS: usize = 32;
+pub(crate) const TRACE_STATE_MAX_MEMBERS: usize = 32;
 
 fn is_key_char(c: u8) -> bool {
     matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
@@ -266,98 +200,6 @@ impl fmt::Debug for TraceState {
     }
 }
 
-/// The identity of a span as other spans and services see it.
-///
-/// ```
-/// use tracer_core::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
-///
-/// let ctx = SpanContext::new(
-///     TraceId::from_u128(0x4bf92f3577b34da6a3ce929d0e0e4736).unwrap(),
-///     SpanId::from_u64(0x00f067aa0ba902b7).unwrap(),
-///     TraceFlags::SAMPLED,
-///     true,
-///     TraceState::empty(),
-/// );
-/// assert!(ctx.is_sampled() && ctx.is_remote());
-/// assert_eq!(ctx.span_id().to_string(), "00f067aa0ba902b7");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct SpanContext {
-    trace_id: TraceId,
-    span_id: SpanId,
-    trace_flags: TraceFlags,
-    is_remote: bool,
-    trace_state: TraceState,
-}
-
-impl SpanContext {
-    /// A span context from its parts. `is_remote` is true for a context that
-    /// was extracted from another process.
-    pub const fn new(
-        trace_id: TraceId,
-        span_id: SpanId,
-        trace_flags: TraceFlags,
-        is_remote: bool,
-        trace_state: TraceState,
-    ) -> SpanContext {
-        SpanContext {
-            trace_id,
-            span_id,
-            trace_flags,
-            is_remote,
-            trace_state,
-        }
-    }
-
-    /// The trace this span belongs to.
-    pub const fn trace_id(&self) -> TraceId {
-        self.trace_id
-    }
-
-    /// The span's own id.
-    pub const fn span_id(&self) -> SpanId {
-        self.span_id
-    }
-
-    /// The trace flags.
-    pub const fn trace_flags(&self) -> TraceFlags {
-        self.trace_flags
-    }
-
-    /// Whether the trace is sampled (recorded and exported).
-    pub const fn is_sampled(&self) -> bool {
-        self.trace_flags.is_sampled()
-    }
-
-    /// Whether this context came from another process.
-    pub const fn is_remote(&self) -> bool {
-        self.is_remote
-    }
-
-    /// The vendor trace state.
-    pub const fn trace_state(&self) -> &TraceState {
-        &self.trace_state
-    }
-
-    /// This context with a different trace state.
-    pub fn with_trace_state(mut self, trace_state: TraceState) -> SpanContext {
-        self.trace_state = trace_state;
-        self
-    }
-}
-
-impl fmt::Debug for SpanContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpanContext")
-            .field("trace_id", &format_args!("{}", self.trace_id))
-            .field("span_id", &format_args!("{}", self.span_id))
-            .field("trace_flags", &self.trace_flags)
-            .field("is_remote", &self.is_remote)
-            .field("trace_state", &self.trace_state)
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,12 +235,5 @@ mod tests {
         assert_eq!(state.iter().next(), Some(("new", "1")));
         assert_eq!(state.get("k31"), None);
         assert_eq!(state.remove("new").get("new"), None);
-    }
-
-    #[test]
-    fn flags_keep_every_bit() {
-        let flags = TraceFlags::from_bits(0x03);
-        assert_eq!(flags.with_sampled(false).bits(), 0x02);
-        assert_eq!(TraceFlags::RANDOM.with_sampled(true).bits(), 0x03);
     }
 }

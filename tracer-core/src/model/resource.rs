@@ -5,7 +5,7 @@
 //! `unknown_service:<executable>`, as OpenTelemetry specifies. The
 //! `telemetry.sdk.*` attributes name this library.
 
-use crate::value::{KeyValue, Value};
+use super::value::{KeyValue, Value};
 
 /// Attributes of the traced process.
 ///

@@ -1,0 +1,96 @@
+//! What a processor counts.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::export::ExportError;
+
+/// Counters kept by a processor. Every span handed to a processor ends up
+/// in exactly one of `exported`, `dropped_queue_full`, `failed` or
+/// `rejected`, or is still `queued`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessorStats {
+    /// Spans received (sampled ones only).
+    pub received: u64,
+    /// Spans waiting to be exported.
+    pub queued: u64,
+    /// Spans the exporter accepted.
+    pub exported: u64,
+    /// Spans dropped because the queue was full or the processor was shut
+    /// down.
+    pub dropped_queue_full: u64,
+    /// Spans in batches whose export failed.
+    pub failed: u64,
+    /// Spans the backend rejected in a partial success.
+    pub rejected: u64,
+    /// Export attempts that were retried.
+    pub retries: u64,
+}
+
+impl std::ops::Add for ProcessorStats {
+    type Output = ProcessorStats;
+    fn add(self, o: ProcessorStats) -> ProcessorStats {
+        ProcessorStats {
+            received: self.received + o.received,
+            queued: self.queued + o.queued,
+            exported: self.exported + o.exported,
+            dropped_queue_full: self.dropped_queue_full + o.dropped_queue_full,
+            failed: self.failed + o.failed,
+            rejected: self.rejected + o.rejected,
+            retries: self.retries + o.retries,
+        }
+    }
+}
+
+/// The shared counters behind [`ProcessorStats`].
+#[derive(Default, Debug)]
+pub(crate) struct Counters {
+    pub(crate) received: AtomicU64,
+    pub(crate) queued: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    pub(crate) retries: AtomicU64,
+    reported_failure: AtomicBool,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> ProcessorStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ProcessorStats {
+            received: get(&self.received),
+            queued: get(&self.queued),
+            exported: get(&self.exported),
+            dropped_queue_full: get(&self.dropped_queue_full),
+            failed: get(&self.failed),
+            rejected: get(&self.rejected),
+            retries: get(&self.retries),
+        }
+    }
+
+    /// Counts the outcome of exporting `count` spans, and reports the first
+    /// failure on stderr so a broken exporter is noticed, without flooding.
+    pub(crate) fn record_export(&self, count: usize, result: &Result<(), ExportError>) {
+        let count = count as u64;
+        match result {
+            Ok(()) => {
+                self.exported.fetch_add(count, Ordering::Relaxed);
+            }
+            Err(ExportError::PartialSuccess { rejected, .. }) => {
+                let rejected = (*rejected).min(count);
+                self.rejected.fetch_add(rejected, Ordering::Relaxed);
+                self.exported.fetch_add(count - rejected, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.failed.fetch_add(count, Ordering::Relaxed);
+            }
+        }
+        if let Err(error) = result {
+            if !self.reported_failure.swap(true, Ordering::Relaxed) {
+                crate::diag::warn(&format!(
+                    "span export failed ({count} spans): {error}; further failures are only counted"
+                ));
+            }
+        }
+    }
+}

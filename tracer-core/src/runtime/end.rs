@@ -1,0 +1,73 @@
+//! Ending an entered span, or taking it out of the thread's buffer.
+
+use super::cell::{local_mut, with_local};
+use super::hand_over::{flush_due_holding_records, hand_over, hand_over_batch};
+use super::owned::{fill_record_box, SpanState};
+use super::stack::{set_unsampled_top, FrameKind, Scoped};
+use crate::model::SpanId;
+
+/// Ends the span an [`Entry`](super::Entry) pushed at `depth`. The common
+/// case, the guard's own local frame still on top where it was pushed,
+/// takes the straight path: pop, stamp the end time, and hand the buffer
+/// over if this was the outermost span.
+#[inline(never)]
+pub(crate) fn end_entry(span_id: SpanId, depth: u32, panicking_at_start: bool) {
+    let panicked = !panicking_at_start && std::thread::panicking();
+    let Some(mut local) = local_mut() else { return };
+    let depth = depth as usize;
+    let frames = &mut local.stack.frames;
+    let top = match frames.last() {
+        Some(frame) if frames.len() == depth + 1 && frame.span_id == span_id && frame.kind == FrameKind::Local => {
+            frame.slot as usize
+        }
+        Some(frame) if frames.len() == depth + 1 && frame.span_id == span_id && frame.kind == FrameKind::Context => {
+            // A sampled-out span (a root, typically) on top.
+            let batch = local.pop_context_top();
+            drop(local);
+            return hand_over(batch);
+        }
+        _ => {
+            let batch = local.end_anywhere(span_id, panicked);
+            drop(local);
+            return hand_over(batch);
+        }
+    };
+    // `Frame` is `Copy`: popping is shortening.
+    frames.truncate(depth);
+    // The flag is 0 while a local frame is on top: it changes only if the
+    // frame below is an unsampled one.
+    if let Some(below) = frames.last().filter(|f| f.unsampled) {
+        set_unsampled_top(below.span_id.to_u64());
+    }
+    local.close_record(top, panicked);
+    // `should_flush`, knowing the buffer holds the record just closed and
+    // the stack `depth` frames.
+    if flush_due_holding_records(depth, local.records.len()) {
+        let batch = local.take_finished();
+        drop(local);
+        hand_over_batch(batch);
+    }
+}
+
+/// Stops the span an entry pushed being current and gives its state back
+/// as an owned span's: its open record, moved out of the buffer, or its
+/// context when it was sampled out.
+pub(crate) fn exit_entry(span_id: SpanId) -> SpanState {
+    with_local(|local| {
+        let position = local.stack.position(span_id)?;
+        match local.stack.remove(position) {
+            (frame, _) if frame.kind == FrameKind::Local => {
+                let index = frame.slot as usize;
+                let last = local.records.len() - 1;
+                let data = local.records.swap_remove(index);
+                local.open_records -= 1;
+                local.stack.move_record(last, index);
+                Some(SpanState::Recording(fill_record_box(local.record_boxes.pop(), data)))
+            }
+            (_, Some(Scoped { context, state })) if state.is_null() => Some(SpanState::NonRecording(Some(context))),
+            _ => None,
+        }
+    })
+    .flatten()
+    .unwrap_or(SpanState::NonRecording(None))
+}

@@ -1,0 +1,91 @@
+//! Owned spans: a span's state while a [`Span`](crate::Span) holds it, and
+//! how its record reaches the thread's buffer when it finishes.
+
+use std::mem::MaybeUninit;
+
+use super::cell::with_local;
+use super::hand_over::{flush_if_due, hand_over};
+use crate::buffer::SpanBatch;
+use crate::clock;
+use crate::model::{SpanContext, SpanData};
+use crate::provider;
+
+/// The state of an owned span.
+pub(crate) enum SpanState {
+    /// Open and recorded. The record is boxed so that a `Span`, and every
+    /// future holding one, stays small (48 bytes, not ~430): nested async
+    /// functions hold each other's futures, so a chain of them carried, and
+    /// moved on every call, the records of all its levels. The boxes come
+    /// from a per-thread pool (`LocalState::record_boxes`), so that a span
+    /// still costs no allocation.
+    Recording(Box<SpanData>),
+    /// Not recorded; keeps a context when there is one, for propagation.
+    NonRecording(Option<SpanContext>),
+    /// Finished, or moved into the thread's stack by `entered`.
+    Done,
+}
+
+/// Boxes an owned span's record: in an emptied box from this thread's pool
+/// when there is one (see `SpanState::Recording`).
+#[inline]
+pub(super) fn box_record(data: SpanData) -> Box<SpanData> {
+    fill_record_box(with_local(|local| local.record_boxes.pop()).flatten(), data)
+}
+
+#[inline(always)]
+pub(super) fn fill_record_box(empty: Option<Box<MaybeUninit<SpanData>>>, data: SpanData) -> Box<SpanData> {
+    match empty {
+        Some(mut empty) => {
+            empty.write(data);
+            // SAFETY: written just above.
+            unsafe { empty.assume_init() }
+        }
+        None => Box::new(data),
+    }
+}
+
+/// Finishes an owned span at `end` (now if `None`): a recorded one is
+/// marked `panicked` if a panic began since it started, stamped, and taken
+/// into this thread's buffer. `*state` becomes `Done`.
+#[inline]
+pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
+    match state {
+        SpanState::Recording(data) => {
+            if !panicking_at_start && std::thread::panicking() {
+                data.record_panic(clock::now_unix_nanos(), &provider::limits());
+            }
+            data.end_time_unix_nano = end.unwrap_or_else(clock::now_unix_nanos);
+            // Moves the record into the thread's buffer (one copy) and
+            // leaves `Done`.
+            submit_finished(state);
+        }
+        SpanState::NonRecording(_) => *state = SpanState::Done,
+        // Checked first so that dropping a finished or entered span costs
+        // no copy of the state.
+        SpanState::Done => {}
+    }
+}
+
+/// Takes a finished owned span's record into this thread's buffer. `*state`
+/// must be `Recording`; it becomes `Done`.
+fn submit_finished(state: &mut SpanState) {
+    if !matches!(state, SpanState::Recording(_)) {
+        return;
+    }
+    let batch = with_local(|local| {
+        if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
+            local.take_boxed(record);
+        }
+        flush_if_due(local)
+    });
+    match batch {
+        Some(batch) => hand_over(batch),
+        // No thread-local state (thread exit, or re-entrant): the closure did
+        // not run; the record is handed over alone rather than lost.
+        None => {
+            if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
+                hand_over(Some(SpanBatch::from(vec![*record])));
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Scoped entries: an owned span current for one `in_scope` call or one
+//! poll, and an attached context.
+
+use super::cell::with_local;
+use super::hand_over::{flush_if_due, hand_over};
+use super::owned::SpanState;
+use super::stack::{FrameKind, Stack};
+use crate::model::{SpanContext, SpanId};
+
+/// Marks an owned span current for a scope: `Span::in_scope` and one poll of
+/// an instrumented future. Popped on drop, also when unwinding.
+pub(crate) struct ScopeGuard {
+    state: Option<*mut SpanState>,
+}
+
+impl ScopeGuard {
+    pub(crate) fn push(state: *mut SpanState, context: Option<SpanContext>) -> ScopeGuard {
+        let Some(context) = context else {
+            return ScopeGuard { state: None };
+        };
+        let pushed = with_local(|local| local.stack.push_scoped(context, state));
+        ScopeGuard {
+            state: pushed.map(|()| state),
+        }
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let Some(state) = self.state else { return };
+        hand_over(
+            with_local(|local| {
+                let Stack { frames, scoped } = &local.stack;
+                let position = frames
+                    .iter()
+                    .rposition(|f| f.kind == FrameKind::Borrowed && scoped[f.slot as usize].state == state);
+                if let Some(position) = position {
+                    local.stack.remove(position);
+                }
+                flush_if_due(local)
+            })
+            .flatten(),
+        );
+    }
+}
+/// Makes `context` current until [`detach`] with the span id it returns
+/// (`None` when the thread's state is unavailable).
+pub(crate) fn attach(context: SpanContext) -> Option<SpanId> {
+    let span_id = context.span_id();
+    with_local(|local| local.stack.push_scoped(context, std::ptr::null_mut())).map(|()| span_id)
+}
+
+/// Removes the context [`attach`] made current, wherever it is now.
+pub(crate) fn detach(span_id: SpanId) {
+    hand_over(
+        with_local(|local| {
+            let position = local
+                .stack
+                .frames
+                .iter()
+                .rposition(|f| f.kind == FrameKind::Context && f.span_id == span_id);
+            if let Some(position) = position {
+                local.stack.remove(position);
+            }
+            flush_if_due(local)
+        })
+        .flatten(),
+    );
+}

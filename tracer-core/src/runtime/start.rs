@@ -1,0 +1,252 @@
+//! Starting a span: finding its parent, asking the sampler, and making
+//! its record.
+
+use std::borrow::Cow;
+
+use super::cell::with_local;
+use super::owned::{box_record, SpanState};
+use crate::clock;
+use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
+use crate::provider::{self, TracerProvider};
+use crate::sampler::{SamplingDecision, SamplingParams, SamplingResult};
+
+/// Where a new span's parent comes from.
+pub(crate) enum Parent {
+    /// The thread's current span, if any.
+    Current,
+    /// None: the span starts a trace.
+    Root,
+    /// This context, local or remote.
+    Explicit(SpanContext),
+}
+
+/// Everything a span may be started with (what `SpanBuilder` collects).
+pub(crate) struct StartSpec {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) parent: Parent,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) start_time: Option<u64>,
+}
+
+/// Decides whether a span is recorded and, if so, makes its (boxed) record,
+/// writing the outcome into `*out` (which is `Done`).
+#[inline(never)]
+pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
+    match provider::active() {
+        // Lent, not moved: the ~140-byte spec is not copied into each call.
+        Some(provider) => start_with(provider, &mut spec, out),
+        None => *out = SpanState::NonRecording(None),
+    }
+}
+
+/// What one look at the thread's state found for a new span.
+enum ParentLookup {
+    /// A child of a local span that is not sampled: nothing is made.
+    Inherited(Option<SpanContext>),
+    /// The parent (if any) and the new span's ids.
+    Start {
+        parent: Option<SpanContext>,
+        trace_id: TraceId,
+        span_id: SpanId,
+    },
+}
+
+#[inline]
+/// Starts a span from `spec`, taking from it what the record keeps; the
+/// caller drops the rest.
+pub(super) fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec, out: &mut SpanState) {
+    if matches!(spec.parent, Parent::Root) {
+        // No parent to look for: only the ids.
+        return match with_local(|local| (local.ids.trace_id(), local.ids.span_id())) {
+            Some((trace_id, span_id)) => start_sampled(provider, spec, None, trace_id, span_id, out),
+            None => *out = SpanState::NonRecording(None),
+        };
+    }
+    // One borrow of the thread's state finds the parent and makes the ids.
+    let first = with_local(|local| {
+        let parent = match &spec.parent {
+            Parent::Current => local.top_context().cloned(),
+            Parent::Root => None,
+            Parent::Explicit(context) => Some(context.clone()),
+        };
+        // Children inherit a local parent's "no": nothing is made, not even
+        // an id.
+        if parent.as_ref().is_some_and(|p| !p.is_remote() && !p.is_sampled()) {
+            return ParentLookup::Inherited(parent);
+        }
+        let trace_id = parent
+            .as_ref()
+            .map_or_else(|| local.ids.trace_id(), SpanContext::trace_id);
+        ParentLookup::Start {
+            parent,
+            trace_id,
+            span_id: local.ids.span_id(),
+        }
+    });
+    let (parent, trace_id, span_id) = match first {
+        Some(ParentLookup::Start {
+            parent,
+            trace_id,
+            span_id,
+        }) => (parent, trace_id, span_id),
+        Some(ParentLookup::Inherited(parent)) => return *out = SpanState::NonRecording(parent),
+        None => return *out = SpanState::NonRecording(None),
+    };
+    match &parent {
+        // The common case, a child of a sampled local span under a sampler
+        // that keeps it: no sampler call, and the record is built right
+        // where the caller wants it (this function inlines), not moved.
+        Some(p)
+            if !p.is_remote()
+                && provider.inherits_local_sampled()
+                && !provider.has_on_start()
+                && spec.attributes.is_empty()
+                && spec.links.is_empty() =>
+        {
+            let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
+            let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
+            let name = std::mem::take(&mut spec.name);
+            *out = SpanState::Recording(box_record(SpanData::new(name, spec.kind, context, Some(p), start)));
+        }
+        _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
+    }
+}
+
+/// The rest of `start_with`: roots, remote parents, samplers, attributes
+/// for the sampler, `on_start` processors. Writes into `*out`, as
+/// `start_into` does.
+#[inline(never)]
+fn start_sampled(
+    provider: &'static TracerProvider,
+    spec: &mut StartSpec,
+    parent: Option<SpanContext>,
+    trace_id: TraceId,
+    span_id: SpanId,
+    out: &mut SpanState,
+) {
+    let local_parent = parent.as_ref().filter(|p| !p.is_remote());
+    let mut result = match local_parent {
+        Some(_) if provider.inherits_local_sampled() => SamplingResult::from_bool(true),
+        // The sampler is user code: it runs outside any borrow.
+        _ => provider.sampler().should_sample(&SamplingParams {
+            trace_id,
+            parent: parent.as_ref(),
+            name: &spec.name,
+            kind: spec.kind,
+            attributes: &spec.attributes,
+            links: &spec.links,
+        }),
+    };
+    let context = decided_context(trace_id, span_id, parent.as_ref(), &mut result);
+    if result.decision == SamplingDecision::Drop {
+        return sampled_out(context, out);
+    }
+    record_started(provider, spec, context, parent.as_ref(), result.attributes, out);
+}
+
+/// `Span::root` and a `#[trace]` root: no attributes, links or start time,
+/// so the sampler is asked before any spec is built, and a sampled-out root
+/// (the usual case under ratio sampling) costs the ids, the sampler call
+/// and a context. Writes into `*out`, as `start_into` does.
+#[inline(never)]
+pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
+    let Some(provider) = provider::active() else {
+        return *out = SpanState::NonRecording(None);
+    };
+    let Some((trace_id, span_id)) = with_local(|local| (local.ids.trace_id(), local.ids.span_id())) else {
+        return *out = SpanState::NonRecording(None);
+    };
+    let mut result = provider.sampler().should_sample(&SamplingParams {
+        trace_id,
+        parent: None,
+        name: &name,
+        kind,
+        attributes: &[],
+        links: &[],
+    });
+    let context = decided_context(trace_id, span_id, None, &mut result);
+    if result.decision == SamplingDecision::Drop {
+        return sampled_out(context, out);
+    }
+    let mut spec = StartSpec::current(name, kind);
+    spec.parent = Parent::Root;
+    record_started(provider, &mut spec, context, None, result.attributes, out);
+}
+
+/// The new span's context: the parent's flags with the sampler's "sampled",
+/// and the sampler's trace state if it gave one (taken), else the parent's.
+#[inline(always)]
+fn decided_context(
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent: Option<&SpanContext>,
+    result: &mut SamplingResult,
+) -> SpanContext {
+    let base_flags = parent.map_or(TraceFlags::NONE, SpanContext::trace_flags);
+    let trace_state = result
+        .trace_state
+        .take()
+        .unwrap_or_else(|| parent.map_or_else(TraceState::empty, |p| p.trace_state().clone()));
+    let sampled = result.decision == SamplingDecision::RecordAndSample;
+    SpanContext::new(trace_id, span_id, base_flags.with_sampled(sampled), false, trace_state)
+}
+
+/// A sampled-out span: a context of its own, for propagation.
+#[inline(always)]
+fn sampled_out(context: SpanContext, out: &mut SpanState) {
+    // Every caller passes a `Done` state, so it is overwritten without a
+    // drop.
+    // SAFETY: `out` is a valid, exclusive reference.
+    unsafe { std::ptr::write(out, SpanState::NonRecording(Some(context))) };
+}
+
+/// A span the sampler kept: its record takes the spec's name, attributes
+/// and links, and the sampler's attributes (a sampled-out span moves
+/// nothing, and its caller drops the spec whole).
+#[inline(never)]
+fn record_started(
+    provider: &'static TracerProvider,
+    spec: &mut StartSpec,
+    context: SpanContext,
+    parent: Option<&SpanContext>,
+    sampler_attributes: Vec<KeyValue>,
+    out: &mut SpanState,
+) {
+    let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
+    let mut data = box_record(SpanData::new(
+        std::mem::take(&mut spec.name),
+        spec.kind,
+        context,
+        parent,
+        start,
+    ));
+    if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
+        let limits = provider.limits();
+        for kv in std::mem::take(&mut spec.attributes)
+            .into_iter()
+            .chain(sampler_attributes)
+        {
+            data.put_attribute(kv, limits);
+        }
+        for link in std::mem::take(&mut spec.links) {
+            data.add_link(link, limits);
+        }
+    }
+    provider.on_start(&mut data);
+    *out = SpanState::Recording(data);
+}
+
+impl StartSpec {
+    pub(super) fn current(name: Cow<'static, str>, kind: SpanKind) -> StartSpec {
+        StartSpec {
+            name,
+            kind,
+            parent: Parent::Current,
+            attributes: Vec::new(),
+            links: Vec::new(),
+            start_time: None,
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The thread's state: its span stack, its buffer of span records, and
+//! what it knows about them.
+
+use std::mem::MaybeUninit;
+
+use super::hand_over::{flush_due, flush_if_due};
+use super::owned::SpanState;
+use super::stack::{frame_context, Frame, FrameKind, Stack};
+use crate::buffer::{recycled_buffer, BatchSummary, SpanBatch};
+use crate::clock;
+use crate::model::{IdGenerator, SpanContext, SpanData, SpanId};
+use crate::provider;
+
+pub(super) struct LocalState {
+    pub(super) stack: Stack,
+    pub(super) records: Vec<SpanData>,
+    pub(super) open_records: usize,
+    pub(super) ids: IdGenerator,
+    pub(super) clock: clock::LocalClock,
+    /// Emptied boxes for owned spans' records (see `SpanState::Recording`).
+    /// The boxes are what is pooled, hence a `Vec` of them.
+    #[allow(clippy::vec_box)]
+    pub(super) record_boxes: Vec<Box<MaybeUninit<SpanData>>>,
+    /// Whether a record in `records` may own something (an owned name or
+    /// status message, attributes, events, links, a trace state). Set by
+    /// every way into or at a record: a child with an owned name, an owned
+    /// span's record that owns something, any mutable access, a panic.
+    /// While it is clear, the handed-over buffer is emptied without a look
+    /// at each record.
+    pub(super) dirty: bool,
+    /// Whether a record in `records` may be recorded but not sampled (a
+    /// sampler's `RecordOnly`): processors then filter the batch. Only an
+    /// owned span's record can be: children started in the buffer are of
+    /// sampled parents.
+    pub(super) unsampled: bool,
+}
+
+/// Emptied record boxes a thread keeps: enough for a deep chain of nested
+/// async functions (each level holds one open), ~53 KB at most.
+pub(super) const KEPT_RECORD_BOXES: usize = 128;
+
+impl LocalState {
+    /// A thread's state before its first span.
+    pub(super) const fn new() -> LocalState {
+        LocalState {
+            stack: Stack::new(),
+            records: Vec::new(),
+            open_records: 0,
+            ids: IdGenerator::new(),
+            clock: clock::LocalClock::new(),
+            record_boxes: Vec::new(),
+            dirty: false,
+            unsampled: false,
+        }
+    }
+
+    pub(super) fn frame_context(&self, frame: &Frame) -> &SpanContext {
+        frame_context(&self.records, &self.stack.scoped, frame)
+    }
+
+    pub(super) fn top_context(&self) -> Option<&SpanContext> {
+        self.stack.frames.last().map(|frame| self.frame_context(frame))
+    }
+
+    /// The open record of `span_id`'s frame, to change: the buffer may then
+    /// own something.
+    pub(super) fn data_mut(&mut self, span_id: SpanId) -> Option<&mut SpanData> {
+        let frame = self.stack.frames[self.stack.position(span_id)?];
+        // Whatever the caller does with it.
+        self.dirty |= frame.kind == FrameKind::Local;
+        self.record_of(frame)
+    }
+
+    /// Whether `span_id`'s frame has an open record; looks, changes nothing.
+    pub(super) fn has_record(&mut self, span_id: SpanId) -> bool {
+        let Some(position) = self.stack.position(span_id) else {
+            return false;
+        };
+        let frame = self.stack.frames[position];
+        self.record_of(frame).is_some()
+    }
+
+    pub(super) fn record_of(&mut self, frame: Frame) -> Option<&mut SpanData> {
+        match frame.kind {
+            FrameKind::Local => Some(&mut self.records[frame.slot as usize]),
+            // SAFETY: a borrowed frame lives only while its span is pinned
+            // (a future being polled) or borrowed (`in_scope`), and is popped
+            // before either ends.
+            FrameKind::Borrowed => match unsafe { &mut *self.stack.scoped[frame.slot as usize].state } {
+                SpanState::Recording(data) => Some(&mut **data),
+                _ => None,
+            },
+            FrameKind::Context => None,
+        }
+    }
+
+    /// Moves an owned span's record into the buffer, keeping its box for
+    /// the next one. Returns the record's index.
+    #[inline]
+    pub(super) fn take_boxed(&mut self, record: Box<SpanData>) -> usize {
+        self.dirty |= !record.owns_nothing();
+        // Children started in the buffer are only ever of sampled parents.
+        self.unsampled |= !record.context.is_sampled();
+        let record = Box::into_raw(record);
+        // SAFETY: the record is moved into the buffer once, and its box is
+        // then only an allocation (`MaybeUninit`), never dropped as a record.
+        unsafe {
+            let index = move_into(&mut self.records, record);
+            let empty = Box::from_raw(record.cast::<MaybeUninit<SpanData>>());
+            if self.record_boxes.len() < KEPT_RECORD_BOXES {
+                self.record_boxes.push(empty);
+            }
+            index
+        }
+    }
+
+    /// Whether the records should be handed over now.
+    #[inline(always)]
+    pub(super) fn should_flush(&self) -> bool {
+        flush_due(self.stack.frames.len(), self.records.len())
+    }
+
+    /// Takes every finished record, keeping open ones (and fixing the stack's
+    /// indices to them). The buffer is replaced by a recycled one, so that
+    /// it does not grow again from empty after every hand-over.
+    pub(super) fn take_finished(&mut self) -> SpanBatch {
+        let summary = self.summary();
+        if self.open_records == 0 {
+            let capacity = self.records.len();
+            self.dirty = false;
+            self.unsampled = false;
+            return SpanBatch::new(std::mem::replace(&mut self.records, recycled_buffer(capacity)), summary);
+        }
+        let mut finished = Vec::with_capacity(self.records.len() - self.open_records);
+        let mut kept = Vec::with_capacity(self.open_records.max(16));
+        for (old_index, record) in std::mem::take(&mut self.records).into_iter().enumerate() {
+            if record.end_time_unix_nano != 0 {
+                finished.push(record);
+                continue;
+            }
+            self.stack.move_record(old_index, kept.len());
+            kept.push(record);
+        }
+        // The kept records may own something, or not be sampled: `dirty`
+        // and `unsampled` stay as they are.
+        self.records = kept;
+        SpanBatch::new(finished, summary)
+    }
+
+    /// What the flags say about the records in the buffer.
+    fn summary(&self) -> BatchSummary {
+        BatchSummary {
+            owns_no_heap: !self.dirty,
+            all_sampled: !self.unsampled,
+        }
+    }
+
+    /// Ends the span of the frame for `span_id`, which `EnteredSpan`
+    /// pushed at `depth`, wherever that frame now is. Returns the records
+    /// due for hand-over.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn end_anywhere(&mut self, span_id: SpanId, panicked: bool) -> Option<SpanBatch> {
+        let position = self.stack.position(span_id)?;
+        let (frame, _) = self.stack.remove(position);
+        if frame.kind == FrameKind::Local {
+            self.close_record(frame.slot as usize, panicked);
+        }
+        flush_if_due(self)
+    }
+
+    /// Pops the top frame, a `Context` one: its context is usually the
+    /// last scoped one, and then nothing else moves.
+    #[inline(always)]
+    pub(super) fn pop_context_top(&mut self) -> Option<SpanBatch> {
+        let Stack { frames, scoped } = &mut self.stack;
+        let frame = frames.pop().expect("the caller saw a top frame");
+        if frame.slot as usize + 1 == scoped.len() {
+            // Dropped in place: `pop` would copy the context out first.
+            scoped.truncate(frame.slot as usize);
+        } else {
+            self.stack.remove_scoped(frame.slot);
+        }
+        self.stack.sync();
+        flush_if_due(self)
+    }
+
+    #[inline(always)]
+    pub(super) fn close_record(&mut self, index: usize, panicked: bool) {
+        let record = &mut self.records[index];
+        if panicked {
+            record.record_panic(self.clock.now_unix_nanos(), &provider::limits());
+            self.dirty = true;
+        }
+        record.end_time_unix_nano = self.clock.now_unix_nanos();
+        self.open_records -= 1;
+    }
+}
+
+impl Drop for LocalState {
+    fn drop(&mut self) {
+        // The thread is exiting: close what a leaked guard left open, and
+        // hand everything over.
+        let now = clock::now_unix_nanos();
+        for record in &mut self.records {
+            if record.end_time_unix_nano == 0 {
+                record.end_time_unix_nano = now;
+            }
+        }
+        let records = std::mem::take(&mut self.records);
+        if let Some(provider) = provider::get() {
+            provider.on_end_batch(SpanBatch::new(records, self.summary()));
+        }
+    }
+}
+
+/// Moves the record out of `*data` into `records` with a single copy.
+///
+/// # Safety
+/// `*data` is left moved-out: the caller must overwrite it without dropping
+/// it (`ptr::write`) before anything else reads or drops it.
+#[inline]
+pub(super) unsafe fn move_into(records: &mut Vec<SpanData>, data: *const SpanData) -> usize {
+    // `Vec::push(ptr::read(data))` may copy the ~400-byte record twice,
+    // through a temporary; copying straight into the free slot does it once.
+    records.reserve(1);
+    let index = records.len();
+    // SAFETY: `reserve` made room for one more record at `index`; the
+    // source is valid and the caller gives up ownership of it.
+    unsafe {
+        std::ptr::copy_nonoverlapping(data, records.as_mut_ptr().add(index), 1);
+        records.set_len(index + 1);
+    }
+    index
+}

@@ -1,0 +1,224 @@
+//! The owned span handle.
+
+use std::borrow::Cow;
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::SystemTime;
+
+use super::builder::SpanBuilder;
+use super::entered::EnteredSpan;
+use super::methods::span_methods;
+use crate::clock;
+use crate::model::{SpanContext, SpanData, SpanKind};
+use crate::runtime::{self, RecordBorrow, ScopeGuard, SpanState};
+
+/// An owned span.
+///
+/// It starts as a child of the current span (or a root when there is none),
+/// is *not* itself made current, can be moved to other threads and into
+/// futures, and is finished by [`finish`](Span::finish) or when dropped.
+/// Call [`entered`](Span::entered) to make it current on this thread.
+///
+/// ```
+/// use tracer_core::Span;
+///
+/// // The seed's manual lifecycle.
+/// let span = Span::new("user_login");
+/// span.set_tag("user_id", "usr_123");
+/// span.set_tag("method", "password");
+/// // ... do work ...
+/// span.finish();
+/// ```
+pub struct Span {
+    state: UnsafeCell<SpanState>,
+    panicking_at_start: bool,
+    // `Span` methods take `&self` and mutate through the cell, so it is not
+    // `Sync`; it stays `Send`.
+    _not_sync: PhantomData<UnsafeCell<()>>,
+}
+
+impl Span {
+    /// Starts a span named `name` as a child of the current span.
+    #[inline]
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Span {
+        SpanBuilder::new(name).start()
+    }
+
+    /// Starts a span that begins a new trace, whatever is current.
+    #[inline]
+    pub fn root(name: impl Into<Cow<'static, str>>) -> Span {
+        Span::started(|out| runtime::start_root_into(name.into(), SpanKind::Internal, out))
+    }
+
+    /// Starts a span whose parent is `parent`: a local span's context, or a
+    /// remote one extracted from request headers.
+    pub fn child_of(name: impl Into<Cow<'static, str>>, parent: &SpanContext) -> Span {
+        SpanBuilder::new(name).parent(parent.clone()).start()
+    }
+
+    /// A builder for a span with a kind, attributes, links, an explicit
+    /// start time or an explicit parent.
+    pub fn builder(name: impl Into<Cow<'static, str>>) -> SpanBuilder {
+        SpanBuilder::new(name)
+    }
+
+    /// A span that records nothing.
+    pub fn noop() -> Span {
+        Span::from_state(SpanState::NonRecording(None))
+    }
+
+    /// A span whose state `start` writes (it is given `Done`).
+    #[inline(always)]
+    pub(super) fn started(start: impl FnOnce(&mut SpanState)) -> Span {
+        let mut span = Span::from_state(SpanState::Done);
+        start(span.state.get_mut());
+        span.panicking_at_start = matches!(span.state.get_mut(), SpanState::Recording(_)) && std::thread::panicking();
+        span
+    }
+
+    #[inline]
+    pub(crate) fn from_state(state: SpanState) -> Span {
+        let panicking_at_start = matches!(state, SpanState::Recording(_)) && std::thread::panicking();
+        Span {
+            state: UnsafeCell::new(state),
+            panicking_at_start,
+            _not_sync: PhantomData,
+        }
+    }
+
+    pub(crate) fn state_ptr(&self) -> *mut SpanState {
+        self.state.get()
+    }
+
+    /// Runs `f` on the open record. No user code runs while the record is
+    /// borrowed, and `Span` is not `Sync`, so the borrow is exclusive.
+    fn with_data<R>(&self, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
+        // SAFETY: see above; the only other path to this state is the
+        // thread's span stack while `in_scope` or a future's `poll` runs,
+        // and it is used only between our calls, never during one.
+        match unsafe { &mut *self.state.get() } {
+            SpanState::Recording(data) => {
+                let _borrow = RecordBorrow::start();
+                Some(f(data))
+            }
+            _ => None,
+        }
+    }
+
+    span_methods!();
+
+    /// Whether the span is recorded (provider installed and sampled).
+    pub fn is_recording(&self) -> bool {
+        // SAFETY: a read between calls, as in `with_data`.
+        matches!(unsafe { &*self.state.get() }, SpanState::Recording(_))
+    }
+
+    /// The span's context: trace id, span id, flags and trace state.
+    /// `None` when tracing is off.
+    pub fn context(&self) -> Option<SpanContext> {
+        // SAFETY: a read between calls, as in `with_data`.
+        match unsafe { &*self.state.get() } {
+            SpanState::Recording(data) => Some(data.context.clone()),
+            SpanState::NonRecording(ctx) => ctx.clone(),
+            SpanState::Done => None,
+        }
+    }
+
+    /// Ends the span now. Calling it again does nothing.
+    #[inline]
+    pub fn finish(&self) {
+        self.finish_at_nanos(None);
+    }
+
+    /// Ends the span at an explicit time.
+    pub fn finish_at(&self, time: SystemTime) {
+        self.finish_at_nanos(Some(clock::system_time_to_unix_nanos(time)));
+    }
+
+    fn finish_at_nanos(&self, end: Option<u64>) {
+        // SAFETY: as in `with_data`; the record leaves the span before any
+        // other code runs.
+        let state = unsafe { &mut *self.state.get() };
+        runtime::finish_owned(state, end, self.panicking_at_start);
+    }
+
+    /// Makes the span current on this thread until the returned guard is
+    /// dropped, which finishes it. New spans started meanwhile are its
+    /// children.
+    ///
+    /// Do not hold the guard across an `.await`: while the task waits, other
+    /// futures polled on the thread would see the span as current. In async
+    /// code use [`FutureExt::in_span`](crate::FutureExt::in_span) or
+    /// `#[trace]`, which make the span current only while their future is
+    /// polled.
+    ///
+    /// ```
+    /// use tracer_core::{current_span_id, Span};
+    ///
+    /// let span = Span::new("order_processing").entered();
+    /// assert_eq!(current_span_id(), span.span_id());
+    /// ```
+    // Inlined, so that a span started in the same expression
+    // (`Span::root(..).entered()`) is taken where it was made.
+    #[inline(always)]
+    pub fn entered(mut self) -> EnteredSpan {
+        // The record moves into the thread's buffer; `self` is left `Done`
+        // (or, if the thread is exiting, finishes as an owned span).
+        let entered = EnteredSpan::from_entry(runtime::enter_state(self.state.get_mut()));
+        if matches!(self.state.get_mut(), SpanState::Done) {
+            // Nothing left to finish or free.
+            std::mem::forget(self);
+        }
+        entered
+    }
+
+    /// Runs `f` with this span current, then restores the previous span.
+    /// The span stays open.
+    ///
+    /// ```
+    /// use tracer_core::{current_span_id, Span};
+    ///
+    /// let span = Span::new("batch");
+    /// let id = span.in_scope(current_span_id);
+    /// assert_eq!(id, span.span_id());
+    /// ```
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _scope = ScopeGuard::push(self.state_ptr(), self.context());
+        f()
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Span")
+            .field("recording", &self.is_recording())
+            .field("context", &self.context())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SpanData;
+
+    #[test]
+    fn record_sizes_stay_small() {
+        // The record is written once per span on the hot path.
+        assert!(
+            std::mem::size_of::<SpanData>() <= 448,
+            "{}",
+            std::mem::size_of::<SpanData>()
+        );
+        // A span is held by every future it instruments, and nested
+        // futures hold each other: it must not carry the record inline.
+        assert!(std::mem::size_of::<Span>() <= 48, "{}", std::mem::size_of::<Span>());
+    }
+}
