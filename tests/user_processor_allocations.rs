@@ -1,0 +1,170 @@
+//! A processor written outside tracer gets the same hand-over as the
+//! built-in ones: it receives each thread's spans as a `SpanBatch`, and
+//! dropping the batch gives its buffer back to the thread, so that spans
+//! cost no allocation once the thread's buffers are warm. The allocator
+//! here counts allocations made on the test's own thread while it is
+//! measuring.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tracer::processor::{SpanBatch, SpanProcessor};
+use tracer::{in_span, trace, Span, SpanData, TracerProvider};
+
+struct CountingAllocator;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    // `try_with`: the allocator also runs while thread-locals are torn down.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+    }
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the
+// counting touches only const-initialised thread-locals, which allocate
+// nothing.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Allocations made on this thread while `f` runs.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// What the user's processor saw, counted without allocating.
+#[derive(Default)]
+struct Seen {
+    spans: AtomicUsize,
+    roots: AtomicUsize,
+    children_of_a_root: AtomicUsize,
+}
+
+/// The user's processor: looks at every span and drops the batch. Once
+/// `keep` is set it keeps each batch's spans instead (`into_vec`), so the
+/// buffers never go back: the control case, which must allocate.
+struct UserProcessor {
+    seen: Arc<Seen>,
+    keep: Arc<AtomicBool>,
+    kept: Mutex<Vec<Vec<SpanData>>>,
+}
+
+impl SpanProcessor for UserProcessor {
+    fn on_end(&self, span: SpanData) {
+        self.on_end_batch(SpanBatch::from(vec![span]));
+    }
+
+    fn on_end_batch(&self, mut batch: SpanBatch) {
+        batch.retain_sampled();
+        for span in batch.iter() {
+            let Some(parent) = span.parent_span_id else {
+                self.seen.roots.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            if batch.iter().any(|s| s.span_id() == parent && s.parent_span_id.is_none()) {
+                self.seen.children_of_a_root.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.seen.spans.fetch_add(batch.len(), Ordering::Relaxed);
+        if self.keep.load(Ordering::Relaxed) {
+            self.kept.lock().unwrap().push(batch.into_vec());
+        }
+    }
+}
+
+#[trace]
+fn traced_child() {}
+
+/// One trace: a root with children made every public way.
+fn one_trace() {
+    let root = Span::root("root").entered();
+    for _ in 0..4 {
+        in_span("in_span_child", |_| {});
+        let guard = Span::new("entered_child").entered();
+        drop(guard);
+        traced_child();
+    }
+    drop(root);
+}
+
+const CHILDREN_PER_TRACE: usize = 12;
+
+#[test]
+fn a_users_processor_keeps_spans_free_of_allocations() {
+    let seen = Arc::new(Seen::default());
+    let keep = Arc::new(AtomicBool::new(false));
+    let _guard = TracerProvider::builder()
+        .with_processor(UserProcessor {
+            seen: Arc::clone(&seen),
+            keep: Arc::clone(&keep),
+            kept: Mutex::new(Vec::new()),
+        })
+        .install()
+        .unwrap();
+
+    // Warm-up: the thread's buffers, record boxes and pool fill up.
+    let warm_up = 50;
+    for _ in 0..warm_up {
+        one_trace();
+    }
+    let traces = 200;
+    let allocations = allocations_in(|| {
+        for _ in 0..traces {
+            one_trace();
+        }
+    });
+    let all = warm_up + traces;
+    assert_eq!(seen.spans.load(Ordering::Relaxed), all * (CHILDREN_PER_TRACE + 1), "every span reached the processor");
+    assert_eq!(seen.roots.load(Ordering::Relaxed), all);
+    assert_eq!(
+        seen.children_of_a_root.load(Ordering::Relaxed),
+        all * CHILDREN_PER_TRACE,
+        "each child's parent is its trace's root, in the same batch"
+    );
+    assert_eq!(allocations, 0, "{allocations} allocations for {traces} traces");
+
+    // The control: a processor that keeps the buffers makes the thread
+    // allocate new ones, and this measurement sees it.
+    keep.store(true, Ordering::Relaxed);
+    let allocations = allocations_in(|| {
+        for _ in 0..traces {
+            one_trace();
+        }
+    });
+    assert!(allocations >= traces, "{allocations} allocations for {traces} traces whose buffers were kept");
+}
