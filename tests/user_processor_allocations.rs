@@ -96,7 +96,10 @@ impl SpanProcessor for UserProcessor {
                 self.seen.roots.fetch_add(1, Ordering::Relaxed);
                 continue;
             };
-            if batch.iter().any(|s| s.span_id() == parent && s.parent_span_id.is_none()) {
+            if batch
+                .iter()
+                .any(|s| s.span_id() == parent && s.parent_span_id.is_none())
+            {
                 self.seen.children_of_a_root.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -149,7 +152,11 @@ fn a_users_processor_keeps_spans_free_of_allocations() {
         }
     });
     let all = warm_up + traces;
-    assert_eq!(seen.spans.load(Ordering::Relaxed), all * (CHILDREN_PER_TRACE + 1), "every span reached the processor");
+    assert_eq!(
+        seen.spans.load(Ordering::Relaxed),
+        all * (CHILDREN_PER_TRACE + 1),
+        "every span reached the processor"
+    );
     assert_eq!(seen.roots.load(Ordering::Relaxed), all);
     assert_eq!(
         seen.children_of_a_root.load(Ordering::Relaxed),
@@ -166,5 +173,8 @@ fn a_users_processor_keeps_spans_free_of_allocations() {
             one_trace();
         }
     });
-    assert!(allocations >= traces, "{allocations} allocations for {traces} traces whose buffers were kept");
+    assert!(
+        allocations >= traces,
+        "{allocations} allocations for {traces} traces whose buffers were kept"
+    );
 }

@@ -13,7 +13,7 @@ pub use crate::span::{EnteredSpan, Span, SpanBuilder};
 /// Starts a sync function's span and makes it current.
 #[inline]
 pub fn enter_fn(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
-    EnteredSpan::from_entry(runtime::enter_new(name, kind, root))
+    runtime::enter_new(name, kind, root)
 }
 
 /// Starts an async function's span (current on every poll once wrapped).

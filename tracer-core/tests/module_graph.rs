@@ -146,14 +146,20 @@ fn top_level_modules_import_one_another_without_a_cycle() {
     let (modules, imports) = imports();
     // The reader sees the layout it checks.
     for expected in ["model", "buffer", "runtime", "provider", "processor", "export", "span"] {
-        assert!(modules.contains(expected), "no module `{expected}` found in {modules:?}");
+        assert!(
+            modules.contains(expected),
+            "no module `{expected}` found in {modules:?}"
+        );
     }
     assert!(
         imports.get("runtime").is_some_and(|to| to.contains_key("provider")),
         "the reader should see runtime importing provider"
     );
     if let Some(cycle) = find_cycle(&modules, &imports) {
-        let mut report = format!("tracer-core's modules import each other in a circle: {}\n", cycle.join(" -> "));
+        let mut report = format!(
+            "tracer-core's modules import each other in a circle: {}\n",
+            cycle.join(" -> ")
+        );
         for (i, from) in cycle.iter().enumerate() {
             let to = &cycle[(i + 1) % cycle.len()];
             let places = &imports[from][to];
@@ -179,13 +185,19 @@ fn the_cycle_finder_finds_a_circle_and_nothing_else() {
     edge(&mut imports, "d", "a");
     assert_eq!(find_cycle(&modules, &imports), None);
     edge(&mut imports, "c", "a");
-    assert_eq!(find_cycle(&modules, &imports), Some(["a", "b", "c"].map(String::from).to_vec()));
+    assert_eq!(
+        find_cycle(&modules, &imports),
+        Some(["a", "b", "c"].map(String::from).to_vec())
+    );
 }
 
 #[test]
 fn paths_are_read_from_code_not_comments() {
     assert_eq!(named_modules(code("use crate::model::{SpanData, SpanId};")), ["model"]);
-    assert_eq!(named_modules(code("use crate::{buffer, runtime::Entry};")), ["buffer", "runtime"]);
+    assert_eq!(
+        named_modules(code("use crate::{buffer, runtime::Entry};")),
+        ["buffer", "runtime"]
+    );
     assert_eq!(named_modules(code("let l = $crate::provider::limits();")), ["provider"]);
     assert!(named_modules(code("/// see [`x`](crate::processor::SpanBatch)")).is_empty());
     assert!(named_modules(code("    // crate::span is above")).is_empty());

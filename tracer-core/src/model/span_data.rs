@@ -207,13 +207,28 @@ impl SpanData {
         }
     }
 
-    pub(crate) fn add_event(&mut self, mut event: Event, limits: &SpanLimits) {
+    pub(crate) fn add_event(&mut self, event: Event, limits: &SpanLimits) {
+        self.add_event_with_list(event, limits, Vec::new);
+    }
+
+    /// [`add_event`](Self::add_event), taking the span's first event list
+    /// from `new_list` (a pool of emptied lists).
+    #[inline]
+    pub(crate) fn add_event_with_list(
+        &mut self,
+        mut event: Event,
+        limits: &SpanLimits,
+        new_list: impl FnOnce() -> Vec<Event>,
+    ) {
         if self.events.len() >= limits.max_events as usize {
             self.dropped_events_count += 1;
             return;
         }
         event.dropped_attributes_count +=
             limit_attributes(&mut event.attributes, limits, limits.max_attributes_per_event);
+        if self.events.capacity() == 0 {
+            self.events = new_list();
+        }
         self.events.push(event);
     }
 

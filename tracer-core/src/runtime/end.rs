@@ -1,20 +1,22 @@
 //! Ending an entered span, or taking it out of the thread's buffer.
 
 use super::cell::{local_mut, with_local};
+use super::enter::Entry;
 use super::hand_over::{flush_due_holding_records, hand_over, hand_over_batch};
 use super::owned::{fill_record_box, SpanState};
 use super::stack::{set_unsampled_top, FrameKind, Scoped};
 use crate::model::SpanId;
 
-/// Ends the span an [`Entry`](super::Entry) pushed at `depth`. The common
-/// case, the guard's own local frame still on top where it was pushed,
-/// takes the straight path: pop, stamp the end time, and hand the buffer
-/// over if this was the outermost span.
+/// Ends the span `entry` pushed. The common case, the entry's own local
+/// frame still on top where it was pushed, takes the straight path: pop,
+/// stamp the end time, and hand the buffer over if this was the outermost
+/// span.
 #[inline(never)]
-pub(crate) fn end_entry(span_id: SpanId, depth: u32, panicking_at_start: bool) {
-    let panicked = !panicking_at_start && std::thread::panicking();
+pub(crate) fn end_entry(entry: &Entry) {
+    let Some(span_id) = entry.span_id else { return };
+    let panicked = !entry.panicking_at_start && std::thread::panicking();
     let Some(mut local) = local_mut() else { return };
-    let depth = depth as usize;
+    let depth = entry.depth as usize;
     let frames = &mut local.stack.frames;
     let top = match frames.last() {
         Some(frame) if frames.len() == depth + 1 && frame.span_id == span_id && frame.kind == FrameKind::Local => {

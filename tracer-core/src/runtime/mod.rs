@@ -52,7 +52,7 @@ mod start;
 mod state;
 
 pub(crate) use end::{end_entry, exit_entry};
-pub(crate) use enter::{enter_child, enter_new, enter_spec, enter_state, Entry};
+pub(crate) use enter::{enter_child, enter_new, enter_spec, enter_state, Entry, FromEntry};
 pub(crate) use hand_over::flush_local;
 pub(crate) use lookup::{
     context_of, current_context, current_span_id, current_trace_id, has_open_record, with_open_record,

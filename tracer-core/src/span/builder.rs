@@ -105,6 +105,6 @@ impl SpanBuilder {
     /// Starts the span and makes it current until the guard drops.
     #[inline]
     pub fn entered(self) -> EnteredSpan {
-        EnteredSpan::from_entry(runtime::enter_spec(self.spec))
+        runtime::enter_spec(self.spec)
     }
 }

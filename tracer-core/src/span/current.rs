@@ -40,16 +40,6 @@ impl SpanRef {
         }
     }
 
-    /// The span id it names.
-    #[inline(always)]
-    pub(super) fn id(&self) -> Option<SpanId> {
-        self.id
-    }
-
-    pub(super) fn take_id(&mut self) -> Option<SpanId> {
-        self.id.take()
-    }
-
     fn with_data<R>(&self, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
         runtime::with_open_record(self.id?, f)
     }
@@ -133,6 +123,6 @@ pub fn in_span<R>(name: impl Into<Cow<'static, str>>, f: impl FnOnce(&SpanRef) -
     if let Some(parent) = runtime::unsampled_top() {
         return f(&SpanRef::new(Some(parent)));
     }
-    let span = EnteredSpan::from_entry(runtime::enter_child(name));
-    f(&span)
+    let span: EnteredSpan = runtime::enter_child(name);
+    f(&span.span_ref())
 }

@@ -82,13 +82,7 @@ macro_rules! span_methods {
                 dropped_attributes_count: 0,
             };
             let limits = $crate::provider::limits();
-            self.with_data(|data| {
-                if data.events.capacity() == 0 {
-                    // A span with events then allocates nothing.
-                    data.events = $crate::buffer::recycled_event_list();
-                }
-                data.add_event(event, &limits)
-            });
+            self.with_data(|data| $crate::buffer::add_event(data, event, &limits));
         }
 
         /// Links this span to another span's context.
@@ -142,7 +136,7 @@ macro_rules! span_methods {
         pub(crate) fn record_error_parts(&self, type_name: &'static str, message: ::std::string::String) {
             let now = $crate::clock::now_unix_nanos();
             let limits = $crate::provider::limits();
-            self.with_data(|data| data.record_exception(type_name.into(), message, now, &limits));
+            self.with_data(|data| $crate::buffer::record_exception(data, type_name, message, now, &limits));
         }
 
         /// The trace id, or `None` when no trace is active.

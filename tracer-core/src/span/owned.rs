@@ -165,7 +165,7 @@ impl Span {
     pub fn entered(mut self) -> EnteredSpan {
         // The record moves into the thread's buffer; `self` is left `Done`
         // (or, if the thread is exiting, finishes as an owned span).
-        let entered = EnteredSpan::from_entry(runtime::enter_state(self.state.get_mut()));
+        let entered: EnteredSpan = runtime::enter_state(self.state.get_mut());
         if matches!(self.state.get_mut(), SpanState::Done) {
             // Nothing left to finish or free.
             std::mem::forget(self);
