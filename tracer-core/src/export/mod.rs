@@ -14,8 +14,6 @@ mod console;
 mod json;
 mod memory;
 
-#[cfg(feature = "log")]
-pub use crate::logging::LogExporter;
 pub use console::ConsoleExporter;
 pub use json::JsonLinesExporter;
 pub use memory::InMemoryExporter;

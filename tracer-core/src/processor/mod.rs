@@ -18,8 +18,6 @@ mod flush_error;
 mod simple;
 
 pub use crate::buffer::SpanBatch;
-#[cfg(feature = "log")]
-pub use crate::logging::LogProcessor;
 pub use batch::{BatchConfig, BatchSpanProcessor};
 pub(crate) use counters::Counters;
 pub use counters::ProcessorStats;

@@ -2,7 +2,7 @@
 //! instrumented with the block's settings; `#[notrace]` leaves a method
 //! out; a method's own `#[trace(...)]` overrides the block's settings field
 //! by field (attributes merge by key). Both markers are removed.
-mod common;
+use crate::common;
 
 use common::{assert_child_of, one, traced};
 use tracer::{trace, SpanKind, Status, Value};

@@ -4,8 +4,8 @@
 //! against the OTLP JSON mapping with `serde_json`).
 #![cfg(feature = "otlp")]
 
-mod common;
-mod otlp_receiver;
+use crate::common;
+use crate::otlp_receiver;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! `root` (or `root = true`) starts a new trace whatever is current.
-mod common;
+use crate::common;
 
 use common::{one, traced};
 use tracer::{current_trace_id, trace, TraceId};

@@ -3,7 +3,7 @@
 //! B's SERVER span.
 #![cfg(feature = "axum")]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -1,7 +1,7 @@
 //! `attributes(...)` and its synonym `tags(...)`: keys as identifiers,
 //! dotted identifiers or string literals; values are any expression,
 //! evaluated only when the span is recorded.
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 

@@ -5,7 +5,7 @@
 // compiled away (`--no-default-features`).
 #![allow(clippy::manual_async_fn)]
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::io;

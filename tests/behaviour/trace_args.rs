@@ -1,6 +1,6 @@
 //! `args(...)`: chosen parameters recorded as attributes, typed when they
 //! convert to an attribute value, as `Debug` text otherwise.
-mod common;
+use crate::common;
 
 use common::{one, traced};
 use tracer::{trace, Value};

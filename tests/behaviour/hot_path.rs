@@ -3,7 +3,7 @@
 //! mix up nothing, and large thread batches are exported as they come, in
 //! batches of at most `max_batch_size`.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

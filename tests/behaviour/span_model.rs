@@ -1,7 +1,7 @@
 //! The span model: ids, attributes of every type, events, links, kinds,
 //! status, errors, lifecycle and the builder.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,7 +1,7 @@
 //! The current span: automatic parenting, accessors, guards, panics and
 //! threads.
 
-mod common;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -1,7 +1,7 @@
 //! Processors: batching, bounded queue with exact drop counts, flush and
 //! shutdown (also with a hung exporter), several processors at once.
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! Futures: a span current across every `.await`, across `tokio::spawn`,
 //! cancelled futures and panicking polls.
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -2,15 +2,15 @@
 //! events, and the log exporter.
 #![cfg(feature = "log")]
 
-mod common;
+use crate::common;
 
 use std::sync::{Mutex, OnceLock};
 
 use common::{one, traced};
 use log::kv::{Key, Value as KvValue, VisitSource};
-use tracer::export::{LogExporter, SpanExporter};
-use tracer::logging::TraceLogger;
-use tracer::processor::{LogProcessor, SpanProcessor};
+use tracer::export::SpanExporter;
+use tracer::logging::{LogExporter, LogProcessor, TraceLogger};
+use tracer::processor::SpanProcessor;
 use tracer::{in_span, Span, Status, Value};
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Propagation: W3C traceparent / tracestate / baggage rules, carriers,
 //! optional propagators, and round-trip properties.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

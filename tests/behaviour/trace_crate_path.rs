@@ -1,5 +1,5 @@
 //! `crate = path`, for crates that re-export `tracer` under another path.
-mod common;
+use crate::common;
 
 mod reexport {
     pub use ::tracer as tracing_lib;
@@ -8,7 +8,7 @@ mod reexport {
 use common::{one, traced};
 use tracer::trace;
 
-#[trace(crate = crate::reexport::tracing_lib, kind = Server)]
+#[trace(crate = crate::trace_crate_path::reexport::tracing_lib, kind = Server)]
 fn through_reexport() -> Result<(), String> {
     Err("failed".into())
 }
@@ -31,9 +31,9 @@ fn generated_code_uses_the_given_path() {
 mod renamed_dependency {
     // No `tracer` in scope under its own name: only the re-export.
     #[allow(unused_imports)]
-    use crate::reexport::tracing_lib as tracer_alias;
+    use crate::trace_crate_path::reexport::tracing_lib as tracer_alias;
 
-    #[crate::reexport::tracing_lib::trace(crate = crate::reexport::tracing_lib)]
+    #[crate::trace_crate_path::reexport::tracing_lib::trace(crate = crate::trace_crate_path::reexport::tracing_lib)]
     pub fn inner() -> u8 {
         4
     }
@@ -65,7 +65,7 @@ mod counting {
     }
 }
 
-#[trace(crate = crate::counting)]
+#[trace(crate = crate::trace_crate_path::counting)]
 fn counted() -> u8 {
     1
 }

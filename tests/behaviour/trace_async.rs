@@ -1,7 +1,7 @@
 //! `#[trace]` on `async fn`: the span is current on every poll, across
 //! `.await` and worker threads, starts at the first poll, and is finished
 //! with `cancelled = true` when the future is dropped early.
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::io;

@@ -1,7 +1,7 @@
 //! async-trait methods, with `#[trace]` inside `#[async_trait]` (it sees
 //! async-trait's `Box::pin(async move { .. })` expansion) and outside it
 //! (it sees the `async fn`), on methods and on whole `impl` blocks.
-mod common;
+use crate::common;
 
 use std::io;
 

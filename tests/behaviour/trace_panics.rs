@@ -1,6 +1,6 @@
 //! A panic unwinding out of an instrumented function marks its span
 //! `panicked` (status and `exception` event), sync and async.
-mod common;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

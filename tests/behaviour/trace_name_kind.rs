@@ -1,5 +1,5 @@
 //! `name = "..."` and `kind = ...`.
-mod common;
+use crate::common;
 
 use common::{one, traced};
 use tracer::{trace, SpanKind};

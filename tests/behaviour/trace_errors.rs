@@ -1,7 +1,7 @@
 //! Error recording by `#[trace]`: any `Result<T, E: Display>` (however it
 //! is spelled) records its `Err`; `err = false` opts out; `ok = true` sets
 //! status `Ok` on success.
-mod common;
+use crate::common;
 
 use std::error::Error;
 use std::fmt;

@@ -1,5 +1,5 @@
 //! `unsafe fn` and `extern "C" fn`: the body keeps its unsafe context.
-mod common;
+use crate::common;
 
 use common::{one, traced};
 use tracer::{trace, Status};

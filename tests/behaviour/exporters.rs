@@ -1,6 +1,6 @@
 //! Exporters: the console tree, JSON lines with OTLP JSON field names.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! Generic functions and methods: type, lifetime and const parameters,
 //! `where` clauses, `impl Trait` arguments, unsized parameters.
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::fmt::{Debug, Display};

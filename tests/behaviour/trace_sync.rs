@@ -1,6 +1,6 @@
 //! `#[trace]` on plain synchronous functions: span tree, names, timing,
 //! and `return` / `?` behaving exactly as without the attribute.
-mod common;
+use crate::common;
 
 use std::fmt::Display;
 use std::num::ParseIntError;

@@ -1,6 +1,6 @@
 //! `#[trace]` on methods: `self`, `&self`, `&mut self`, `self: Box<Self>`,
 //! associated functions, trait impls and trait provided methods.
-mod common;
+use crate::common;
 
 use common::{assert_child_of, one, traced};
 use tracer::{trace, Status};
