@@ -56,8 +56,8 @@
 //! assert!(config.warnings.is_empty());
 //! ```
 
-// One way: `choice` ← `composite`, `parse` ← `config` (which assembles,
-// installs and records what the others produce).
+// One way: `composite` and `parse` use `choice`; `config` uses all three
+// (it assembles, installs and records what they produce).
 mod choice;
 mod composite;
 mod config;
