@@ -12,7 +12,7 @@ mod otlp_receiver;
 use std::collections::HashMap;
 
 use otlp_receiver::Receiver;
-use tracer::env::{propagators, Propagator};
+use tracer::env::{propagators, PropagatorChoice};
 use tracer::propagation::{extract_context, inject_context};
 use tracer::{Span, TracerProvider};
 
@@ -51,7 +51,7 @@ fn init_from_env_configures_the_otlp_pipeline() {
     let provider = TracerProvider::global().expect("installed");
     assert_eq!(provider.resource().service_name(), "env-service");
     assert_eq!(provider.limits().max_attributes, 2);
-    assert_eq!(propagators(), [Propagator::B3, Propagator::TraceContext]);
+    assert_eq!(propagators(), [PropagatorChoice::B3, PropagatorChoice::TraceContext]);
 
     // OTEL_PROPAGATORS is the global propagator: what inject_context writes
     // and extract_context reads (and so the HTTP layers).

@@ -3,7 +3,7 @@
 //!
 //! This binary sets the process environment, so it holds this one test.
 
-use tracer::env::{propagators, Propagator};
+use tracer::env::{propagators, PropagatorChoice};
 use tracer::{Span, TracerProvider};
 
 #[test]
@@ -15,7 +15,7 @@ fn sdk_disabled_installs_nothing() {
     assert!(TracerProvider::global().is_none());
     assert!(!Span::new("ignored").is_recording());
     // The propagator choice is still recorded for context propagation.
-    assert_eq!(propagators(), [Propagator::Jaeger]);
+    assert_eq!(propagators(), [PropagatorChoice::Jaeger]);
     drop(guard);
     // A later explicit install still works.
     let _guard = TracerProvider::builder().install().unwrap();

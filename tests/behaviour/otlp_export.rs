@@ -126,6 +126,19 @@ fn exporter(receiver: &Receiver) -> tracer::export::otlp::OtlpExporterBuilder {
         .timeout(Duration::from_secs(20))
 }
 
+/// The service name of the resource [`in_provider`] hands the exporter,
+/// unlike the installed provider's (`tracer-tests`, tests/common), which
+/// the exporter must not look up.
+const SERVICE: &str = "otlp-export-tests";
+
+/// The exporter `builder` makes, given a resource as a provider built with
+/// it would ([`SpanExporter::set_resource`]).
+fn in_provider(builder: tracer::export::otlp::OtlpExporterBuilder) -> OtlpExporter {
+    let mut exporter = builder.build().unwrap();
+    exporter.set_resource(&Resource::builder().service_name(SERVICE).build());
+    exporter
+}
+
 /// Exports `spans` twice, with the default exporter and then with the one
 /// `configure` makes, and returns both requests as the collector got them.
 fn export_twice(
@@ -133,8 +146,8 @@ fn export_twice(
     configure: impl FnOnce(tracer::export::otlp::OtlpExporterBuilder) -> tracer::export::otlp::OtlpExporterBuilder,
 ) -> (otlp_receiver::Request, otlp_receiver::Request) {
     let receiver = Receiver::start();
-    exporter(&receiver).build().unwrap().export(spans).unwrap();
-    configure(exporter(&receiver)).build().unwrap().export(spans).unwrap();
+    in_provider(exporter(&receiver)).export(spans).unwrap();
+    in_provider(configure(exporter(&receiver))).export(spans).unwrap();
     let mut requests = receiver.requests();
     assert_eq!(requests.len(), 2);
     let second = requests.pop().unwrap();
@@ -292,7 +305,7 @@ fn check_request(request: &ExportTraceServiceRequest, sent: &[SpanData], scope: 
 fn protobuf_round_trips_every_field() {
     let sent = sample_spans();
     let receiver = Receiver::start();
-    let mut exporter = exporter(&receiver).header("x-api-key", "secret-1").build().unwrap();
+    let mut exporter = in_provider(exporter(&receiver).header("x-api-key", "secret-1"));
     exporter.export(&sent).unwrap();
     let requests = receiver.requests();
     assert_eq!(requests.len(), 1);
@@ -302,13 +315,7 @@ fn protobuf_round_trips_every_field() {
     assert_eq!(request.header("content-type"), Some("application/x-protobuf"));
     assert_eq!(request.header("content-encoding"), None);
     assert_eq!(request.header("x-api-key"), Some("secret-1"));
-    // The resource comes from the installed provider (tests/common).
-    check_request(
-        &request.decode(),
-        &sent,
-        ("tracer", env!("CARGO_PKG_VERSION")),
-        "tracer-tests",
-    );
+    check_request(&request.decode(), &sent, ("tracer", env!("CARGO_PKG_VERSION")), SERVICE);
     assert_eq!(exporter.retries(), 0);
 }
 
@@ -320,12 +327,7 @@ fn gzip_bodies_decode_to_the_same_request() {
     assert_eq!(&gzip.raw_body[..2], &[0x1f, 0x8b], "gzip magic");
     assert!(gzip.raw_body.len() < plain.raw_body.len());
     assert_eq!(gzip.body, plain.body);
-    check_request(
-        &gzip.decode(),
-        &sent,
-        ("tracer", env!("CARGO_PKG_VERSION")),
-        "tracer-tests",
-    );
+    check_request(&gzip.decode(), &sent, ("tracer", env!("CARGO_PKG_VERSION")), SERVICE);
 }
 
 #[test]
@@ -337,11 +339,8 @@ fn explicit_resource_and_user_scope() {
         .service_version("2.4.1")
         .attribute("deployment.environment", "prod")
         .build();
-    exporter(&receiver)
-        .resource(resource)
-        .scope("my-lib", "0.9.0")
-        .build()
-        .unwrap()
+    // The builder's resource wins over the provider's.
+    in_provider(exporter(&receiver).resource(resource).scope("my-lib", "0.9.0"))
         .export(&sent)
         .unwrap();
     let request = receiver.requests()[0].decode();
@@ -349,6 +348,21 @@ fn explicit_resource_and_user_scope() {
     let resource = attrs(&request.resource_spans[0].resource.as_ref().unwrap().attributes);
     assert_eq!(resource["service.version"], &s("2.4.1"));
     assert_eq!(resource["deployment.environment"], &s("prod"));
+}
+
+#[test]
+fn on_its_own_an_exporter_sends_the_default_resource() {
+    let receiver = Receiver::start();
+    let sent = sample_spans();
+    exporter(&receiver).build().unwrap().export(&sent[..1]).unwrap();
+    let request = receiver.requests()[0].decode();
+    let resource = attrs(&request.resource_spans[0].resource.as_ref().unwrap().attributes);
+    // Named after this test binary, not the installed provider's resource.
+    let Pb::StringValue(name) = resource["service.name"] else {
+        panic!("service.name is {:?}", resource["service.name"]);
+    };
+    assert!(name.starts_with("unknown_service:otlp_export"), "{name}");
+    assert_eq!(resource["telemetry.sdk.name"], &s("tracer"));
 }
 
 #[test]
@@ -392,10 +406,7 @@ fn json_attr<'a>(list: &'a Json, key: &str) -> &'a Json {
 fn json_follows_the_otlp_json_mapping() {
     let sent = sample_spans();
     let receiver = Receiver::start();
-    exporter(&receiver)
-        .protocol(OtlpProtocol::HttpJson)
-        .build()
-        .unwrap()
+    in_provider(exporter(&receiver).protocol(OtlpProtocol::HttpJson))
         .export(&sent)
         .unwrap();
     let request = &receiver.requests()[0];
@@ -417,7 +428,7 @@ fn json_follows_the_otlp_json_mapping() {
     let rs = &json["resourceSpans"][0];
     assert_eq!(
         json_attr(&rs["resource"]["attributes"], "service.name"),
-        &serde_json::json!({"stringValue": "tracer-tests"})
+        &serde_json::json!({"stringValue": SERVICE})
     );
     let ss = &rs["scopeSpans"][0];
     assert_eq!(

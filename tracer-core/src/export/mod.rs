@@ -9,6 +9,8 @@
 //! - [`JsonLinesExporter`]: one JSON object per span per line, with OTLP
 //!   JSON field names, to any `io::Write`.
 //! - `LogExporter` (feature `log`): one `log` record per span.
+//! - [`otlp`]: `OtlpExporter` (feature `otlp`) sends spans to a collector
+//!   over OTLP/HTTP.
 
 mod console;
 mod json;
@@ -17,7 +19,6 @@ mod memory;
 pub use console::ConsoleExporter;
 pub use json::JsonLinesExporter;
 pub use memory::InMemoryExporter;
-#[cfg(feature = "otlp")]
 pub mod otlp;
 
 use std::fmt;

@@ -14,6 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// [`timeout`](super::OtlpExporterBuilder::timeout), and the processor's
 /// export timeout): the total time is bounded.
 ///
+/// Available with the `otlp` feature.
+///
 /// ```
 /// use std::time::Duration;
 /// use tracer_core::export::otlp::RetryPolicy;

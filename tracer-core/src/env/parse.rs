@@ -1,552 +1,14 @@
-//! Configuration from the environment, following the OpenTelemetry SDK
-//! environment variable specification.
-//!
-//! [`init_from_env`] reads the variables below, installs the provider and
-//! returns the guard that flushes it at the end of `main`. An invalid value
-//! is reported with a warning that names the variable, and the default is
-//! used; nothing here panics. Empty values count as unset.
-//!
-//! | Variable | Values | Default |
-//! | --- | --- | --- |
-//! | `OTEL_SDK_DISABLED` | `true`, `false` | `false` |
-//! | `OTEL_SERVICE_NAME` | the service name | `unknown_service:<exe>` |
-//! | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,key=value` (values percent-encoded) | |
-//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` (a comma list) | `otlp` (`console` without the `otlp` feature) |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is appended | `http://localhost:4318` |
-//! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as given | |
-//! | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | `name=value,...` (values percent-encoded) | |
-//! | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | milliseconds per export, retries included | `10000` |
-//! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf`, `http/json` (`grpc` is not supported) | `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip`, `none` | `none` |
-//! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
-//! | `OTEL_TRACES_SAMPLER_ARG` | the ratio, `0`..=`1` | `1.0` |
-//! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `xray`, `ottrace`, `none` | `tracecontext,baggage` |
-//! | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds | `5000` |
-//! | `OTEL_BSP_EXPORT_TIMEOUT` | milliseconds | `30000` |
-//! | `OTEL_BSP_MAX_QUEUE_SIZE` | spans | `2048` |
-//! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans, at most the queue size | `100` |
-//! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` (and `OTEL_ATTRIBUTE_COUNT_LIMIT`) | counts | `128` |
-//! | `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`) | bytes | no limit |
-//!
-//! The `otlp` exporter sits behind a
-//! [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor) configured by
-//! `OTEL_BSP_*`; `console` behind a simple processor. `OTEL_PROPAGATORS`
-//! sets the global propagator
-//! ([`set_global_propagator`](crate::propagation::set_global_propagator)),
-//! which [`inject_context`](crate::propagation::inject_context),
-//! [`extract_context`](crate::propagation::extract_context) and the HTTP
-//! layers use; [`propagators`] returns the choice. `b3`, `b3multi` and
-//! `jaeger` need the `propagators` feature; `xray` and `ottrace` are not
-//! implemented. Those left out are warned about when the provider is
-//! installed.
-//!
-//! To test a configuration without touching the process environment, give
-//! [`EnvConfig::from_lookup`] a closure:
-//!
-//! ```
-//! use tracer_core::env::{EnvConfig, OtlpProtocol};
-//!
-//! let vars = [("OTEL_SERVICE_NAME", "checkout"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")];
-//! let config = EnvConfig::from_lookup(|name| {
-//!     vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
-//! });
-//! assert_eq!(config.service_name.as_deref(), Some("checkout"));
-//! assert_eq!(config.otlp.protocol, OtlpProtocol::HttpJson);
-//! assert!(config.warnings.is_empty());
-//! ```
+//! The parser of `OTEL_*` variables: text in, typed values and warnings
+//! out. An invalid value gives a warning naming the variable, and the
+//! default; nothing here panics. Empty values count as unset.
 
 use std::fmt;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::diag;
-use crate::export::ConsoleExporter;
-use crate::install::ProviderGuard;
+use super::choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
+use crate::export::otlp::{check_header, check_url, traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT};
 use crate::model::SpanLimits;
 use crate::processor::BatchConfig;
-use crate::propagation::{BaggagePropagator, CompositePropagator, TraceContextPropagator};
-use crate::provider::{InstallError, ProviderBuilder, TracerProvider};
-use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
-
-/// The default OTLP/HTTP base endpoint: a collector on this machine.
-pub const DEFAULT_OTLP_ENDPOINT: &str = "http://localhost:4318";
-
-/// The default time one OTLP export may take, retries included.
-pub const DEFAULT_OTLP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How OTLP/HTTP bodies are encoded.
-///
-/// ```
-/// use tracer_core::env::OtlpProtocol;
-///
-/// assert_eq!(OtlpProtocol::default(), OtlpProtocol::HttpProtobuf);
-/// assert_eq!(OtlpProtocol::HttpJson.to_string(), "http/json");
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OtlpProtocol {
-    /// `http/protobuf`: `application/x-protobuf` (the default).
-    #[default]
-    HttpProtobuf,
-    /// `http/json`: `application/json`, the OTLP JSON mapping.
-    HttpJson,
-}
-
-impl fmt::Display for OtlpProtocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OtlpProtocol::HttpProtobuf => "http/protobuf",
-            OtlpProtocol::HttpJson => "http/json",
-        })
-    }
-}
-
-/// Whether OTLP request bodies are compressed.
-///
-/// ```
-/// use tracer_core::env::OtlpCompression;
-///
-/// assert_eq!(OtlpCompression::default(), OtlpCompression::None);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum OtlpCompression {
-    /// Sent as is (the default).
-    #[default]
-    None,
-    /// gzip, with `Content-Encoding: gzip`.
-    Gzip,
-}
-
-/// An exporter named in `OTEL_TRACES_EXPORTER`.
-///
-/// ```
-/// use tracer_core::env::{EnvConfig, TracesExporter};
-///
-/// let config = EnvConfig::from_lookup(|name| (name == "OTEL_TRACES_EXPORTER").then(|| "console".into()));
-/// assert_eq!(config.exporters, [TracesExporter::Console]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TracesExporter {
-    /// `otlp`: the OTLP/HTTP exporter behind a batch processor (feature
-    /// `otlp`).
-    Otlp,
-    /// `console`: each trace printed as a tree on stdout.
-    Console,
-}
-
-/// The sampler named by `OTEL_TRACES_SAMPLER` (and `_ARG`).
-///
-/// ```
-/// use tracer_core::env::{EnvConfig, SamplerChoice};
-///
-/// let vars = [("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.25")];
-/// let config = EnvConfig::from_lookup(|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()));
-/// assert_eq!(config.sampler, SamplerChoice::ParentBasedTraceIdRatio(0.25));
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub enum SamplerChoice {
-    /// `always_on`.
-    AlwaysOn,
-    /// `always_off`.
-    AlwaysOff,
-    /// `traceidratio`, with the ratio.
-    TraceIdRatio(f64),
-    /// `parentbased_always_on` (the default).
-    #[default]
-    ParentBasedAlwaysOn,
-    /// `parentbased_always_off`.
-    ParentBasedAlwaysOff,
-    /// `parentbased_traceidratio`, with the ratio.
-    ParentBasedTraceIdRatio(f64),
-}
-
-impl SamplerChoice {
-    /// Sets this sampler on a provider builder.
-    ///
-    /// ```
-    /// use tracer_core::env::SamplerChoice;
-    /// use tracer_core::TracerProvider;
-    ///
-    /// let builder = SamplerChoice::TraceIdRatio(0.1).apply(TracerProvider::builder());
-    /// # drop(builder);
-    /// ```
-    pub fn apply(self, builder: ProviderBuilder) -> ProviderBuilder {
-        match self {
-            SamplerChoice::AlwaysOn => builder.sampler(AlwaysOn),
-            SamplerChoice::AlwaysOff => builder.sampler(AlwaysOff),
-            SamplerChoice::TraceIdRatio(ratio) => builder.sampler(TraceIdRatio::new(ratio)),
-            SamplerChoice::ParentBasedAlwaysOn => builder.sampler(ParentBased::new(AlwaysOn)),
-            SamplerChoice::ParentBasedAlwaysOff => builder.sampler(ParentBased::new(AlwaysOff)),
-            SamplerChoice::ParentBasedTraceIdRatio(ratio) => {
-                builder.sampler(ParentBased::new(TraceIdRatio::new(ratio)))
-            }
-        }
-    }
-}
-
-/// A context propagation format named in `OTEL_PROPAGATORS`.
-///
-/// ```
-/// use tracer_core::env::{EnvConfig, Propagator};
-///
-/// let config = EnvConfig::from_lookup(|_| None);
-/// assert_eq!(config.propagators, [Propagator::TraceContext, Propagator::Baggage]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Propagator {
-    /// `tracecontext`: W3C `traceparent` and `tracestate`.
-    TraceContext,
-    /// `baggage`: W3C `baggage`.
-    Baggage,
-    /// `b3`: B3 single header.
-    B3,
-    /// `b3multi`: B3 multiple headers.
-    B3Multi,
-    /// `jaeger`: `uber-trace-id`.
-    Jaeger,
-    /// `xray`: AWS X-Ray.
-    XRay,
-    /// `ottrace`: OpenTracing `ot-tracer-*`.
-    OtTrace,
-}
-
-impl Propagator {
-    /// The name used in `OTEL_PROPAGATORS`.
-    ///
-    /// ```
-    /// assert_eq!(tracer_core::env::Propagator::B3Multi.name(), "b3multi");
-    /// ```
-    pub const fn name(self) -> &'static str {
-        match self {
-            Propagator::TraceContext => "tracecontext",
-            Propagator::Baggage => "baggage",
-            Propagator::B3 => "b3",
-            Propagator::B3Multi => "b3multi",
-            Propagator::Jaeger => "jaeger",
-            Propagator::XRay => "xray",
-            Propagator::OtTrace => "ottrace",
-        }
-    }
-}
-
-/// The OTLP exporter settings from `OTEL_EXPORTER_OTLP_*`.
-///
-/// ```
-/// use tracer_core::env::EnvConfig;
-///
-/// let config = EnvConfig::from_lookup(|n| (n == "OTEL_EXPORTER_OTLP_ENDPOINT").then(|| "http://collector:4318".into()));
-/// assert_eq!(config.otlp.url, "http://collector:4318/v1/traces");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct OtlpEnv {
-    /// The full URL spans are posted to.
-    pub url: String,
-    /// Extra request headers.
-    pub headers: Vec<(String, String)>,
-    /// The longest one export may take, retries included.
-    pub timeout: Duration,
-    /// Protobuf or JSON.
-    pub protocol: OtlpProtocol,
-    /// gzip or none.
-    pub compression: OtlpCompression,
-}
-
-impl Default for OtlpEnv {
-    fn default() -> OtlpEnv {
-        OtlpEnv {
-            url: traces_url(DEFAULT_OTLP_ENDPOINT),
-            headers: Vec::new(),
-            timeout: DEFAULT_OTLP_TIMEOUT,
-            protocol: OtlpProtocol::default(),
-            compression: OtlpCompression::default(),
-        }
-    }
-}
-
-#[cfg(feature = "otlp")]
-impl OtlpEnv {
-    /// An OTLP exporter with these settings.
-    ///
-    /// ```
-    /// use tracer_core::env::EnvConfig;
-    ///
-    /// let exporter = EnvConfig::from_lookup(|_| None).otlp.exporter().unwrap();
-    /// assert_eq!(exporter.url(), "http://localhost:4318/v1/traces");
-    /// ```
-    pub fn exporter(&self) -> Result<crate::export::otlp::OtlpExporter, crate::export::otlp::OtlpConfigError> {
-        crate::export::otlp::OtlpExporter::builder()
-            .traces_endpoint(self.url.clone())
-            .headers(self.headers.iter().cloned())
-            .timeout(self.timeout)
-            .protocol(self.protocol)
-            .compression(self.compression)
-            .build()
-    }
-}
-
-/// Everything the environment says, parsed and checked.
-///
-/// ```
-/// use tracer_core::env::EnvConfig;
-///
-/// let config = EnvConfig::from_lookup(|n| (n == "OTEL_BSP_MAX_QUEUE_SIZE").then(|| "lots".into()));
-/// assert_eq!(config.batch.max_queue_size, 2048);
-/// assert!(config.warnings[0].contains("OTEL_BSP_MAX_QUEUE_SIZE"));
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct EnvConfig {
-    /// `OTEL_SDK_DISABLED`: install nothing.
-    pub sdk_disabled: bool,
-    /// `OTEL_SERVICE_NAME`.
-    pub service_name: Option<String>,
-    /// `OTEL_RESOURCE_ATTRIBUTES`, in order.
-    pub resource_attributes: Vec<(String, String)>,
-    /// `OTEL_TRACES_EXPORTER`; empty for `none`.
-    pub exporters: Vec<TracesExporter>,
-    /// `OTEL_EXPORTER_OTLP_*`.
-    pub otlp: OtlpEnv,
-    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
-    pub sampler: SamplerChoice,
-    /// `OTEL_PROPAGATORS`; empty for `none`.
-    pub propagators: Vec<Propagator>,
-    /// `OTEL_BSP_*`.
-    pub batch: BatchConfig,
-    /// `OTEL_SPAN_*_COUNT_LIMIT` and friends.
-    pub span_limits: SpanLimits,
-    /// One line per invalid value, each naming its variable.
-    pub warnings: Vec<String>,
-}
-
-impl EnvConfig {
-    /// Reads the process environment. Warnings are kept in
-    /// [`warnings`](Self::warnings), not printed; [`init_from_env`] and
-    /// [`install`](Self::install) print them.
-    ///
-    /// ```
-    /// let config = tracer_core::env::EnvConfig::from_env();
-    /// # let _ = config;
-    /// ```
-    pub fn from_env() -> EnvConfig {
-        EnvConfig::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads variables through `lookup` (a name in, the value out), for
-    /// tests and for configuration kept elsewhere.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> EnvConfig {
-        Parser {
-            lookup: &lookup,
-            warnings: Vec::new(),
-        }
-        .parse()
-    }
-
-    /// Prints the warnings, then installs the provider described: sampler,
-    /// limits, resource and exporters. With `OTEL_SDK_DISABLED=true` it
-    /// installs nothing and returns a guard that does nothing. Either way it
-    /// sets the global propagator from `OTEL_PROPAGATORS` when that differs
-    /// from the default (`tracecontext,baggage`, already the global one),
-    /// and records the choice for [`propagators`].
-    ///
-    /// ```no_run
-    /// let guard = tracer_core::env::EnvConfig::from_env().install().expect("first install");
-    /// # drop(guard);
-    /// ```
-    pub fn install(self) -> Result<ProviderGuard, InstallError> {
-        for warning in &self.warnings {
-            diag::warn(warning);
-        }
-        let _ = PROPAGATORS.set(self.propagators.clone());
-        // The default choice is the default global propagator: leave it, so
-        // that one the application set before stays.
-        if self.propagators != default_propagators() {
-            let (propagator, skipped) = composite_of(&self.propagators);
-            for warning in &skipped {
-                diag::warn(warning);
-            }
-            crate::propagation::set_global_propagator(propagator);
-        }
-        if self.sdk_disabled {
-            return Ok(ProviderGuard::inert());
-        }
-        self.provider_builder().install()
-    }
-
-    /// The provider builder this configuration describes, to add to before
-    /// installing. Warnings are not printed.
-    ///
-    /// ```
-    /// use tracer_core::env::EnvConfig;
-    /// use tracer_core::export::InMemoryExporter;
-    ///
-    /// let builder = EnvConfig::from_lookup(|_| None)
-    ///     .provider_builder()
-    ///     .with_simple_exporter(InMemoryExporter::new());
-    /// # drop(builder);
-    /// ```
-    pub fn provider_builder(&self) -> ProviderBuilder {
-        let mut builder = self
-            .sampler
-            .apply(TracerProvider::builder())
-            .span_limits(self.span_limits);
-        for (key, value) in &self.resource_attributes {
-            builder = builder.resource_attribute(key.clone(), value.clone());
-        }
-        if let Some(name) = &self.service_name {
-            builder = builder.service_name(name.clone());
-        }
-        for exporter in &self.exporters {
-            builder = match exporter {
-                TracesExporter::Console => builder.with_simple_exporter(ConsoleExporter::new()),
-                TracesExporter::Otlp => self.with_otlp(builder),
-            };
-        }
-        builder
-    }
-
-    #[cfg(feature = "otlp")]
-    fn with_otlp(&self, builder: ProviderBuilder) -> ProviderBuilder {
-        match self.otlp.exporter() {
-            Ok(exporter) => builder.with_processor(crate::processor::BatchSpanProcessor::new(exporter, self.batch)),
-            Err(e) => {
-                diag::warn(&format!("OTEL_TRACES_EXPORTER=otlp: {e}; spans are not exported"));
-                builder
-            }
-        }
-    }
-
-    #[cfg(not(feature = "otlp"))]
-    fn with_otlp(&self, builder: ProviderBuilder) -> ProviderBuilder {
-        // Parsing already turned `otlp` into `console` with a warning.
-        builder
-    }
-}
-
-static PROPAGATORS: OnceLock<Vec<Propagator>> = OnceLock::new();
-
-/// `tracecontext,baggage`: the specification's default, and the default
-/// global propagator ([`CompositePropagator::w3c`]).
-fn default_propagators() -> Vec<Propagator> {
-    vec![Propagator::TraceContext, Propagator::Baggage]
-}
-
-/// The global propagator for `chosen`, in its order, and a warning for each
-/// choice tracer cannot honour (left out): `xray` and `ottrace`, and `b3`,
-/// `b3multi` and `jaeger` without the `propagators` feature.
-fn composite_of(chosen: &[Propagator]) -> (CompositePropagator, Vec<String>) {
-    let mut composite = CompositePropagator::new();
-    let mut skipped = Vec::new();
-    for propagator in chosen {
-        composite = match propagator {
-            Propagator::TraceContext => composite.with(TraceContextPropagator),
-            Propagator::Baggage => composite.with(BaggagePropagator),
-            #[cfg(feature = "propagators")]
-            Propagator::B3 => composite.with(crate::propagation::B3Propagator::single()),
-            #[cfg(feature = "propagators")]
-            Propagator::B3Multi => composite.with(crate::propagation::B3Propagator::multi()),
-            #[cfg(feature = "propagators")]
-            Propagator::Jaeger => composite.with(crate::propagation::JaegerPropagator),
-            #[cfg(not(feature = "propagators"))]
-            Propagator::B3 | Propagator::B3Multi | Propagator::Jaeger => {
-                skipped.push(format!(
-                    "OTEL_PROPAGATORS: {} needs tracer's `propagators` feature; ignored",
-                    propagator.name()
-                ));
-                composite
-            }
-            Propagator::XRay | Propagator::OtTrace => {
-                skipped.push(format!(
-                    "OTEL_PROPAGATORS: {} is not implemented by tracer; ignored",
-                    propagator.name()
-                ));
-                composite
-            }
-        };
-    }
-    (composite, skipped)
-}
-
-/// The propagators to use: those recorded by [`init_from_env`] (or
-/// [`EnvConfig::install`]), else `OTEL_PROPAGATORS` read now, else the
-/// default `tracecontext,baggage`.
-///
-/// ```
-/// use tracer_core::env::{propagators, Propagator};
-///
-/// let chosen = propagators();
-/// # let _ = chosen.contains(&Propagator::TraceContext);
-/// ```
-pub fn propagators() -> Vec<Propagator> {
-    if let Some(stored) = PROPAGATORS.get() {
-        return stored.clone();
-    }
-    let mut parser = Parser {
-        lookup: &|name: &str| std::env::var(name).ok(),
-        warnings: Vec::new(),
-    };
-    parser.propagators()
-}
-
-/// Configures tracing from the `OTEL_*` environment variables (see the
-/// [module](self) docs), installs the provider and returns a guard that
-/// flushes and shuts down at the end of `main`. Invalid values are reported
-/// with a warning naming the variable, and their defaults used. If a
-/// provider is already installed, says so and returns a guard that does
-/// nothing.
-///
-/// ```no_run
-/// // OTEL_SERVICE_NAME=checkout OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318
-/// let _tracer = tracer_core::init_from_env();
-/// // ... spans; the guard flushes when dropped at the end of `main` ...
-/// ```
-pub fn init_from_env() -> ProviderGuard {
-    match EnvConfig::from_env().install() {
-        Ok(guard) => guard,
-        Err(e) => {
-            diag::warn(&format!("init_from_env: {e}"));
-            ProviderGuard::inert()
-        }
-    }
-}
-
-/// The URL spans are posted to, from a base endpoint.
-pub(crate) fn traces_url(base: &str) -> String {
-    format!("{}/v1/traces", base.trim_end_matches('/'))
-}
-
-/// Checks that `url` is an absolute `http://` or `https://` URL with a
-/// host.
-pub(crate) fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.starts_with(':') {
-        return Err(format!("{url:?} has no host"));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{url:?} contains whitespace"));
-    }
-    Ok(())
-}
-
-/// Checks an HTTP header name (an RFC 9110 token) and value (no control
-/// characters).
-pub(crate) fn check_header(name: &str, value: &str) -> Result<(), String> {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token) {
-        return Err(format!("{name:?} is not a valid header name"));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(format!("the value of header {name:?} contains control characters"));
-    }
-    Ok(())
-}
 
 /// Decodes `%XX` escapes (the W3C baggage octet encoding the spec uses for
 /// `OTEL_RESOURCE_ATTRIBUTES` and `_HEADERS` values).
@@ -567,12 +29,27 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-struct Parser<'a> {
+/// Reads `OTEL_*` variables into typed values, collecting a warning for
+/// each invalid value (and using the default instead).
+pub(super) struct Parser<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
     warnings: Vec<String>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// Reads through `lookup`: a variable's name in, its value out.
+    pub(super) fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
+        Parser {
+            lookup,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// One line per invalid value read so far, each naming its variable.
+    pub(super) fn into_warnings(self) -> Vec<String> {
+        self.warnings
+    }
+
     /// The trimmed value; empty counts as unset.
     fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name)
@@ -680,31 +157,23 @@ impl Parser<'_> {
         out
     }
 
-    fn parse(mut self) -> EnvConfig {
-        let sdk_disabled = self.bool("OTEL_SDK_DISABLED");
-        let service_name = self.get("OTEL_SERVICE_NAME");
-        let resource_attributes = self.pairs("OTEL_RESOURCE_ATTRIBUTES", true);
-        let exporters = self.exporters();
-        let otlp = self.otlp();
-        let sampler = self.sampler();
-        let propagators = self.propagators();
-        let batch = self.batch();
-        let span_limits = self.span_limits();
-        EnvConfig {
-            sdk_disabled,
-            service_name,
-            resource_attributes,
-            exporters,
-            otlp,
-            sampler,
-            propagators,
-            batch,
-            span_limits,
-            warnings: self.warnings,
-        }
+    /// `OTEL_SDK_DISABLED`.
+    pub(super) fn sdk_disabled(&mut self) -> bool {
+        self.bool("OTEL_SDK_DISABLED")
     }
 
-    fn exporters(&mut self) -> Vec<TracesExporter> {
+    /// `OTEL_SERVICE_NAME`.
+    pub(super) fn service_name(&mut self) -> Option<String> {
+        self.get("OTEL_SERVICE_NAME")
+    }
+
+    /// `OTEL_RESOURCE_ATTRIBUTES`: one invalid entry voids it all, since a
+    /// partial resource would misdescribe the service.
+    pub(super) fn resource_attributes(&mut self) -> Vec<(String, String)> {
+        self.pairs("OTEL_RESOURCE_ATTRIBUTES", true)
+    }
+
+    pub(super) fn exporters(&mut self) -> Vec<TracesExporter> {
         const NAME: &str = "OTEL_TRACES_EXPORTER";
         let default = if cfg!(feature = "otlp") {
             TracesExporter::Otlp
@@ -768,7 +237,7 @@ impl Parser<'_> {
         out
     }
 
-    fn otlp(&mut self) -> OtlpEnv {
+    pub(super) fn otlp(&mut self) -> OtlpEnv {
         let defaults = OtlpEnv::default();
         let url = match self.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             Some(v) => match check_url(&v) {
@@ -785,9 +254,8 @@ impl Parser<'_> {
             Some(v) => match check_url(&v) {
                 Ok(()) => traces_url(&v),
                 Err(e) => {
-                    self.warnings.push(format!(
-                        "OTEL_EXPORTER_OTLP_ENDPOINT: {e}; using {DEFAULT_OTLP_ENDPOINT}"
-                    ));
+                    self.warnings
+                        .push(format!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}; using {DEFAULT_ENDPOINT}"));
                     defaults.url.clone()
                 }
             },
@@ -845,7 +313,7 @@ impl Parser<'_> {
         }
     }
 
-    fn sampler(&mut self) -> SamplerChoice {
+    pub(super) fn sampler(&mut self) -> SamplerChoice {
         const NAME: &str = "OTEL_TRACES_SAMPLER";
         const ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
         let Some(v) = self.get(NAME) else {
@@ -875,9 +343,9 @@ impl Parser<'_> {
         }
     }
 
-    fn propagators(&mut self) -> Vec<Propagator> {
+    pub(super) fn propagators(&mut self) -> Vec<PropagatorChoice> {
         const NAME: &str = "OTEL_PROPAGATORS";
-        let default = default_propagators();
+        let default = PropagatorChoice::DEFAULT.to_vec();
         let Some(v) = self.get(NAME) else {
             return default;
         };
@@ -894,13 +362,13 @@ impl Parser<'_> {
                     valid += 1;
                     continue;
                 }
-                "tracecontext" => Propagator::TraceContext,
-                "baggage" => Propagator::Baggage,
-                "b3" => Propagator::B3,
-                "b3multi" => Propagator::B3Multi,
-                "jaeger" => Propagator::Jaeger,
-                "xray" => Propagator::XRay,
-                "ottrace" => Propagator::OtTrace,
+                "tracecontext" => PropagatorChoice::TraceContext,
+                "baggage" => PropagatorChoice::Baggage,
+                "b3" => PropagatorChoice::B3,
+                "b3multi" => PropagatorChoice::B3Multi,
+                "jaeger" => PropagatorChoice::Jaeger,
+                "xray" => PropagatorChoice::XRay,
+                "ottrace" => PropagatorChoice::OtTrace,
                 other => {
                     self.warnings
                         .push(format!("{NAME}: unknown propagator {other:?} ignored"));
@@ -920,7 +388,7 @@ impl Parser<'_> {
         out
     }
 
-    fn batch(&mut self) -> BatchConfig {
+    pub(super) fn batch(&mut self) -> BatchConfig {
         let d = BatchConfig::default();
         let queue = self.count(&["OTEL_BSP_MAX_QUEUE_SIZE"], 1, d.max_queue_size as u64) as usize;
         let mut batch = self.count(&["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"], 1, d.max_batch_size as u64) as usize;
@@ -938,7 +406,7 @@ impl Parser<'_> {
             .export_timeout(timeout)
     }
 
-    fn span_limits(&mut self) -> SpanLimits {
+    pub(super) fn span_limits(&mut self) -> SpanLimits {
         let d = SpanLimits::default();
         let max_attributes = self.u32_count(
             &["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"],
@@ -982,6 +450,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::EnvConfig;
 
     fn parse(vars: &[(&str, &str)]) -> EnvConfig {
         EnvConfig::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
@@ -996,29 +465,6 @@ mod tests {
     );
 
     const CASES: &[Case] = &[
-        // Defaults.
-        (&[], |c| *c == parse(&[]) && c.warnings.is_empty(), None),
-        (
-            &[],
-            |c| !c.sdk_disabled && c.service_name.is_none() && c.resource_attributes.is_empty(),
-            None,
-        ),
-        (&[], |c| c.sampler == SamplerChoice::ParentBasedAlwaysOn, None),
-        (
-            &[],
-            |c| c.batch == BatchConfig::default() && c.span_limits == SpanLimits::default(),
-            None,
-        ),
-        (
-            &[],
-            |c| c.otlp == OtlpEnv::default() && c.otlp.url == "http://localhost:4318/v1/traces",
-            None,
-        ),
-        (
-            &[],
-            |c| c.propagators == [Propagator::TraceContext, Propagator::Baggage],
-            None,
-        ),
         // OTEL_SDK_DISABLED.
         (&[("OTEL_SDK_DISABLED", "true")], |c| c.sdk_disabled, None),
         (&[("OTEL_SDK_DISABLED", "TRUE")], |c| c.sdk_disabled, None),
@@ -1182,17 +628,17 @@ mod tests {
         ),
         (
             &[("OTEL_EXPORTER_OTLP_TIMEOUT", "10s")],
-            |c| c.otlp.timeout == DEFAULT_OTLP_TIMEOUT,
+            |c| c.otlp.timeout == Duration::from_secs(10),
             Some("OTEL_EXPORTER_OTLP_TIMEOUT"),
         ),
         (
             &[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")],
-            |c| c.otlp.timeout == DEFAULT_OTLP_TIMEOUT,
+            |c| c.otlp.timeout == Duration::from_secs(10),
             Some("OTEL_EXPORTER_OTLP_TIMEOUT"),
         ),
         (
             &[("OTEL_EXPORTER_OTLP_TIMEOUT", "-5")],
-            |c| c.otlp.timeout == DEFAULT_OTLP_TIMEOUT,
+            |c| c.otlp.timeout == Duration::from_secs(10),
             Some("OTEL_EXPORTER_OTLP_TIMEOUT"),
         ),
         // Protocol.
@@ -1305,23 +751,37 @@ mod tests {
         // Propagators.
         (
             &[("OTEL_PROPAGATORS", "b3, b3multi,jaeger")],
-            |c| c.propagators == [Propagator::B3, Propagator::B3Multi, Propagator::Jaeger],
+            |c| {
+                c.propagators
+                    == [
+                        PropagatorChoice::B3,
+                        PropagatorChoice::B3Multi,
+                        PropagatorChoice::Jaeger,
+                    ]
+            },
             None,
         ),
         (
             &[("OTEL_PROPAGATORS", "xray,ottrace,tracecontext,tracecontext")],
-            |c| c.propagators == [Propagator::XRay, Propagator::OtTrace, Propagator::TraceContext],
+            |c| {
+                c.propagators
+                    == [
+                        PropagatorChoice::XRay,
+                        PropagatorChoice::OtTrace,
+                        PropagatorChoice::TraceContext,
+                    ]
+            },
             None,
         ),
         (&[("OTEL_PROPAGATORS", "none")], |c| c.propagators.is_empty(), None),
         (
             &[("OTEL_PROPAGATORS", "baggage,magic")],
-            |c| c.propagators == [Propagator::Baggage],
+            |c| c.propagators == [PropagatorChoice::Baggage],
             Some("OTEL_PROPAGATORS"),
         ),
         (
             &[("OTEL_PROPAGATORS", "magic")],
-            |c| c.propagators == [Propagator::TraceContext, Propagator::Baggage],
+            |c| c.propagators == [PropagatorChoice::TraceContext, PropagatorChoice::Baggage],
             Some("OTEL_PROPAGATORS"),
         ),
         // Batch processor.
@@ -1442,6 +902,50 @@ mod tests {
     ];
 
     #[test]
+    fn no_variables_give_the_defaults() {
+        let expected = EnvConfig {
+            sdk_disabled: false,
+            service_name: None,
+            resource_attributes: Vec::new(),
+            exporters: vec![if cfg!(feature = "otlp") {
+                TracesExporter::Otlp
+            } else {
+                TracesExporter::Console
+            }],
+            otlp: OtlpEnv {
+                url: "http://localhost:4318/v1/traces".to_owned(),
+                headers: Vec::new(),
+                timeout: Duration::from_secs(10),
+                protocol: OtlpProtocol::HttpProtobuf,
+                compression: OtlpCompression::None,
+            },
+            sampler: SamplerChoice::ParentBasedAlwaysOn,
+            propagators: vec![PropagatorChoice::TraceContext, PropagatorChoice::Baggage],
+            batch: BatchConfig {
+                max_queue_size: 2048,
+                max_batch_size: 100,
+                export_interval: Duration::from_secs(5),
+                export_timeout: Duration::from_secs(30),
+            },
+            span_limits: SpanLimits {
+                max_attributes: 128,
+                max_events: 128,
+                max_links: 128,
+                max_attributes_per_event: 128,
+                max_attributes_per_link: 128,
+                max_attribute_value_length: None,
+            },
+            warnings: Vec::new(),
+        };
+        assert_eq!(parse(&[]), expected);
+        // Empty values count as unset.
+        assert_eq!(
+            parse(&[("OTEL_SERVICE_NAME", ""), ("OTEL_TRACES_SAMPLER", " ")]),
+            expected
+        );
+    }
+
+    #[test]
     fn table() {
         for (i, (vars, check, warning)) in CASES.iter().enumerate() {
             let config = parse(vars);
@@ -1544,77 +1048,5 @@ mod tests {
         assert_eq!(percent_decode("bad%2"), None);
         assert_eq!(percent_decode("bad%g0"), None);
         assert_eq!(percent_decode("%ff"), None);
-    }
-
-    #[test]
-    fn urls_are_checked() {
-        assert!(check_url("http://localhost:4318/v1/traces").is_ok());
-        assert!(check_url("https://api.honeycomb.io").is_ok());
-        for bad in ["localhost:4318", "ftp://x", "http://", "http://:4318", "http://a b", ""] {
-            assert!(check_url(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn headers_are_checked() {
-        assert!(check_header("x-honeycomb-team", "abc=").is_ok());
-        assert!(check_header("Authorization", "Bearer a b").is_ok());
-        assert!(check_header("bad name", "v").is_err());
-        assert!(check_header("", "v").is_err());
-        assert!(check_header("x", "a\r\nInjected: 1").is_err());
-    }
-
-    #[test]
-    fn sampler_choices_build_providers() {
-        for choice in [
-            SamplerChoice::AlwaysOn,
-            SamplerChoice::AlwaysOff,
-            SamplerChoice::TraceIdRatio(0.5),
-            SamplerChoice::ParentBasedAlwaysOn,
-            SamplerChoice::ParentBasedAlwaysOff,
-            SamplerChoice::ParentBasedTraceIdRatio(0.5),
-        ] {
-            drop(choice.apply(TracerProvider::builder()));
-        }
-    }
-
-    /// The header names `composite_of(chosen)` reads and writes, and its
-    /// warnings.
-    fn composite_fields(chosen: &[Propagator]) -> (Vec<&'static str>, Vec<String>) {
-        use crate::propagation::Propagator as _;
-        let (composite, skipped) = composite_of(chosen);
-        (composite.fields(), skipped)
-    }
-
-    #[test]
-    fn chosen_propagators_make_the_global_one_in_order() {
-        let (fields, skipped) = composite_fields(&[Propagator::Baggage, Propagator::TraceContext]);
-        assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
-        assert!(skipped.is_empty());
-
-        let (fields, skipped) = composite_fields(&[]);
-        assert!(fields.is_empty(), "`none`: nothing is read or written");
-        assert!(skipped.is_empty());
-
-        let (fields, skipped) = composite_fields(&[Propagator::XRay, Propagator::TraceContext, Propagator::OtTrace]);
-        assert_eq!(fields, ["traceparent", "tracestate"], "unimplemented ones are left out");
-        assert_eq!(skipped.len(), 2);
-        assert!(skipped[0].contains("xray") && skipped[0].contains("not implemented"));
-        assert!(skipped[1].contains("ottrace"));
-    }
-
-    #[test]
-    fn b3_and_jaeger_need_the_propagators_feature() {
-        let (fields, skipped) = composite_fields(&[Propagator::B3, Propagator::B3Multi, Propagator::Jaeger]);
-        if cfg!(feature = "propagators") {
-            assert!(skipped.is_empty());
-            for header in ["b3", "x-b3-traceid", "uber-trace-id"] {
-                assert!(fields.contains(&header), "{header} in {fields:?}");
-            }
-        } else {
-            assert!(fields.is_empty());
-            assert_eq!(skipped.len(), 3);
-            assert!(skipped.iter().all(|w| w.contains("`propagators` feature")));
-        }
     }
 }
