@@ -361,7 +361,7 @@ fn on_its_own_an_exporter_sends_the_default_resource() {
     let Pb::StringValue(name) = resource["service.name"] else {
         panic!("service.name is {:?}", resource["service.name"]);
     };
-    assert!(name.starts_with("unknown_service:otlp_export"), "{name}");
+    assert!(name.starts_with("unknown_service:behaviour"), "{name}");
     assert_eq!(resource["telemetry.sdk.name"], &s("tracer"));
 }
 

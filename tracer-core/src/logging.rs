@@ -162,7 +162,7 @@ fn level_of(span: &SpanData) -> Level {
 /// (level `Warn` for error spans, `Info` otherwise).
 ///
 /// ```
-/// use tracer_core::export::LogExporter;
+/// use tracer_core::logging::LogExporter;
 /// use tracer_core::processor::{BatchConfig, BatchSpanProcessor};
 ///
 /// // The seed's BatchSpanProcessor(exporter=LoggingSpanExporter(), max_batch_size=100, export_interval=5.0)
@@ -192,7 +192,7 @@ impl SpanExporter for LogExporter {
 /// on the thread that handles it.
 ///
 /// ```
-/// use tracer_core::processor::LogProcessor;
+/// use tracer_core::logging::LogProcessor;
 /// use tracer_core::TracerProvider;
 ///
 /// let builder = TracerProvider::builder().with_processor(LogProcessor::new());
