@@ -1,5 +1,6 @@
 //! The basics: a manual span, a scoped span, child spans, an error, and
-//! log lines that carry the trace id. The console exporter prints each trace as a tree.
+//! log lines that carry the trace id. The console exporter prints each
+//! trace as a tree.
 //!
 //! Run it with `cargo run --example quickstart`.
 
