@@ -1,6 +1,5 @@
-//! A walk through the second seed document ("Distributed Tracing in Uno"):
-//! `#[trace]` on async functions with kinds, the span builder with
-//! attributes and links, events and status, `current_span()`,
+//! An async service: `#[trace]` on async functions with kinds, the span
+//! builder with attributes and links, events and status, `current_span()`,
 //! `current_trace_id()` and `current_span_id()` from deep inside, a custom
 //! sampler, and a batch processor.
 //!
@@ -15,9 +14,8 @@ use tracer::{
     TraceId, TracerProvider,
 };
 
-/// The seed's sampler: always sample under a parent, and 10% of new traces;
-/// here every request whose path is not `/health` starts a sampled trace so
-/// the demo shows something.
+/// A closure sampler: always sample under a parent; a new trace is sampled
+/// unless its root is a `/health` request.
 fn my_sampler(_trace_id: TraceId, parent_id: Option<SpanId>, name: &str) -> bool {
     parent_id.is_some() || !name.contains("/health")
 }
@@ -27,7 +25,7 @@ async fn main() {
     let guard = TracerProvider::builder()
         .service_name("uno-demo")
         .sampler(my_sampler)
-        // The seed's BatchSpanProcessor(exporter, max_batch_size=100, export_interval=5.0).
+        // Batches of at most 100 spans, exported at least every 5 seconds.
         .with_processor(BatchSpanProcessor::new(
             ConsoleExporter::new(),
             BatchConfig::default()
@@ -44,7 +42,7 @@ async fn main() {
     guard.shutdown().expect("all spans delivered");
 }
 
-/// `@trace(name="handle_request", kind=SpanKind.SERVER)` in the seed.
+/// A SERVER span named after the function, recording the `route` argument.
 #[trace(kind = SpanKind::Server, args(route))]
 async fn handle_request(route: &str) {
     let total = my_function(20, 22).await;
@@ -54,14 +52,15 @@ async fn handle_request(route: &str) {
     }
 }
 
-/// `@trace(name="my_operation", kind=SpanKind.INTERNAL)` in the seed.
+/// A span with its own name and an explicit kind.
 #[trace(name = "my_operation", kind = SpanKind::Internal)]
 async fn my_function(arg1: i64, arg2: i64) -> i64 {
     tokio::time::sleep(Duration::from_millis(1)).await;
     arg1 + arg2
 }
 
-/// The builder: the seed's `tracer.create_span(name, attributes, kind, links)`.
+/// The span builder: a kind, attributes and a link, then the span made
+/// current on every poll of a future.
 async fn load_customer(customer_id: i64) -> Result<(), std::io::Error> {
     let related = current_span().context();
     let span = Span::builder("load_customer")
@@ -86,7 +85,7 @@ async fn load_customer(customer_id: i64) -> Result<(), std::io::Error> {
     .await
 }
 
-/// The seed's "accessing the current span from anywhere".
+/// The current span, trace id and span id, from anywhere.
 fn some_function() {
     let span = current_span();
     span.add_event("something_happened", []);

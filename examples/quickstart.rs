@@ -1,6 +1,6 @@
-//! A walk through the first seed document ("Distributed Tracing Guide"):
-//! a manual span, a scoped span, child spans, an error, and log lines that
-//! carry the trace id. The console exporter prints each trace as a tree.
+//! The basics: a manual span, a scoped span, child spans, an error, and
+//! log lines that carry the trace id. The console exporter prints each
+//! trace as a tree.
 //!
 //! Run it with `cargo run --example quickstart`.
 
@@ -19,7 +19,7 @@ fn main() {
     println!("({} spans exported)", exported());
 }
 
-/// The seed's "manual span lifecycle".
+/// A manual span lifecycle: start, tag, finish.
 fn manual_lifecycle() {
     let span = Span::new("user_login");
     span.set_tag("user_id", "usr_123");
@@ -28,8 +28,8 @@ fn manual_lifecycle() {
     span.finish();
 }
 
-/// The seed's context manager: the span is current inside the block and
-/// finished when it ends, even if the code panics.
+/// A scoped span: current inside the block and finished when it ends,
+/// even if the code panics.
 fn context_manager() {
     let span = Span::new("user_login").entered();
     span.set_tag("user_id", "usr_123");
@@ -37,7 +37,7 @@ fn context_manager() {
     // ... do work ...
 }
 
-/// The seed's helper: child spans attach to the current span on their own.
+/// Child spans attach to the current span on their own.
 fn process_order() {
     let span = Span::new("order_processing").entered();
     span.set_tag("order_id", "ord_123");
@@ -70,8 +70,8 @@ impl fmt::Display for PaymentDeclined {
 
 impl std::error::Error for PaymentDeclined {}
 
-/// The seed's logging integration: log lines carry the trace and span ids,
-/// and the error is recorded on the span (status error + exception event).
+/// Log lines that carry the trace and span ids, and an error recorded on
+/// the span (status error + exception event).
 fn traced_operation(user_id: &str) -> Result<(), PaymentDeclined> {
     let span = Span::new("user_operation").entered();
     let trace_id = current_trace_id().map(|id| id.to_string()).unwrap_or_default();
@@ -96,7 +96,7 @@ fn perform() -> Result<(), PaymentDeclined> {
     Err(PaymentDeclined)
 }
 
-/// Stands in for the seed's structured logger. With the `log` feature,
+/// Stands in for a structured logger. With the `log` feature,
 /// `tracer::logging::TraceLogger` adds these ids to every record for you.
 fn log_line(event: &str, trace_id: &str, span_id: &str, user_id: &str) {
     eprintln!("INFO {event} trace_id={trace_id} span_id={span_id} user_id={user_id}");

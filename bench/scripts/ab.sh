@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B of tracer between a git revision and the work tree, for changes too
-# small to see across two full runs (wall time here drifts by ±30% within
-# minutes). The two builds' child processes alternate, so drift hits both
+# small to see across two full runs (wall time on a shared VM drifts by
+# tens of percent within minutes). The two builds' child processes alternate, so drift hits both
 # alike. Prints, per build, the median ns per span (and on `threads` the
 # 2-thread over 1-thread scaling) and every child's figure.
 #

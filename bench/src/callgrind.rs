@@ -1,7 +1,8 @@
 //! Callgrind client requests, so that instruction counts cover exactly the
 //! measured repetition (every thread, export threads included) and not the
-//! start-up: the TSC calibration of `minstant` and fastrace's `fastant`
-//! spins for a wall-clock period, so its instruction count varies.
+//! start-up: the TSC calibrations of tracer's clock and of fastrace's
+//! `fastant` spin for a wall-clock period, so their instruction counts
+//! vary.
 //!
 //! Outside valgrind the request is a no-op: the magic sequence rotates a
 //! register by 128 bits in all and exchanges `rbx` with itself.

@@ -47,7 +47,7 @@ const THREADS: usize = 2;
 /// Pause before each timed repetition.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// The workloads, as the issue lists them.
+/// The workloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
     /// A root and a chain of 100 nested children.

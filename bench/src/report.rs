@@ -1,5 +1,5 @@
 //! The parent process: runs the children, gathers their results and prints
-//! the tables (Markdown, ready for the README) and the targets.
+//! the tables (Markdown) and the targets.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -72,7 +72,8 @@ type Results = HashMap<(String, String), Row>;
 type Scaling = HashMap<String, f64>;
 
 /// Rounds of work per level that make the no-tracing loop take about as
-/// long per level as tracer takes per span on one thread (~40 ns here).
+/// long per level as tracer takes per span on one thread (about 40 ns on
+/// a 2-vCPU VM).
 const COMPUTE_WORK: u64 = 300;
 
 /// `threads` scaling from child processes of one contender each, alternated:
