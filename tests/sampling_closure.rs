@@ -1,4 +1,4 @@
-//! A closure sampler (the seed's `set_sampler(my_sampler)`), asked for
+//! A closure sampler, asked for
 //! roots and for each child of a sampled span; children of an unsampled
 //! span inherit its "no" and cost nothing, while the trace id propagates.
 

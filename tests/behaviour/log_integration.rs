@@ -122,7 +122,7 @@ fn log_exporter_writes_one_record_per_span() {
 
 #[test]
 fn log_processor_logs_start_at_debug_and_end_by_status() {
-    // The seed's `LoggingSpanProcessor`: called here directly with the
+    // `LogProcessor`, called here directly with the
     // records the shared reporter exported, as a provider would call it.
     install();
     let ((), spans) = traced(|| {

@@ -173,6 +173,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri's clocks do not keep real time")]
     fn tracks_the_wall_clock() {
         let before = system_time_to_unix_nanos(SystemTime::now());
         let ours = now_unix_nanos();
@@ -186,6 +187,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri's clocks do not keep real time")]
     fn measures_durations_like_the_monotonic_clock() {
         let start = Instant::now();
         let first = now_unix_nanos();
@@ -217,6 +219,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri's clocks do not keep real time")]
     fn local_copy_reads_the_same_clock() {
         let mut local = LocalClock::new();
         let first = local.now_unix_nanos();

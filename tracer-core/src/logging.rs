@@ -5,9 +5,9 @@
 //!   key-values, so your log lines can be joined with traces. Optionally,
 //!   records also become events on the current span.
 //! - [`LogExporter`] writes each finished span as one log record (the
-//!   seed's `LoggingSpanExporter`).
+//!   Python tracers' `LoggingSpanExporter`).
 //! - [`LogProcessor`] logs spans as they start and end, synchronously (the
-//!   seed's `LoggingSpanProcessor`).
+//!   Python tracers' `LoggingSpanProcessor`).
 //!
 //! ```no_run
 //! use tracer_core::logging::TraceLogger;
@@ -165,7 +165,7 @@ fn level_of(span: &SpanData) -> Level {
 /// use tracer_core::logging::LogExporter;
 /// use tracer_core::processor::{BatchConfig, BatchSpanProcessor};
 ///
-/// // The seed's BatchSpanProcessor(exporter=LoggingSpanExporter(), max_batch_size=100, export_interval=5.0)
+/// // Log each span, from the export thread, in batches.
 /// let processor = BatchSpanProcessor::new(LogExporter::new(), BatchConfig::default());
 /// # drop(processor);
 /// ```

@@ -85,7 +85,7 @@ impl SamplingResult {
 /// Decides whether a span is recorded.
 ///
 /// Any closure `Fn(TraceId, Option<SpanId>, &str) -> bool` is a sampler;
-/// this is the seed's `set_sampler(my_sampler)`:
+/// the Python tracers' `set_sampler(my_sampler)` is:
 ///
 /// ```
 /// use tracer_core::{SpanId, TraceId};

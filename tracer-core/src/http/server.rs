@@ -95,7 +95,7 @@ impl TracingLayer {
         Arc::make_mut(&mut self.config)
     }
 
-    /// Excludes paths, the seed documents' `excluded_paths`: an entry is an
+    /// Excludes paths (`excluded_paths`): an entry is an
     /// exact path (`/health`), or a prefix when it ends in `/*`
     /// (`/metrics/*` excludes `/metrics` and everything under it) or in
     /// `*` (`/static*` excludes every path starting with `/static`).

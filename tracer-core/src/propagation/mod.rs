@@ -25,7 +25,7 @@
 //!
 //! The process has one global propagator ([`set_global_propagator`]), W3C
 //! Trace Context plus W3C Baggage by default. [`inject_context`] and
-//! [`extract_context`], the seed documents' names, use it:
+//! [`extract_context`] use it:
 //!
 //! ```
 //! use std::collections::HashMap;

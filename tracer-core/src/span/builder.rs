@@ -10,8 +10,7 @@ use crate::model::{Key, KeyValue, Link, SpanContext, SpanKind, Value};
 use crate::runtime::{self, Parent, StartSpec};
 
 /// Builds a span with everything OpenTelemetry's `start_span` takes: name,
-/// kind, attributes, links, start time and parent. This is the seed's
-/// `tracer.create_span(name, attributes, kind, links)`.
+/// kind, attributes, links, start time and parent.
 ///
 /// ```
 /// use tracer_core::{KeyValue, Span, SpanKind};

@@ -23,7 +23,7 @@ use crate::runtime::{self, RecordBorrow, ScopeGuard, SpanState};
 /// ```
 /// use tracer_core::Span;
 ///
-/// // The seed's manual lifecycle.
+/// // Started, changed, and finished by hand.
 /// let span = Span::new("user_login");
 /// span.set_tag("user_id", "usr_123");
 /// span.set_tag("method", "password");

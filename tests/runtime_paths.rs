@@ -1,0 +1,252 @@
+//! Every path through the runtime's unsafe code, checked on the exported
+//! spans: records written in place and moved between a span and the
+//! thread's buffer, owned spans current for a scope (reached through their
+//! stack frame), sampled-out spans, futures polled and dropped, panics, a
+//! thread's buffer handed over mid-trace and at thread exit, and buffers
+//! reused from the pool, clean and owning heap memory. CI runs this binary
+//! under Miri where a nightly toolchain with Miri is present.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
+
+use tracer::export::InMemoryExporter;
+use tracer::{
+    attach, current_span, current_span_id, current_trace_id, in_span, FutureExt, Span, SpanData, SpanId, Status,
+    TraceId, TracerProvider, Value,
+};
+
+/// Fewer rounds under Miri, which runs this code a thousand times slower.
+const ROUNDS: usize = if cfg!(miri) { 2 } else { 20 };
+
+fn exporter() -> &'static InMemoryExporter {
+    static EXPORTER: OnceLock<InMemoryExporter> = OnceLock::new();
+    EXPORTER.get_or_init(|| {
+        let exporter = InMemoryExporter::new();
+        // Roots named `dropped…` are sampled out.
+        let guard = TracerProvider::builder()
+            .sampler(|_: TraceId, _: Option<SpanId>, name: &str| !name.starts_with("dropped"))
+            .with_simple_exporter(exporter.clone())
+            .install()
+            .expect("the only provider of this binary");
+        std::mem::forget(guard);
+        exporter
+    })
+}
+
+fn find<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
+    let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one {name} in {:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+/// Polls `future` to completion on this thread.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// A future that is pending once.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+#[test]
+fn records_move_between_owned_spans_and_the_buffer() {
+    let exporter = exporter();
+    for round in 0..ROUNDS {
+        let root = Span::root("root").entered();
+        let trace_id = root.trace_id().unwrap();
+        // An owned span, boxed, changed, then taken into the buffer.
+        let owned = Span::new("owned");
+        owned.set_attribute("round", round as i64);
+        owned.add_event("event", []);
+        drop(owned);
+        // An owned span entered: its record moves into the buffer.
+        let entered = Span::builder("entered").attribute("k", "v").start().entered();
+        assert_eq!(current_span_id(), entered.span_id());
+        // Taken back out, moved to another thread, finished there.
+        let moved = entered.exit();
+        std::thread::spawn(move || {
+            moved.set_attribute("on", "worker");
+            moved.finish();
+        })
+        .join()
+        .unwrap();
+        in_span(format!("owned_name_{round}"), |span| {
+            span.set_status(Status::error("failed"))
+        });
+        drop(root);
+
+        let spans = exporter.trace(trace_id);
+        assert_eq!(spans.len(), 4);
+        let root = find(&spans, "root").span_id();
+        let owned = find(&spans, "owned");
+        assert_eq!(owned.parent_span_id, Some(root));
+        assert_eq!(owned.attribute("round"), Some(&Value::I64(round as i64)));
+        assert_eq!(owned.events[0].name, "event");
+        let entered = find(&spans, "entered");
+        assert_eq!(entered.parent_span_id, Some(root));
+        assert_eq!(entered.attribute("k").and_then(Value::as_str), Some("v"));
+        assert_eq!(entered.attribute("on").and_then(Value::as_str), Some("worker"));
+        let named = find(&spans, &format!("owned_name_{round}"));
+        assert_eq!(named.status, Status::error("failed"));
+    }
+}
+
+#[test]
+fn an_owned_span_current_for_a_scope_is_changed_through_the_stack() {
+    let exporter = exporter();
+    let span = Span::root("scoped");
+    let trace_id = span.trace_id().unwrap();
+    span.in_scope(|| {
+        // Reaches the owned span's record through its stack frame.
+        current_span().set_attribute("inside", true);
+        in_span("child", |_| {});
+    });
+    span.set_attribute("after", 1);
+    drop(span);
+    let spans = exporter.trace(trace_id);
+    let scoped = find(&spans, "scoped");
+    assert_eq!(scoped.attribute("inside"), Some(&Value::Bool(true)));
+    assert_eq!(scoped.attribute("after"), Some(&Value::I64(1)));
+    assert_eq!(find(&spans, "child").parent_span_id, Some(scoped.span_id()));
+}
+
+#[test]
+fn sampled_out_spans_and_attached_contexts_are_current_but_not_recorded() {
+    let exporter = exporter();
+    let dropped = Span::root("dropped_root").entered();
+    let trace_id = dropped.trace_id().unwrap();
+    assert!(!dropped.is_recording());
+    in_span("child_of_dropped", |child| {
+        assert!(!child.is_recording());
+        assert_eq!(current_trace_id(), Some(trace_id));
+    });
+    let context = dropped.context().unwrap();
+    drop(dropped);
+    assert_eq!(current_trace_id(), None);
+    // The context continues on another thread: still not recorded there.
+    std::thread::spawn(move || {
+        let _guard = attach(context.clone());
+        assert_eq!(current_span_id(), Some(context.span_id()));
+        in_span("remote_child", |child| assert!(!child.is_recording()));
+    })
+    .join()
+    .unwrap();
+    assert!(exporter.trace(trace_id).is_empty());
+}
+
+#[test]
+fn futures_carry_their_span_across_polls_and_when_dropped() {
+    let exporter = exporter();
+    let (trace_id, parent) = block_on(
+        async {
+            YieldOnce(false).await;
+            in_span("in_future", |_| {});
+            YieldOnce(false).in_span(Span::new("inner_future")).await;
+            (current_trace_id().unwrap(), current_span_id().unwrap())
+        }
+        .in_span(Span::root("future_root")),
+    );
+    let spans = exporter.trace(trace_id);
+    assert_eq!(find(&spans, "future_root").span_id(), parent);
+    assert_eq!(find(&spans, "in_future").parent_span_id, Some(parent));
+    assert_eq!(find(&spans, "inner_future").parent_span_id, Some(parent));
+
+    // Dropped after its first poll: finished, marked cancelled.
+    let root = Span::root("cancel_root");
+    let trace_id = root.trace_id().unwrap();
+    {
+        let mut future = pin!(YieldOnce(false).in_span(root));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+    }
+    let spans = exporter.trace(trace_id);
+    let cancelled = find(&spans, "cancel_root");
+    assert_eq!(cancelled.attribute("cancelled"), Some(&Value::Bool(true)));
+    assert!(cancelled.end_time_unix_nano >= cancelled.start_time_unix_nano);
+}
+
+#[test]
+fn a_panic_marks_the_spans_it_unwinds_through() {
+    let exporter = exporter();
+    let root = Span::root("panic_root");
+    let trace_id = root.trace_id().unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        root.in_scope(|| in_span("panicking", |_| panic!("boom")))
+    }));
+    assert!(result.is_err());
+    drop(root);
+    let spans = exporter.trace(trace_id);
+    assert_eq!(find(&spans, "panicking").status, Status::error("panicked"));
+}
+
+#[test]
+fn a_long_trace_hands_over_mid_way_and_buffers_are_reused() {
+    let exporter = exporter();
+    for round in 0..ROUNDS.min(3) {
+        let root = Span::root("long").entered();
+        let trace_id = root.trace_id().unwrap();
+        // Past the thread's hand-over size while the root stays open, with
+        // spans still open across the hand-over.
+        let open = Span::new("open_across").entered();
+        for i in 0..600 {
+            in_span("item", |span| {
+                if i % 100 == 0 {
+                    span.set_attribute("owned", format!("value {i}"));
+                }
+            });
+        }
+        drop(open);
+        drop(root);
+        let spans = exporter.trace(trace_id);
+        assert_eq!(spans.len(), 602, "round {round}");
+        let open = find(&spans, "open_across").span_id();
+        assert!(spans
+            .iter()
+            .filter(|s| s.name == "item")
+            .all(|s| s.parent_span_id == Some(open)));
+        let owned = spans.iter().filter(|s| s.attribute("owned").is_some()).count();
+        assert_eq!(owned, 6);
+    }
+}
+
+#[test]
+fn a_thread_that_exits_with_a_span_open_hands_it_over() {
+    let exporter = exporter();
+    let trace_id = std::thread::spawn(|| {
+        let root = Span::root("left_open").entered();
+        in_span("finished_child", |_| {});
+        let trace_id = root.trace_id().unwrap();
+        // Leaked: the thread's exit closes it.
+        std::mem::forget(root);
+        trace_id
+    })
+    .join()
+    .unwrap();
+    let spans = exporter.trace(trace_id);
+    let root = find(&spans, "left_open");
+    assert!(root.end_time_unix_nano >= root.start_time_unix_nano);
+    assert_eq!(find(&spans, "finished_child").parent_span_id, Some(root.span_id()));
+}
