@@ -3,8 +3,7 @@
 use std::borrow::Cow;
 
 use super::context::SpanContext;
-use super::span_data::find;
-use super::value::{KeyValue, Value};
+use super::value::{find_value, KeyValue, Value};
 
 /// A timestamped annotation on a span.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +21,7 @@ pub struct Event {
 impl Event {
     /// The attribute value for `key`.
     pub fn attribute(&self, key: &str) -> Option<&Value> {
-        find(&self.attributes, key)
+        find_value(&self.attributes, key)
     }
 }
 

@@ -12,11 +12,7 @@ use super::id::{SpanId, TraceId};
 use super::kind::SpanKind;
 use super::limits::{limit_attributes, SpanLimits};
 use super::status::Status;
-use super::value::{Key, KeyValue, Value};
-
-pub(super) fn find<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a Value> {
-    attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
-}
+use super::value::{find_value, Key, KeyValue, Value};
 
 /// The attributes of a span, stored inline for up to four.
 #[derive(Clone, Default, PartialEq)]
@@ -25,7 +21,7 @@ pub struct Attributes(SmallVec<[KeyValue; 4]>);
 impl Attributes {
     /// The value for `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        find(&self.0, key)
+        find_value(&self.0, key)
     }
 }
 

@@ -254,6 +254,11 @@ macro_rules! from_vec {
 
 from_vec!(Bool: bool, I64: i64, I64: i32, F64: f64, String: &'static str, String: String, String: Cow<'static, str>);
 
+/// The value for `key` among `attributes`.
+pub(super) fn find_value<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a Value> {
+    attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+}
+
 /// One attribute: a key and its value.
 ///
 /// ```

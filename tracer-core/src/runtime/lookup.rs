@@ -2,13 +2,20 @@
 //! open record or context of a span on the stack.
 
 use super::cell::with_local;
+use super::record_borrow::RecordBorrow;
 use crate::model::{SpanContext, SpanData, SpanId, TraceId};
 
 /// Runs `f` on the open record of the span `span_id` names on this
 /// thread's stack; `None` if it has none (not recorded, or ended).
 #[inline]
 pub(crate) fn with_open_record<R>(span_id: SpanId, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
-    with_local(|local| local.data_mut(span_id).map(f)).flatten()
+    with_local(|local| {
+        local.data_mut(span_id).map(|record| {
+            let _borrow = RecordBorrow::start();
+            f(record)
+        })
+    })
+    .flatten()
 }
 
 /// Whether the span `span_id` names on this thread's stack is open and

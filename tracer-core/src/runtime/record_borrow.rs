@@ -38,3 +38,21 @@ impl Drop for RecordBorrow {
         let _ = BORROWED.try_with(|b| b.set(false));
     }
 }
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_one_after_another_are_fine() {
+        drop(RecordBorrow::start());
+        drop(RecordBorrow::start());
+    }
+
+    #[test]
+    #[should_panic(expected = "borrowed while another borrow")]
+    fn a_borrow_inside_a_borrow_is_caught() {
+        let _outer = RecordBorrow::start();
+        let _inner = RecordBorrow::start();
+    }
+}
