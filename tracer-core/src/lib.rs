@@ -52,6 +52,16 @@
 //! handed to the processors as one [`SpanBatch`](processor::SpanBatch) when
 //! the thread's outermost span ends.
 
+//!
+//! # Paths
+//!
+//! The types of the model and the span handles are at the crate root;
+//! families of parts are in modules: [`export`], [`processor`],
+//! [`sampler`], [`propagation`], [`env`](mod@env), `http` and `logging`. The three
+//! functions most programs call, [`init_from_env`], [`inject_context`] and
+//! [`extract_context`], are also at the root, deliberately: they are the
+//! same items as in their modules.
+
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]

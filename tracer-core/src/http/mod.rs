@@ -58,7 +58,7 @@
 //!
 //! - [`ClientTracingLayer`] around any tower HTTP client: a CLIENT span
 //!   per request, with the context injected.
-//! - [`inject_request`] / [`inject_context`](crate::propagation::inject_context)
+//! - [`inject_request`](crate::propagation::inject_request) / [`inject_context`](crate::propagation::inject_context)
 //!   (on a `HeaderMap`) inject the current context into a request you
 //!   build yourself.
 //! - With reqwest, one line sends the current context:
@@ -130,7 +130,6 @@ pub(crate) fn record_outcome<B, E: fmt::Display>(
     }
 }
 
-pub use crate::propagation::{current_headers, inject_request};
 pub use client::{ClientResponseFuture, ClientTracingLayer, ClientTracingService};
 pub use server::{ResponseFuture, TracingLayer, TracingService};
 
