@@ -250,3 +250,42 @@ fn a_thread_that_exits_with_a_span_open_hands_it_over() {
     assert!(root.end_time_unix_nano >= root.start_time_unix_nano);
     assert_eq!(find(&spans, "finished_child").parent_span_id, Some(root.span_id()));
 }
+
+#[test]
+fn finished_records_between_open_ones_are_compacted_out() {
+    let exporter = exporter();
+    let root = Span::root("compact_root").entered();
+    let trace_id = root.trace_id().unwrap();
+    // Finished records first, then a span that stays open, then fewer
+    // finished ones: the hand-over at 512 finished records moves the open
+    // ones to the front and points the stack at their new places.
+    for _ in 0..300 {
+        in_span("before", |_| {});
+    }
+    let open = Span::new("open").entered();
+    for _ in 0..212 {
+        in_span("after", |_| {});
+    }
+    // The hand-over has happened: the stack still finds both open spans.
+    open.set_attribute("still", "current");
+    in_span("last", |_| {});
+    drop(open);
+    root.set_attribute("root", "ok");
+    drop(root);
+    let spans = exporter.trace(trace_id);
+    assert_eq!(spans.len(), 1 + 300 + 1 + 212 + 1);
+    let root = find(&spans, "compact_root");
+    assert_eq!(root.attribute("root").and_then(Value::as_str), Some("ok"));
+    let open = find(&spans, "open");
+    assert_eq!(open.attribute("still").and_then(Value::as_str), Some("current"));
+    assert_eq!(open.parent_span_id, Some(root.span_id()));
+    assert!(spans
+        .iter()
+        .filter(|s| s.name == "before")
+        .all(|s| s.parent_span_id == Some(root.span_id())));
+    assert!(spans
+        .iter()
+        .filter(|s| s.name == "after")
+        .all(|s| s.parent_span_id == Some(open.span_id())));
+    assert_eq!(find(&spans, "last").parent_span_id, Some(open.span_id()));
+}

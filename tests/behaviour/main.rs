@@ -13,6 +13,7 @@ mod otlp_receiver;
 
 mod async_context;
 mod context;
+mod deep_nesting;
 mod exporters;
 mod hot_path;
 mod http_services;

@@ -44,7 +44,7 @@ pub(crate) fn end_entry(entry: &Entry) {
     local.close_record(top, panicked);
     // `should_flush`, knowing the buffer holds the record just closed and
     // the stack `depth` frames.
-    if flush_due_holding_records(depth, local.records.len()) {
+    if flush_due_holding_records(depth, local.records.len() - local.open_records) {
         let batch = local.take_finished();
         drop(local);
         hand_over_batch(batch);

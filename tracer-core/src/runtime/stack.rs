@@ -116,6 +116,15 @@ impl Stack {
         scoped
     }
 
+    /// Points every local frame at its record's new index, `new_slot[old]`.
+    pub(super) fn move_records(&mut self, new_slot: &[u32]) {
+        for frame in &mut self.frames {
+            if frame.kind == FrameKind::Local {
+                frame.slot = new_slot[frame.slot as usize];
+            }
+        }
+    }
+
     /// Points the local frame whose record moved from `from` to `to`.
     pub(super) fn move_record(&mut self, from: usize, to: usize) {
         for frame in &mut self.frames {

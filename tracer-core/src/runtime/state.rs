@@ -28,6 +28,9 @@ pub(super) struct LocalState {
     /// While it is clear, the handed-over buffer is emptied without a look
     /// at each record.
     pub(super) dirty: bool,
+    /// Scratch for `compact_into`: each record's new index. Kept so that a
+    /// compaction allocates only when the buffer is larger than ever.
+    pub(super) new_slots: Vec<u32>,
     /// Whether a record in `records` may be recorded but not sampled (a
     /// sampler's `RecordOnly`): processors then filter the batch. Only an
     /// owned span's record can be: children started in the buffer are of
@@ -49,6 +52,7 @@ impl LocalState {
             ids: IdGenerator::new(),
             clock: clock::LocalClock::new(),
             record_boxes: Vec::new(),
+            new_slots: Vec::new(),
             dirty: false,
             unsampled: false,
         }
@@ -117,12 +121,17 @@ impl LocalState {
     /// Whether the records should be handed over now.
     #[inline(always)]
     pub(super) fn should_flush(&self) -> bool {
-        flush_due(self.stack.frames.len(), self.records.len())
+        flush_due(self.stack.frames.len(), self.records.len() - self.open_records)
     }
 
     /// Takes every finished record, keeping open ones (and fixing the stack's
-    /// indices to them). The buffer is replaced by a recycled one, so that
-    /// it does not grow again from empty after every hand-over.
+    /// indices to them). With none open, the buffer is replaced by a recycled
+    /// one, so that it does not grow again from empty after every hand-over.
+    ///
+    /// With spans open, the work is bounded by the finished records, not by
+    /// the open ones, in the usual shapes (a deep recursion, a long-lived
+    /// root): their finished records follow the last open one, and leave
+    /// with one copy each while the open ones stay where they are.
     pub(super) fn take_finished(&mut self) -> SpanBatch {
         let summary = self.summary();
         if self.open_records == 0 {
@@ -131,20 +140,60 @@ impl LocalState {
             self.unsampled = false;
             return SpanBatch::new(std::mem::replace(&mut self.records, recycled_buffer(capacity)), summary);
         }
-        let mut finished = Vec::with_capacity(self.records.len() - self.open_records);
-        let mut kept = Vec::with_capacity(self.open_records.max(16));
-        for (old_index, record) in std::mem::take(&mut self.records).into_iter().enumerate() {
-            if record.end_time_unix_nano != 0 {
-                finished.push(record);
-                continue;
-            }
-            self.stack.move_record(old_index, kept.len());
-            kept.push(record);
-        }
+        let finished_count = self.records.len() - self.open_records;
+        let after_last_open = self
+            .records
+            .iter()
+            .rposition(|r| r.end_time_unix_nano == 0)
+            .map_or(0, |last| last + 1);
+        let mut finished = recycled_buffer(finished_count);
+        let tail = self.records.len() - after_last_open;
         // The kept records may own something, or not be sampled: `dirty`
         // and `unsampled` stay as they are.
-        self.records = kept;
+        if tail * 2 >= finished_count {
+            // Most finished records are in the tail: those go now, the rest
+            // with a later hand-over.
+            finished.extend(self.records.drain(after_last_open..));
+        } else {
+            finished.reserve(finished_count);
+            self.compact_into(&mut finished);
+        }
         SpanBatch::new(finished, summary)
+    }
+
+    /// Moves every finished record to `finished` and the open ones to the
+    /// front of the buffer, in order, then points the stack at their new
+    /// places: one pass over the records, one over the frames.
+    fn compact_into(&mut self, finished: &mut Vec<SpanData>) {
+        let len = self.records.len();
+        let mut new_slot = std::mem::take(&mut self.new_slots);
+        new_slot.clear();
+        new_slot.resize(len, u32::MAX);
+        let records = self.records.as_mut_ptr();
+        // SAFETY: the length is cleared first, so nothing is dropped twice
+        // if `push` panics (it cannot reallocate: the caller reserved room
+        // for every finished record); each record is read once, either
+        // into `finished` or into the kept prefix, whose slots `kept <=
+        // read` were already read.
+        unsafe {
+            self.records.set_len(0);
+            let mut kept = 0;
+            for read in 0..len {
+                let record = records.add(read);
+                if (*record).end_time_unix_nano != 0 {
+                    finished.push(std::ptr::read(record));
+                } else {
+                    if read != kept {
+                        std::ptr::copy_nonoverlapping(record, records.add(kept), 1);
+                    }
+                    new_slot[read] = kept as u32;
+                    kept += 1;
+                }
+            }
+            self.records.set_len(kept);
+        }
+        self.stack.move_records(&new_slot);
+        self.new_slots = new_slot;
     }
 
     /// What the flags say about the records in the buffer.
