@@ -443,3 +443,50 @@ mod reported_once {
         );
     }
 }
+
+/// A refused collector: every span fails, and flush and shutdown say so,
+/// by outcome, for what happened since the previous flush.
+#[test]
+fn flush_counts_failed_and_rejected_spans_since_the_last_flush() {
+    let port = reserve_port();
+    let exporter = OtlpExporter::builder()
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_attempts(2),
+        )
+        .build()
+        .unwrap();
+    let processor = BatchSpanProcessor::new(exporter, BatchConfig::default().max_batch_size(4));
+    processor.on_end_batch(spans(6).into());
+    processor.on_end_batch(spans(3).into());
+    let error = processor.force_flush(Duration::from_secs(10)).unwrap_err();
+    assert_eq!((error.queued, error.failed, error.rejected), (0, 9, 0), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("9 spans not delivered (9 failed, not confirmed by the collector)"),
+        "{error}"
+    );
+    // Counted once: a second flush with nothing new has nothing to report.
+    processor.force_flush(Duration::from_secs(10)).unwrap();
+    processor.on_end_batch(spans(2).into());
+    let error = processor.shutdown(Duration::from_secs(10)).unwrap_err();
+    assert_eq!((error.queued, error.failed, error.rejected), (0, 2, 0), "{error}");
+    assert_eq!(processor.stats().failed, 11);
+
+    // A collector that rejects part of each batch.
+    let receiver = Receiver::start();
+    receiver.set_default(Reply::PartialSuccess {
+        rejected: 1,
+        message: "too big".into(),
+    });
+    let processor = BatchSpanProcessor::new(
+        fast_retries(&receiver.endpoint()).build().unwrap(),
+        BatchConfig::default().max_batch_size(100),
+    );
+    processor.on_end_batch(spans(5).into());
+    let error = processor.force_flush(Duration::from_secs(10)).unwrap_err();
+    assert_eq!((error.queued, error.failed, error.rejected), (0, 0, 1), "{error}");
+}

@@ -188,26 +188,18 @@ impl BatchSpanProcessor {
         timeout: Duration,
     ) -> Result<(), FlushError> {
         let (reply, answer) = mpsc::sync_channel(1);
-        let undelivered = || self.counters.queued.load(Ordering::Relaxed);
+        let queued = || self.counters.queued.load(Ordering::Relaxed);
         let sent = self.sender.send(make(reply));
         self.waker.unpark();
         if sent.is_err() {
-            return Err(FlushError {
-                undelivered: undelivered(),
-                reason: "the batch processor is shut down".into(),
-            });
+            return self
+                .counters
+                .flush_outcome(queued(), Err("the batch processor is shut down".into()));
         }
-        match answer.recv_timeout(timeout) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(reason)) => Err(FlushError {
-                undelivered: undelivered(),
-                reason,
-            }),
-            Err(_) => Err(FlushError {
-                undelivered: undelivered(),
-                reason: format!("timed out after {timeout:?} waiting for the exporter"),
-            }),
-        }
+        let answer = answer
+            .recv_timeout(timeout)
+            .unwrap_or_else(|_| Err(format!("timed out after {timeout:?} waiting for the exporter")));
+        self.counters.flush_outcome(queued(), answer)
     }
 }
 

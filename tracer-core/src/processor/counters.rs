@@ -1,6 +1,9 @@
 //! What a processor counts.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use super::FlushError;
 
 use crate::export::ExportError;
 
@@ -52,6 +55,11 @@ pub(crate) struct Counters {
     pub(crate) rejected: AtomicU64,
     pub(crate) retries: AtomicU64,
     reported_failure: AtomicBool,
+    /// `failed` and `rejected` when the last flush reported them.
+    failed_at_flush: AtomicU64,
+    rejected_at_flush: AtomicU64,
+    /// Why the last export failed.
+    last_failure: Mutex<Option<String>>,
 }
 
 impl Counters {
@@ -86,11 +94,36 @@ impl Counters {
             }
         }
         if let Err(error) = result {
+            *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
             if !self.reported_failure.swap(true, Ordering::Relaxed) {
                 crate::diag::warn(&format!(
                     "span export failed ({count} spans): {error}; further failures are only counted"
                 ));
             }
         }
+    }
+
+    /// What a flush or shutdown reports: `answer` is how its own export
+    /// went, `queued` the spans it leaves waiting. The spans that failed or
+    /// were rejected since the previous flush count as not delivered, also
+    /// those exported in the background before this flush.
+    pub(crate) fn flush_outcome(&self, queued: u64, answer: Result<(), String>) -> Result<(), FlushError> {
+        let failed = self.failed.load(Ordering::Relaxed);
+        let rejected = self.rejected.load(Ordering::Relaxed);
+        let failed = failed - self.failed_at_flush.swap(failed, Ordering::Relaxed).min(failed);
+        let rejected = rejected - self.rejected_at_flush.swap(rejected, Ordering::Relaxed).min(rejected);
+        if answer.is_ok() && queued == 0 && failed == 0 && rejected == 0 {
+            return Ok(());
+        }
+        let reason = answer.err().unwrap_or_else(|| {
+            let last = self.last_failure.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            last.unwrap_or_else(|| "spans were not delivered".to_string())
+        });
+        Err(FlushError {
+            queued,
+            failed,
+            rejected,
+            reason,
+        })
     }
 }

@@ -73,21 +73,22 @@ impl SpanProcessor for SimpleSpanProcessor {
 
     fn force_flush(&self, _timeout: Duration) -> Result<(), FlushError> {
         let mut exporter = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
-        exporter.force_flush().map_err(|e| FlushError {
-            undelivered: 0,
-            reason: e.to_string(),
-        })
+        let answer = exporter.force_flush().map_err(|e| e.to_string());
+        drop(exporter);
+        self.counters.flush_outcome(0, answer)
     }
 
     fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
         let flushed = self.force_flush(timeout);
         self.shut_down.store(true, Ordering::Relaxed);
         let mut exporter = self.exporter.lock().unwrap_or_else(|e| e.into_inner());
-        let shut = exporter.shutdown().map_err(|e| FlushError {
-            undelivered: 0,
-            reason: e.to_string(),
-        });
-        flushed.and(shut)
+        let answer = exporter.shutdown().map_err(|e| e.to_string());
+        drop(exporter);
+        let shut = self.counters.flush_outcome(0, answer);
+        match (flushed, shut) {
+            (Err(a), Err(b)) => Err(a.and(b)),
+            (flushed, shut) => flushed.and(shut),
+        }
     }
 
     fn stats(&self) -> ProcessorStats {

@@ -159,10 +159,7 @@ impl TracerProvider {
             if let Err(e) = f(&**processor) {
                 failure = Some(match failure {
                     None => e,
-                    Some(prev) => FlushError {
-                        undelivered: prev.undelivered + e.undelivered,
-                        reason: format!("{}; {}", prev.reason, e.reason),
-                    },
+                    Some(prev) => prev.and(e),
                 });
             }
         }
