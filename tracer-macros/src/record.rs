@@ -40,3 +40,51 @@ impl Instrumenter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::test_support::expand;
+
+    #[test]
+    fn err_and_ok_are_arguments_of_the_private_recorder() {
+        let output = expand(
+            quote!(ok = true, err = false),
+            quote!(
+                fn f() -> Result<(), String> {
+                    Ok(())
+                }
+            ),
+            true,
+        );
+        let record = "if :: tracer :: __private :: FnSpan :: is_recording (& __tracer_span) { \
+                      # [allow (unused_imports)] \
+                      use :: tracer :: __private :: { RecordOther as _ , RecordResult as _ } ; \
+                      (& :: tracer :: __private :: Outcome (& __tracer_result)) \
+                      . __tracer_record (& __tracer_span , false , true) ; }";
+        assert!(output.contains(record), "{output}");
+        // Nothing but calls: no type of its own for `err = false`.
+        assert!(!output.contains("struct"), "{output}");
+
+        let output = expand(
+            quote!(),
+            quote!(
+                async fn f() -> Result<(), String> {
+                    Ok(())
+                }
+            ),
+            true,
+        );
+        assert!(
+            output.contains(
+                "| __tracer_output , __tracer_span | { if :: tracer :: __private :: FnSpan :: is_recording (__tracer_span)"
+            ),
+            "{output}"
+        );
+        assert!(
+            output.contains(". __tracer_record (__tracer_span , true , false) ; }"),
+            "{output}"
+        );
+    }
+}
