@@ -22,7 +22,7 @@ impl Instrumenter<'_> {
         let typed = self.typed_future();
         let ret = closure_output(sig);
         let future = quote!(#typed::<#ret, _>(async move #block));
-        let instrumented = self.instrument(future, self.records(output_type(sig)));
+        let instrumented = self.instrument(future, self.has_result_to_record(output_type(sig)));
         quote! {
             #start
             #instrumented.await
@@ -35,7 +35,7 @@ impl Instrumenter<'_> {
         let span = &self.locals.span;
         let future = &self.locals.future;
         let start = self.start(true);
-        let instrumented = self.instrument(quote!(#future), self.records(Some(output)));
+        let instrumented = self.instrument(quote!(#future), self.has_result_to_record(Some(output)));
         quote! {
             #start
             let #future = #krate::__private::in_scope(&#span, move || #block);
@@ -48,7 +48,7 @@ impl Instrumenter<'_> {
     pub fn async_trait_fn(&self, output: &Type, mut block: Block) -> TokenStream {
         let start = self.start(true);
         let typed = self.typed_future();
-        let records = self.records(Some(output));
+        let records = self.has_result_to_record(Some(output));
         let output = infer_impl_trait(output);
         let tail = boxed_async_tail(&mut block).expect("checked by the caller");
         let inner = std::mem::replace(tail, Expr::Verbatim(TokenStream::new()));

@@ -21,7 +21,7 @@ pub fn trace(args: TokenStream, item: TokenStream, enabled: bool) -> TokenStream
         Err(error) => {
             // Keep the item, so the error is the only one reported.
             let mut output = error.to_compile_error();
-            output.extend(impl_block::fallback(item));
+            output.extend(impl_block::without_markers(item));
             output
         }
     }

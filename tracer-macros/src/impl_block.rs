@@ -96,7 +96,7 @@ fn method_arguments(own: &TraceArgs, block: &TraceArgs) -> TraceArgs {
 
 /// What is emitted next to an error: the item, without the markers that
 /// would add errors of their own.
-pub fn fallback(item: TokenStream) -> TokenStream {
+pub fn without_markers(item: TokenStream) -> TokenStream {
     match syn::parse2::<ItemImpl>(item.clone()) {
         Ok(mut block) => {
             strip_markers(&mut block.items);

@@ -13,7 +13,7 @@ use crate::settings::Settings;
 impl Instrumenter<'_> {
     /// Whether a function returning `output` (`None` for `()`) has a
     /// result to record.
-    pub fn records(&self, output: Option<&Type>) -> bool {
+    pub fn has_result_to_record(&self, output: Option<&Type>) -> bool {
         let Settings { err, ok, .. } = *self.settings;
         match output {
             Some(ty) if is_never(ty) => false,

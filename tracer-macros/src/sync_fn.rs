@@ -17,7 +17,7 @@ impl Instrumenter<'_> {
     /// `Location::caller()` and panics; the result is then not recorded.
     pub fn sync_fn(&self, sig: &Signature, block: Block, track_caller: bool) -> TokenStream {
         let start = self.start(false);
-        if track_caller || !self.records(output_type(sig)) {
+        if track_caller || !self.has_result_to_record(output_type(sig)) {
             return quote! {
                 #start
                 #block

@@ -30,7 +30,7 @@ pub fn unsupported_item(item: Item) -> syn::Error {
 /// syn keeps what it does not model as tokens: a function without a body
 /// (in a trait), and items without a value (`const X: u32;`).
 fn verbatim_error(tokens: TokenStream) -> syn::Error {
-    let find = |input: ParseStream| {
+    let error_at_keyword = |input: ParseStream| {
         input.call(Attribute::parse_outer)?;
         input.parse::<Visibility>()?;
         let keyword = input.span();
@@ -44,7 +44,7 @@ fn verbatim_error(tokens: TokenStream) -> syn::Error {
         input.parse::<TokenStream>()?;
         Ok(error)
     };
-    find.parse2(tokens.clone()).unwrap_or_else(|_: syn::Error| {
+    error_at_keyword.parse2(tokens.clone()).unwrap_or_else(|_: syn::Error| {
         syn::Error::new_spanned(tokens, "`#[trace]` applies to functions, methods and `impl` blocks")
     })
 }
