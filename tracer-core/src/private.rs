@@ -58,15 +58,37 @@ pub fn typed_future<T, F: Future<Output = T>>(future: F) -> F {
     future
 }
 
-/// What a function's span records about its result.
-pub trait ResultSink {
-    /// Records an `Err`.
+/// Runs the synchronous part of a `-> impl Future` function with its span
+/// current (the future it returns is instrumented afterwards).
+#[inline]
+pub fn in_scope<R>(span: &Span, f: impl FnOnce() -> R) -> R {
+    span.in_scope(f)
+}
+
+/// What generated code does with a function's span, whichever handle holds
+/// it (an `EnteredSpan` in sync functions, a `Span` in futures). Generated
+/// code calls these by path, so no method of the caller's can stand in.
+pub trait FnSpan {
+    /// Whether the span records anything: attributes are computed, and the
+    /// result looked at, only then.
+    fn is_recording(&self) -> bool;
+    /// Sets one `args(...)` or `attributes(...)` value.
+    fn set_attribute(&self, key: &'static str, value: Value);
+    /// Records an `Err`: status `Error` and an `exception` event.
     fn record_error(&self, type_name: &'static str, message: String);
     /// Sets the status to `Ok`.
     fn record_ok(&self);
 }
 
-impl ResultSink for Span {
+impl FnSpan for Span {
+    #[inline]
+    fn is_recording(&self) -> bool {
+        Span::is_recording(self)
+    }
+    #[inline]
+    fn set_attribute(&self, key: &'static str, value: Value) {
+        Span::set_attribute(self, key, value);
+    }
     fn record_error(&self, type_name: &'static str, message: String) {
         self.record_error_parts(type_name, message);
     }
@@ -75,16 +97,15 @@ impl ResultSink for Span {
     }
 }
 
-impl ResultSink for SpanRef {
-    fn record_error(&self, type_name: &'static str, message: String) {
-        self.record_error_parts(type_name, message);
+impl FnSpan for EnteredSpan {
+    #[inline]
+    fn is_recording(&self) -> bool {
+        SpanRef::is_recording(self)
     }
-    fn record_ok(&self) {
-        self.set_ok();
+    #[inline]
+    fn set_attribute(&self, key: &'static str, value: Value) {
+        SpanRef::set_attribute(self, key, value);
     }
-}
-
-impl ResultSink for EnteredSpan {
     fn record_error(&self, type_name: &'static str, message: String) {
         self.record_error_parts(type_name, message);
     }
@@ -96,19 +117,22 @@ impl ResultSink for EnteredSpan {
 /// A function's return value, for "autoref specialization": method lookup
 /// picks [`RecordResult`] for any `Result<T, E: Display>` (through aliases
 /// too, since it goes by type, not spelling) and [`RecordOther`] otherwise.
+/// Call it as `(&Outcome(&value)).__tracer_record(span, err, ok)` with both
+/// traits in scope.
 pub struct Outcome<'a, T: ?Sized>(pub &'a T);
 
-/// Records `Err` values.
+/// Records `Result`s.
 pub trait RecordResult {
-    /// Records the outcome; `ok` sets status `Ok` on success.
-    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool);
+    /// Records an `Err` if `err`, and sets status `Ok` on `Ok` if `ok`.
+    fn __tracer_record<S: FnSpan + ?Sized>(&self, span: &S, err: bool, ok: bool);
 }
 
 impl<T, E: Display> RecordResult for Outcome<'_, Result<T, E>> {
     #[inline]
-    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool) {
+    fn __tracer_record<S: FnSpan + ?Sized>(&self, span: &S, err: bool, ok: bool) {
         match self.0 {
-            Err(error) => span.record_error(std::any::type_name::<E>(), error.to_string()),
+            Err(error) if err => span.record_error(std::any::type_name::<E>(), error.to_string()),
+            Err(_) => {}
             Ok(_) if ok => span.record_ok(),
             Ok(_) => {}
         }
@@ -117,13 +141,13 @@ impl<T, E: Display> RecordResult for Outcome<'_, Result<T, E>> {
 
 /// The fallback for values that are not a `Result`.
 pub trait RecordOther {
-    /// Sets status `Ok` if asked to.
-    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool);
+    /// Sets status `Ok` if `ok`.
+    fn __tracer_record<S: FnSpan + ?Sized>(&self, span: &S, err: bool, ok: bool);
 }
 
 impl<T: ?Sized> RecordOther for &Outcome<'_, T> {
     #[inline]
-    fn __tracer_record<S: ResultSink + ?Sized>(&self, span: &S, ok: bool) {
+    fn __tracer_record<S: FnSpan + ?Sized>(&self, span: &S, _err: bool, ok: bool) {
         if ok {
             span.record_ok();
         }

@@ -1,0 +1,6 @@
+use tracer::trace;
+
+#[trace(kind = , name = "checkout")]
+fn checkout() {}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use tracer::trace;
+
+struct Repo;
+
+#[trace]
+impl Repo {
+    #[trace(kind = Client)]
+    #[tracer::trace(name = "load")]
+    fn load(&self) {}
+}
+
+fn main() {}
