@@ -10,40 +10,21 @@
 //! One test in its own binary: it counts the process's live heap bytes, which
 //! other tests running alongside would disturb.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use counting_allocator::{live_bytes, CountingAllocator};
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{
     BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanBatch, SpanProcessor,
 };
 use tracer::{in_span, Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider};
 
-struct LiveBytes;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for LiveBytes {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: LiveBytes = LiveBytes;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Counts exported spans and keeps none.
 #[derive(Clone)]
@@ -252,10 +233,10 @@ fn records_owning_heap_data_are_dropped_when_their_buffer_is_reused() {
         for _ in 0..WARM_UP_ROUNDS {
             round();
         }
-        let before = (LIVE.load(Ordering::Relaxed), exported.load(Ordering::Relaxed));
+        let before = (live_bytes(), exported.load(Ordering::Relaxed));
         const ROUNDS: usize = 20;
         let made: usize = (0..ROUNDS).map(|_| round()).sum();
-        let grown = LIVE.load(Ordering::Relaxed) - before.0;
+        let grown = live_bytes() - before.0;
         assert_eq!(exported.load(Ordering::Relaxed) - before.1, made, "{way}");
         // A leak of 64 bytes a child would be ROUNDS × 500 × 64 = 640 KB;
         // of a root's 16 attributes, ROUNDS × 10 × 1 KB = 200 KB.
