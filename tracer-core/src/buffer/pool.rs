@@ -275,6 +275,15 @@ pub(crate) fn trim_pool() {
     }
 }
 
+/// Frees every pooled buffer: tracing has stopped (a batch processor shut
+/// down), and what the pool kept would otherwise stay until the process
+/// ends.
+pub(crate) fn free_pool() {
+    for buffer in BUFFERS.surplus(0) {
+        drop(buffer.into_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,8 +117,9 @@ pub struct BatchSpanProcessor {
     /// Queued spans at which a hand-over wakes the export thread; the
     /// export thread sets it (see [`WakeRule`]).
     wake_at: Arc<AtomicU64>,
-    /// Lets the buffer pool keep what this processor's queue holds.
-    _pool_allowance: InFlightAllowance,
+    /// Lets the buffer pool keep what this processor's queue holds, until
+    /// it shuts down.
+    pool_allowance: Mutex<Option<InFlightAllowance>>,
 }
 
 impl BatchSpanProcessor {
@@ -156,7 +157,7 @@ impl BatchSpanProcessor {
             waker: handle.thread().clone(),
             wake_at,
             worker: Mutex::new(Some(handle)),
-            _pool_allowance: buffer::allow_in_flight(config.max_queue_size),
+            pool_allowance: Mutex::new(Some(buffer::allow_in_flight(config.max_queue_size))),
         }
     }
 
@@ -252,6 +253,10 @@ impl SpanProcessor for BatchSpanProcessor {
             if let Some(handle) = handle {
                 let _ = handle.join();
             }
+            // The queue is gone with the worker, its buffers back in the
+            // pool: free them, and what the pool kept for the queue.
+            drop(self.pool_allowance.lock().unwrap_or_else(|e| e.into_inner()).take());
+            buffer::free_pool();
         }
         // On timeout the worker is left to finish (or hang) on its own.
         result
@@ -352,8 +357,10 @@ impl Worker {
                     if now >= deadline {
                         let _ = self.drain();
                         if !std::mem::replace(&mut self.busy, false) {
-                            // A quiet interval: buffers kept for a burst go.
+                            // A quiet interval: buffers kept for a burst go,
+                            // and the room pending spans took.
                             buffer::trim_pool();
+                            self.pending.shrink_to(self.config.max_batch_size);
                         }
                         deadline = Instant::now() + self.config.export_interval;
                     } else {
