@@ -123,6 +123,7 @@ mod baggage;
 mod http_carrier;
 #[cfg(feature = "propagators")]
 mod jaeger;
+mod percent_encoding;
 mod trace_context;
 
 #[cfg(feature = "propagators")]
