@@ -85,11 +85,14 @@ fn dropped_traced_root() -> String {
     injected_traceparent()
 }
 
+/// Starts a trace and returns the `traceparent` it sends.
+type Start = fn() -> String;
+
 #[test]
 fn roots_tracer_starts_carry_the_random_flag() {
     install();
     // (case, how the trace starts, the flags it sends)
-    let cases: [(&str, fn() -> String, &str); 5] = [
+    let cases: [(&str, Start, &str); 5] = [
         (
             "sampled root",
             || Span::root("l2_root").in_scope(injected_traceparent),
