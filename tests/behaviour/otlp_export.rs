@@ -213,11 +213,12 @@ fn check_request(request: &ExportTraceServiceRequest, sent: &[SpanData], scope: 
         assert_eq!(pb.span_id.len(), 8);
     }
 
-    // The root: no parent, internal, unset status, sampled and local.
+    // The root: no parent, internal, unset status, sampled with a random
+    // trace id (W3C Level 2), and local.
     let pb_root = by_name(spans, "test_root");
     assert!(pb_root.parent_span_id.is_empty());
     assert_eq!(pb_root.kind, PbKind::Internal as i32);
-    assert_eq!(pb_root.flags, 0x01 | 0x100);
+    assert_eq!(pb_root.flags, 0x01 | 0x02 | 0x100);
     assert_eq!(pb_root.status.as_ref().unwrap().code, PbCode::Unset as i32);
     assert_eq!(pb_root.trace_state, "");
 
@@ -226,7 +227,11 @@ fn check_request(request: &ExportTraceServiceRequest, sent: &[SpanData], scope: 
     assert_eq!(checkout.parent_span_id, root.span_id().to_bytes());
     assert_eq!(checkout.trace_id, root.trace_id().to_bytes());
     assert_eq!(checkout.kind, PbKind::Server as i32);
-    assert_eq!(checkout.flags, 0x01 | 0x100, "sampled, parent known to be local");
+    assert_eq!(
+        checkout.flags,
+        0x01 | 0x02 | 0x100,
+        "sampled, random trace id, parent known to be local"
+    );
     let a = attrs(&checkout.attributes);
     assert_eq!(a.len(), 8);
     assert_eq!(a["http.method"], &s("POST"));
@@ -456,7 +461,7 @@ fn json_follows_the_otlp_json_mapping() {
     assert_eq!(span("call")["status"]["code"], 1);
     assert_eq!(checkout["startTimeUnixNano"], d.start_time_unix_nano.to_string());
     assert_eq!(checkout["endTimeUnixNano"], d.end_time_unix_nano.to_string());
-    assert_eq!(checkout["flags"], 0x101);
+    assert_eq!(checkout["flags"], 0x103);
     // Typed attributes.
     let a = &checkout["attributes"];
     assert_eq!(json_attr(a, "http.method"), &serde_json::json!({"stringValue": "POST"}));

@@ -22,7 +22,7 @@ use std::fmt;
 
 use crate::model::KeyValue;
 use crate::model::{Link, SpanKind};
-use crate::model::{SpanContext, TraceState};
+use crate::model::{SpanContext, TraceFlags, TraceState};
 use crate::model::{SpanId, TraceId};
 
 /// What a sampler sees about a span that is starting.
@@ -31,6 +31,13 @@ use crate::model::{SpanId, TraceId};
 pub struct SamplingParams<'a> {
     /// The trace id (new for a root span).
     pub trace_id: TraceId,
+    /// The flags the new span will carry, its sampled bit aside (the
+    /// decision sets or clears it): for a new trace, the random bit
+    /// ([`TraceFlags::RANDOM`], as tracer's trace ids are random); under a
+    /// parent, the parent's [defined](TraceFlags::defined) bits, sampled bit
+    /// included. A sampler that relies on the trace id being random (as
+    /// [`TraceIdRatio`] does) can check [`TraceFlags::is_random`] here.
+    pub trace_flags: TraceFlags,
     /// The parent's context, if any.
     pub parent: Option<&'a SpanContext>,
     /// The span name.
@@ -84,8 +91,8 @@ impl SamplingResult {
 
 /// Decides whether a span is recorded.
 ///
-/// Any closure `Fn(TraceId, Option<SpanId>, &str) -> bool` is a sampler;
-/// the Python tracers' `set_sampler(my_sampler)` is:
+/// Any closure `Fn(TraceId, Option<SpanId>, &str) -> bool` is a sampler
+/// (what other tracers set with `set_sampler(my_sampler)`):
 ///
 /// ```
 /// use tracer_core::{SpanId, TraceId};
@@ -325,11 +332,11 @@ impl Sampler for ParentBased {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TraceFlags;
 
     fn params<'a>(trace_id: TraceId, parent: Option<&'a SpanContext>) -> SamplingParams<'a> {
         SamplingParams {
             trace_id,
+            trace_flags: parent.map_or(TraceFlags::RANDOM, |p| p.trace_flags().defined()),
             parent,
             name: "op",
             kind: SpanKind::Internal,

@@ -230,7 +230,8 @@ fn client_attributes(method: &Method, uri: &Uri, version: Version) -> (&'static 
 /// let uri: http::Uri = "http://127.0.0.1:8080/stock/42".parse().unwrap();
 /// let span = client_span(&http::Method::GET, &uri);
 /// let headers = span.in_scope(current_headers);
-/// let expected = format!("00-{}-{}-01", span.trace_id().unwrap(), span.span_id().unwrap());
+/// // A trace tracer starts is sampled (`01`) and has a random trace id (`02`).
+/// let expected = format!("00-{}-{}-03", span.trace_id().unwrap(), span.span_id().unwrap());
 /// assert_eq!(headers["traceparent"], expected.as_str());
 /// // ... send the request with `headers`, then:
 /// span.set_attribute("http.response.status_code", 200);

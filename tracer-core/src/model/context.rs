@@ -2,15 +2,24 @@
 //!
 //! A [`SpanContext`] is what another span needs in order to name this one as
 //! its parent or link to it: the trace id, the span id, the [`TraceFlags`]
-//! (whether the trace is sampled) and the vendor [`TraceState`]. It is what
-//! `traceparent` and `tracestate` headers carry between services.
+//! (whether the trace is sampled, whether its id is random) and the vendor
+//! [`TraceState`]. It is what `traceparent` and `tracestate` headers carry
+//! between services.
 
 use std::fmt;
 
 use super::id::{SpanId, TraceId};
 use super::trace_state::TraceState;
 
-/// The W3C trace flags byte. Every bit is kept and passed on.
+/// The W3C trace flags byte.
+///
+/// Trace Context Level 2 defines two bits: *sampled* (`01`) and *random*
+/// (`02`, the trace id's right-most 7 bytes are random). An extracted
+/// context keeps every bit it came with. A span tracer starts carries
+/// [`defined`](TraceFlags::defined) bits only: a new trace has the random
+/// bit (tracer's trace ids are random), a child has its parent's random
+/// bit, and the sampler sets the sampled bit; bits Level 2 leaves
+/// undefined are cleared, as it asks.
 ///
 /// ```
 /// use tracer_core::TraceFlags;
@@ -19,6 +28,8 @@ use super::trace_state::TraceState;
 /// assert!(flags.is_sampled());
 /// assert_eq!(format!("{flags}"), "01");
 /// assert!(!TraceFlags::from_bits(0x02).is_sampled());
+/// assert!(TraceFlags::from_bits(0x02).is_random());
+/// assert_eq!(TraceFlags::from_bits(0xff).defined().bits(), 0x03);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TraceFlags(u8);
@@ -45,6 +56,17 @@ impl TraceFlags {
     /// Whether the sampled bit is set.
     pub const fn is_sampled(self) -> bool {
         self.0 & 0x01 != 0
+    }
+
+    /// Whether the random bit is set.
+    pub const fn is_random(self) -> bool {
+        self.0 & 0x02 != 0
+    }
+
+    /// These flags without the bits Level 2 leaves undefined: only the
+    /// sampled and random bits are kept.
+    pub const fn defined(self) -> TraceFlags {
+        TraceFlags(self.0 & (TraceFlags::SAMPLED.0 | TraceFlags::RANDOM.0))
     }
 
     /// These flags with the sampled bit set or cleared; other bits are kept.
@@ -166,9 +188,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flags_keep_every_bit() {
-        let flags = TraceFlags::from_bits(0x03);
-        assert_eq!(flags.with_sampled(false).bits(), 0x02);
-        assert_eq!(TraceFlags::RANDOM.with_sampled(true).bits(), 0x03);
+    fn flags_table() {
+        // (bits, sampled, random, defined bits, with_sampled(true), with_sampled(false))
+        let cases: [(u8, bool, bool, u8, u8, u8); 6] = [
+            (0x00, false, false, 0x00, 0x01, 0x00),
+            (0x01, true, false, 0x01, 0x01, 0x00),
+            (0x02, false, true, 0x02, 0x03, 0x02),
+            (0x03, true, true, 0x03, 0x03, 0x02),
+            (0x04, false, false, 0x00, 0x05, 0x04),
+            (0xff, true, true, 0x03, 0xff, 0xfe),
+        ];
+        for (bits, sampled, random, defined, on, off) in cases {
+            let flags = TraceFlags::from_bits(bits);
+            assert_eq!(flags.is_sampled(), sampled, "{bits:02x}");
+            assert_eq!(flags.is_random(), random, "{bits:02x}");
+            assert_eq!(flags.defined().bits(), defined, "{bits:02x}");
+            assert_eq!(flags.with_sampled(true).bits(), on, "{bits:02x}");
+            assert_eq!(flags.with_sampled(false).bits(), off, "{bits:02x}");
+        }
     }
 }

@@ -6,9 +6,15 @@ use std::sync::Arc;
 /// The W3C `tracestate`: an ordered list of vendor key/value pairs.
 ///
 /// Empty by default, and cheap to clone (one shared list). It follows the
-/// spec's grammar: at most 32 members, keys of lowercase letters, digits and
-/// `_-*/` (optionally `tenant@system`), values of printable ASCII without
-/// `,` or `=`, no duplicate keys.
+/// grammar of W3C Trace Context Level 2:
+///
+/// - at most 32 members;
+/// - a key is 1 to 256 characters: a lowercase letter or a digit, then
+///   lowercase letters, digits and `_ - * / @` (so `acme@tenant`, `foo@`
+///   and `a@b@c` are keys, `@foo` is not);
+/// - a value is 1 to 256 printable ASCII characters except `,` and `=`,
+///   not ending in a space;
+/// - one member per key.
 ///
 /// ```
 /// use tracer_core::TraceState;
@@ -23,6 +29,12 @@ use std::sync::Arc;
 pub struct TraceState(Option<Arc<Vec<(String, String)>>>);
 
 /// Why a trace state was rejected.
+///
+/// ```
+/// use tracer_core::{TraceState, TraceStateError};
+///
+/// assert_eq!(TraceState::from_header("@foo=1"), Err(TraceStateError::Key("@foo".to_string())));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TraceStateError {
     /// A key breaks the W3C key grammar.
@@ -31,8 +43,6 @@ pub enum TraceStateError {
     Value(String),
     /// A member is not `key=value`.
     Member(String),
-    /// The same key appears twice.
-    Duplicate(String),
     /// More than 32 members.
     TooMany(usize),
 }
@@ -43,7 +53,6 @@ impl fmt::Display for TraceStateError {
             TraceStateError::Key(k) => write!(f, "invalid tracestate key {k:?}"),
             TraceStateError::Value(v) => write!(f, "invalid tracestate value {v:?}"),
             TraceStateError::Member(m) => write!(f, "invalid tracestate member {m:?}"),
-            TraceStateError::Duplicate(k) => write!(f, "duplicate tracestate key {k:?}"),
             TraceStateError::TooMany(n) => write!(f, "{n} tracestate members, more than 32"),
         }
     }
@@ -54,34 +63,27 @@ impl std::error::Error for TraceStateError {}
 /// The most list members a trace state may have.
 pub(crate) const TRACE_STATE_MAX_MEMBERS: usize = 32;
 
+/// The longest key, and the longest value.
+const MAX_LEN: usize = 256;
+
+/// `keychar`: `lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`.
 fn is_key_char(c: u8) -> bool {
-    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/' | b'@')
 }
 
-/// `simple-key` or `tenant-id@system-id`, as the W3C grammar defines them.
+/// `key = ( lcalpha / DIGIT ) 0*255( keychar )`.
 fn valid_key(key: &str) -> bool {
     let bytes = key.as_bytes();
-    match key.split_once('@') {
-        None => {
-            (1..=256).contains(&bytes.len()) && bytes[0].is_ascii_lowercase() && bytes.iter().all(|&c| is_key_char(c))
-        }
-        Some((tenant, system)) => {
-            let (t, s) = (tenant.as_bytes(), system.as_bytes());
-            (1..=241).contains(&t.len())
-                && (t[0].is_ascii_lowercase() || t[0].is_ascii_digit())
-                && t.iter().all(|&c| is_key_char(c))
-                && (1..=14).contains(&s.len())
-                && s[0].is_ascii_lowercase()
-                && s.iter().all(|&c| is_key_char(c))
-        }
-    }
+    (1..=MAX_LEN).contains(&bytes.len())
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes.iter().all(|&c| is_key_char(c))
 }
 
-/// Up to 256 printable ASCII characters except `,` and `=`, not ending in a
-/// space.
+/// `value = 0*255( chr ) nblk-chr`: printable ASCII except `,` and `=`,
+/// the last one not a space.
 fn valid_value(value: &str) -> bool {
     let bytes = value.as_bytes();
-    (1..=256).contains(&bytes.len())
+    (1..=MAX_LEN).contains(&bytes.len())
         && bytes
             .iter()
             .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
@@ -94,16 +96,38 @@ impl TraceState {
         TraceState(None)
     }
 
-    /// Parses a `tracestate` header value. Several header lines are joined
-    /// with `,` before parsing. Empty members and the optional whitespace
-    /// around members are ignored, as the spec allows.
+    /// Parses a `tracestate` header value (several header lines are joined
+    /// with `,` first).
+    ///
+    /// - Empty members, and the spaces and tabs around members, are
+    ///   ignored, as the grammar allows; spaces inside a value are kept.
+    /// - A key that appears twice keeps its first (left-most) member, the
+    ///   most recent one, and later ones are dropped: Level 2 allows this
+    ///   header to be propagated with one of the duplicates discarded.
+    /// - Any invalid member, or more than 32 members (empty ones not
+    ///   counted, duplicates counted), makes the whole header an error:
+    ///   the spec lets a vendor discard a header it cannot parse, and
+    ///   keeping part of one would pass on a list its sender never wrote.
+    ///
+    /// ```
+    /// use tracer_core::{TraceState, TraceStateError};
+    ///
+    /// let state = TraceState::from_header("foo=1,bar=2,foo=3").unwrap();
+    /// assert_eq!(state.header(), "foo=1,bar=2");
+    /// assert_eq!(TraceState::from_header("foo@=1").unwrap().get("foo@"), Some("1"));
+    /// assert_eq!(TraceState::from_header("foo=,bar=3"), Err(TraceStateError::Value(String::new())));
+    /// ```
     pub fn from_header(header: &str) -> Result<TraceState, TraceStateError> {
-        let mut entries: Vec<(String, String)> = Vec::new();
-        for member in header.split(',') {
-            let member = member.trim_matches(|c| c == ' ' || c == '\t');
-            if member.is_empty() {
-                continue;
-            }
+        let members: Vec<&str> = header
+            .split(',')
+            .map(|member| member.trim_matches(|c| c == ' ' || c == '\t'))
+            .filter(|member| !member.is_empty())
+            .collect();
+        if members.len() > TRACE_STATE_MAX_MEMBERS {
+            return Err(TraceStateError::TooMany(members.len()));
+        }
+        let mut entries: Vec<(String, String)> = Vec::with_capacity(members.len());
+        for member in members {
             let (key, value) = member
                 .split_once('=')
                 .ok_or_else(|| TraceStateError::Member(member.to_string()))?;
@@ -113,13 +137,9 @@ impl TraceState {
             if !valid_value(value) {
                 return Err(TraceStateError::Value(value.to_string()));
             }
-            if entries.iter().any(|(k, _)| k == key) {
-                return Err(TraceStateError::Duplicate(key.to_string()));
+            if !entries.iter().any(|(k, _)| k == key) {
+                entries.push((key.to_string(), value.to_string()));
             }
-            entries.push((key.to_string(), value.to_string()));
-        }
-        if entries.len() > TRACE_STATE_MAX_MEMBERS {
-            return Err(TraceStateError::TooMany(entries.len()));
         }
         Ok(TraceState::from_entries(entries))
     }
@@ -205,25 +225,101 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trace_state_grammar() {
-        assert!(TraceState::from_header("a=1,b=2").is_ok());
-        assert!(TraceState::from_header("tenant@sys=v").is_ok());
-        assert!(TraceState::from_header("1tenant@sys=v").is_ok());
-        assert!(TraceState::from_header("A=1").is_err());
-        assert!(TraceState::from_header("a=1,a=2").is_err());
-        assert!(TraceState::from_header("a=x,y").is_err());
-        assert!(TraceState::from_header("a=x=y").is_err());
-        // Trailing whitespace is optional whitespace around the member.
-        assert_eq!(TraceState::from_header("a=end ").unwrap().get("a"), Some("end"));
-        assert!(TraceState::from_header("a=caf\u{e9}").is_err());
-        assert!(TraceState::from_header("a=").is_err());
-        assert_eq!(TraceState::from_header(" a=1 ,, b=2 ").unwrap().header(), "a=1,b=2");
+    fn key_grammar_table() {
+        // (key, valid under `( lcalpha / DIGIT ) 0*255( keychar )`)
+        let cases: Vec<(String, bool)> = vec![
+            ("a".to_string(), true),
+            ("1tenant@sys".to_string(), true),
+            ("foo@".to_string(), true),
+            ("foo@@bar".to_string(), true),
+            ("foo@bar@baz".to_string(), true),
+            ("a_-*/@z9".to_string(), true),
+            ("z".repeat(256), true),
+            (format!("{}@{}", "t".repeat(241), "v".repeat(14)), true),
+            (format!("{}@v", "t".repeat(242)), true),
+            (format!("t@{}", "v".repeat(15)), true),
+            ("z".repeat(257), false),
+            (String::new(), false),
+            ("@foo".to_string(), false),
+            ("_foo".to_string(), false),
+            ("Foo".to_string(), false),
+            ("foo.bar".to_string(), false),
+            ("foo ".to_string(), false),
+            ("caf\u{e9}".to_string(), false),
+        ];
+        for (key, expected) in cases {
+            assert_eq!(valid_key(&key), expected, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn value_grammar_table() {
+        // (value, valid under `0*255( chr ) nblk-chr`)
+        let cases: Vec<(String, bool)> = vec![
+            ("1".to_string(), true),
+            (" leading spaces kept".to_string(), true),
+            ("in ner".to_string(), true),
+            ("!~".to_string(), true),
+            ("x".repeat(256), true),
+            ("x".repeat(257), false),
+            (String::new(), false),
+            ("end ".to_string(), false),
+            ("a,b".to_string(), false),
+            ("a=b".to_string(), false),
+            ("tab\there".to_string(), false),
+            ("caf\u{e9}".to_string(), false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(valid_value(&value), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn header_table() {
+        // (header, the parsed header or the error)
+        let cases: Vec<(&str, Result<&str, TraceStateError>)> = vec![
+            ("a=1,b=2", Ok("a=1,b=2")),
+            (" a=1 ,, b=2 ", Ok("a=1,b=2")),
+            ("a=1 \t,\t b=2", Ok("a=1,b=2")),
+            ("a=end ", Ok("a=end")),
+            ("a= 1", Ok("a= 1")),
+            ("", Ok("")),
+            (" , ", Ok("")),
+            ("foo=1,foo=1", Ok("foo=1")),
+            ("foo=1,foo=2", Ok("foo=1")),
+            ("foo=2,bar=1,foo=1", Ok("foo=2,bar=1")),
+            ("foo@=1,bar=2", Ok("foo@=1,bar=2")),
+            ("@foo=1,bar=2", Err(TraceStateError::Key("@foo".to_string()))),
+            ("A=1", Err(TraceStateError::Key("A".to_string()))),
+            ("foo =1", Err(TraceStateError::Key("foo ".to_string()))),
+            ("a=x,y", Err(TraceStateError::Member("y".to_string()))),
+            ("foo=bar=baz", Err(TraceStateError::Value("bar=baz".to_string()))),
+            ("foo=,bar=3", Err(TraceStateError::Value(String::new()))),
+            ("a=caf\u{e9}", Err(TraceStateError::Value("caf\u{e9}".to_string()))),
+        ];
+        for (header, expected) in cases {
+            let parsed = TraceState::from_header(header).map(|state| state.header());
+            assert_eq!(parsed, expected.map(str::to_string), "{header:?}");
+        }
+    }
+
+    #[test]
+    fn at_most_32_members() {
         let members: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
         assert_eq!(
             TraceState::from_header(&members.join(",")),
             Err(TraceStateError::TooMany(33))
         );
-        assert!(TraceState::from_header(&members[..32].join(",")).is_ok());
+        let state = TraceState::from_header(&members[..32].join(",")).unwrap();
+        assert_eq!(state.iter().count(), 32);
+        // Empty members do not count; a duplicate does.
+        let with_empty = format!("{},,", members[..32].join(","));
+        assert_eq!(TraceState::from_header(&with_empty).unwrap().iter().count(), 32);
+        let with_duplicate = format!("{},k0=w", members[..32].join(","));
+        assert_eq!(
+            TraceState::from_header(&with_duplicate),
+            Err(TraceStateError::TooMany(33))
+        );
     }
 
     #[test]
@@ -235,5 +331,6 @@ mod tests {
         assert_eq!(state.iter().next(), Some(("new", "1")));
         assert_eq!(state.get("k31"), None);
         assert_eq!(state.remove("new").get("new"), None);
+        assert_eq!(state.insert("@bad", "1"), Err(TraceStateError::Key("@bad".to_string())));
     }
 }

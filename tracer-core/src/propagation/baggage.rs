@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::percent_encoding::{decode, encode, encoded_len, is_baggage_octet};
 use super::{trim_ows, Extractor, Injector, PropagationContext, Propagator};
 
 /// The `baggage` header name.
@@ -50,7 +51,7 @@ struct Member {
 impl Member {
     /// Bytes of `key=value;metadata` on the wire.
     fn encoded_len(&self) -> usize {
-        let value: usize = self.value.bytes().map(|b| if is_plain_octet(b) { 1 } else { 3 }).sum();
+        let value = encoded_len(&self.value);
         let metadata = if self.metadata.is_empty() {
             0
         } else {
@@ -63,9 +64,11 @@ impl Member {
 /// Key/value pairs that travel with a request through every service (W3C
 /// Baggage, the `baggage` header), such as a tenant or a feature flag.
 ///
-/// Values are any UTF-8 text: they are percent-encoded on the wire and
-/// decoded when read. Keys are HTTP tokens. A member may carry metadata
-/// (W3C "properties", `;`-separated), passed on unchanged.
+/// Values are any UTF-8 text: they are percent-encoded on the wire (every
+/// character outside the W3C `baggage-octet` set, and `%` and `+`, so that
+/// a peer decoding with form rules reads the same value) and decoded when
+/// read. Keys are HTTP tokens. A member may carry metadata (W3C
+/// "properties", `;`-separated), passed on as it was written.
 ///
 /// A baggage is immutable and cheap to clone; [`with`](Baggage::with)
 /// returns a new one. It holds at most [`BAGGAGE_MAX_MEMBERS`] members and
@@ -140,49 +143,6 @@ fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_char)
 }
 
-/// W3C `baggage-octet`: printable ASCII except space, `"`, `,`, `;`, `\`.
-fn is_baggage_octet(b: u8) -> bool {
-    matches!(b, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
-}
-
-/// Octets sent as they are; `%` is encoded too, so decoding is exact.
-fn is_plain_octet(b: u8) -> bool {
-    is_baggage_octet(b) && b != b'%'
-}
-
-fn encode(value: &str, out: &mut String) {
-    for b in value.bytes() {
-        if is_plain_octet(b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 0xf)]));
-        }
-    }
-}
-
-/// Percent-decodes; a `%` not followed by two hex digits stays as it is.
-/// `None` if the result is not UTF-8.
-fn decode(value: &str) -> Option<String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
 /// Parses `key=value;prop;prop=v`. `None` when invalid.
 fn parse_member(member: &str) -> Option<Member> {
     let mut parts = member.split(';');
@@ -205,7 +165,7 @@ fn parse_member(member: &str) -> Option<Member> {
     }
     Some(Member {
         key: key.to_string(),
-        value: decode(value)?,
+        value: decode(value),
         metadata,
     })
 }
@@ -287,20 +247,25 @@ impl Baggage {
     ///
     /// Parsing is lenient and never fails: whitespace around members, keys,
     /// values and properties is ignored; an invalid member (a key that is
-    /// not a token, a value with a space, `"`, `,`, `;` or `\`, a value
-    /// that does not decode to UTF-8, a malformed property) is skipped; a
-    /// key seen twice keeps its last value; members beyond
-    /// [`BAGGAGE_MAX_MEMBERS`], or that would make the header longer than
-    /// [`BAGGAGE_MAX_BYTES`], are dropped.
+    /// not a token, a value with a space, `"`, `,`, `;` or `\`, a malformed
+    /// property) is skipped; a key seen twice keeps its last value; members
+    /// beyond [`BAGGAGE_MAX_MEMBERS`], or that would make the header longer
+    /// than [`BAGGAGE_MAX_BYTES`], are dropped.
+    ///
+    /// Values are decoded as the W3C text says: `%XX` is the byte `XX`,
+    /// decoded bytes that are not UTF-8 become U+FFFD, and `+` stays a plus
+    /// sign. A `%` not followed by two hex digits is kept as it is.
     ///
     /// ```
     /// use tracer_core::propagation::Baggage;
     ///
-    /// let baggage = Baggage::from_header("user = alice , bad key=1, note=hello%20world;ttl=60");
+    /// let baggage = Baggage::from_header("user = alice , bad key=1, note=hello%20world;ttl=60, sum=1+1, odd=%FF");
     /// assert_eq!(baggage.get("user"), Some("alice"));
     /// assert_eq!(baggage.get("note"), Some("hello world"));
     /// assert_eq!(baggage.metadata("note"), Some("ttl=60"));
-    /// assert_eq!(baggage.len(), 2);
+    /// assert_eq!(baggage.get("sum"), Some("1+1"));
+    /// assert_eq!(baggage.get("odd"), Some("\u{fffd}"));
+    /// assert_eq!(baggage.len(), 4);
     /// ```
     pub fn from_header(header: &str) -> Baggage {
         let mut members = Vec::new();
@@ -318,13 +283,13 @@ impl Baggage {
     }
 
     /// The `baggage` header value: members joined by `,`, values
-    /// percent-encoded. Empty for an empty baggage.
+    /// percent-encoded (see [`Baggage`]). Empty for an empty baggage.
     ///
     /// ```
     /// use tracer_core::propagation::Baggage;
     ///
-    /// let baggage = Baggage::new().with("a", "1").unwrap().with_metadata("b", "x,y", "p").unwrap();
-    /// assert_eq!(baggage.header(), "a=1,b=x%2Cy;p");
+    /// let baggage = Baggage::new().with("a", "1+1").unwrap().with_metadata("b", "x,y", "p").unwrap();
+    /// assert_eq!(baggage.header(), "a=1%2B1,b=x%2Cy;p");
     /// ```
     pub fn header(&self) -> String {
         let mut out = String::new();
@@ -690,19 +655,6 @@ impl Propagator for BaggagePropagator {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decode_is_lenient_and_exact() {
-        assert_eq!(decode("a%20b").as_deref(), Some("a b"));
-        assert_eq!(decode("100%").as_deref(), Some("100%"));
-        assert_eq!(decode("%zz").as_deref(), Some("%zz"));
-        assert_eq!(decode("%4").as_deref(), Some("%4"));
-        assert_eq!(decode("%C3%A9").as_deref(), Some("é"));
-        assert_eq!(decode("%FF"), None);
-        let mut out = String::new();
-        encode("é %,;\"\\", &mut out);
-        assert_eq!(decode(&out).as_deref(), Some("é %,;\"\\"));
-    }
 
     #[test]
     fn limits_hold() {

@@ -89,7 +89,8 @@ pub fn inject_request<B>(request: &mut Request<B>) {
 /// # let _tracer = tracer_core::TracerProvider::builder().install().unwrap();
 /// let span = Span::new("call").entered();
 /// let headers = current_headers();
-/// let expected = format!("00-{}-{}-01", span.trace_id().unwrap(), span.span_id().unwrap());
+/// // A trace tracer starts is sampled (`01`) and has a random trace id (`02`).
+/// let expected = format!("00-{}-{}-03", span.trace_id().unwrap(), span.span_id().unwrap());
 /// assert_eq!(headers["traceparent"], expected.as_str());
 /// ```
 pub fn current_headers() -> HeaderMap {

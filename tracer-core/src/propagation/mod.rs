@@ -52,15 +52,21 @@
 //! Extraction never panics and never fails loudly: a malformed `traceparent`
 //! (wrong length, uppercase hex, all-zero ids, version `ff`, a duplicated
 //! header, ...) is treated as **absent**, so the service starts a new trace.
-//! An invalid `tracestate` is dropped while a valid `traceparent` is kept.
-//! Invalid baggage members are skipped one by one. The exact rules are on
+//! An invalid `tracestate` is dropped while a valid `traceparent` is kept;
+//! a `tracestate` key that appears twice keeps its first member. Invalid
+//! baggage members are skipped one by one. The exact rules are on
 //! [`parse_traceparent`], [`TraceState::from_header`](crate::TraceState::from_header)
 //! and [`Baggage::from_header`].
 //!
 //! # Sampling and untrusted callers
 //!
 //! An extracted context keeps every flag bit of the caller, including its
-//! *sampled* decision. Whether that decision is honoured is a **sampler
+//! *sampled* decision and the Level 2 *random* bit (`02`: the trace id's
+//! right-most 7 bytes are random). Spans under it keep the random bit; a
+//! trace tracer starts sets it, since tracer's trace ids are random, so
+//! its `traceparent` ends in `03` when sampled and `02` when not.
+//!
+//! Whether the caller's sampled decision is honoured is a **sampler
 //! option**: under the default [`ParentBased`](crate::sampler::ParentBased)
 //! sampler a child of a sampled remote parent is recorded and a child of an
 //! unsampled one is not. A public endpoint that does not trust its callers
@@ -123,6 +129,7 @@ mod baggage;
 mod http_carrier;
 #[cfg(feature = "propagators")]
 mod jaeger;
+mod percent_encoding;
 mod trace_context;
 
 #[cfg(feature = "propagators")]

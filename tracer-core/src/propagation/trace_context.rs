@@ -168,10 +168,13 @@ pub fn format_traceparent(context: &SpanContext) -> String {
 ///
 /// Extraction follows [`parse_traceparent`]; a malformed `traceparent` is
 /// treated as absent. `tracestate` is read only with a valid
-/// `traceparent`; its lines are joined, and an invalid one (bad key or
-/// value, duplicate key, more than 32 members) is dropped while the
-/// `traceparent` is kept. Injection writes version `00` and the trace state
-/// when it is not empty. Baggage is not this format's business.
+/// `traceparent`, its lines joined, by the Level 2 rules of
+/// [`TraceState::from_header`]: a duplicated key keeps its first member;
+/// a header with an invalid member or more than 32 members is dropped
+/// whole while the `traceparent` is kept. Injection writes version `00`
+/// with the context's flags (`03` for a sampled trace tracer started) and
+/// the trace state when it is not empty. Baggage is not this format's
+/// business.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -182,6 +185,10 @@ pub fn format_traceparent(context: &SpanContext) -> String {
 /// headers.insert("tracestate".to_string(), "congo=t61rcWkgMzE,Invalid Key=1".to_string());
 /// let context = TraceContextPropagator.extract(&headers).span_context.unwrap();
 /// assert!(context.trace_state().is_empty(), "the invalid tracestate was dropped");
+///
+/// headers.insert("tracestate".to_string(), "congo=1,rojo=2,congo=3".to_string());
+/// let context = TraceContextPropagator.extract(&headers).span_context.unwrap();
+/// assert_eq!(context.trace_state().header(), "congo=1,rojo=2", "the later duplicate was dropped");
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceContextPropagator;

@@ -98,6 +98,8 @@ pub(super) fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec
         // The common case, a child of a sampled local span under a sampler
         // that keeps it: no sampler call, and the record is built right
         // where the caller wants it (this function inlines), not moved.
+        // The parent's flags are copied whole: a local span's were made
+        // by `base_flags`, so its random bit is kept and nothing else.
         Some(p)
             if !p.is_remote()
                 && provider.inherits_local_sampled()
@@ -127,11 +129,13 @@ fn start_sampled(
     out: &mut SpanState,
 ) {
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
+    let base_flags = base_flags(parent.as_ref());
     let mut result = match local_parent {
         Some(_) if provider.inherits_local_sampled() => SamplingResult::from_bool(true),
         // The sampler is user code: it runs outside any borrow.
         _ => provider.sampler().should_sample(&SamplingParams {
             trace_id,
+            trace_flags: base_flags,
             parent: parent.as_ref(),
             name: &spec.name,
             kind: spec.kind,
@@ -139,7 +143,7 @@ fn start_sampled(
             links: &spec.links,
         }),
     };
-    let context = decided_context(trace_id, span_id, parent.as_ref(), &mut result);
+    let context = decided_context(trace_id, span_id, base_flags, parent.as_ref(), &mut result);
     if result.decision == SamplingDecision::Drop {
         return sampled_out(context, out);
     }
@@ -160,13 +164,14 @@ pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut
     };
     let mut result = provider.sampler().should_sample(&SamplingParams {
         trace_id,
+        trace_flags: ROOT_FLAGS,
         parent: None,
         name: &name,
         kind,
         attributes: &[],
         links: &[],
     });
-    let context = decided_context(trace_id, span_id, None, &mut result);
+    let context = decided_context(trace_id, span_id, ROOT_FLAGS, None, &mut result);
     if result.decision == SamplingDecision::Drop {
         return sampled_out(context, out);
     }
@@ -175,16 +180,28 @@ pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut
     record_started(provider, &mut spec, context, None, result.attributes, out);
 }
 
-/// The new span's context: the parent's flags with the sampler's "sampled",
-/// and the sampler's trace state if it gave one (taken), else the parent's.
+/// A new trace's flags before the sampler decides: its id comes from the
+/// thread's random generator, so W3C Level 2's random bit is set.
+const ROOT_FLAGS: TraceFlags = TraceFlags::RANDOM;
+
+/// The flags a new span starts from (the sampler then sets the sampled
+/// bit): a root's, or the parent's without the bits Level 2 leaves
+/// undefined, which it asks vendors to clear.
+#[inline(always)]
+fn base_flags(parent: Option<&SpanContext>) -> TraceFlags {
+    parent.map_or(ROOT_FLAGS, |p| p.trace_flags().defined())
+}
+
+/// The new span's context: `base_flags` with the sampler's "sampled", and
+/// the sampler's trace state if it gave one (taken), else the parent's.
 #[inline(always)]
 fn decided_context(
     trace_id: TraceId,
     span_id: SpanId,
+    base_flags: TraceFlags,
     parent: Option<&SpanContext>,
     result: &mut SamplingResult,
 ) -> SpanContext {
-    let base_flags = parent.map_or(TraceFlags::NONE, SpanContext::trace_flags);
     let trace_state = result
         .trace_state
         .take()
