@@ -230,6 +230,7 @@ mod tests {
             let params = SamplingParams {
                 trace_id,
                 parent,
+                trace_flags: parent.map_or(TraceFlags::RANDOM, |p| p.trace_flags().defined()),
                 name: "checkout",
                 kind: SpanKind::Server,
                 attributes: &[],
