@@ -40,6 +40,8 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 pub const CHILDREN: usize = 100;
 /// Spans in one trace: a root and its children.
 pub const SPANS: usize = CHILDREN + 1;
+/// Children in the `deep` workload's chain.
+pub const DEEP_CHILDREN: usize = 10_000;
 /// Traces captured and checked before timing.
 const CHECK_TRACES: usize = 20;
 /// Threads in the `threads` workload.
@@ -65,11 +67,14 @@ pub enum Workload {
     MacroSync,
     /// The same with `async fn`, polled on one thread.
     MacroAsync,
+    /// A root and a chain of 10,000 nested children; a repetition has a
+    /// hundredth of the traces of the others, so about as many spans.
+    Deep,
 }
 
 impl Workload {
     /// Every workload, in the table's order.
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Workload::Nested,
         Workload::Flat,
         Workload::Unsampled,
@@ -77,6 +82,7 @@ impl Workload {
         Workload::Threads,
         Workload::MacroSync,
         Workload::MacroAsync,
+        Workload::Deep,
     ];
 
     /// The name used on the command line and in the table.
@@ -89,6 +95,7 @@ impl Workload {
             Workload::Threads => "threads",
             Workload::MacroSync => "macro_sync",
             Workload::MacroAsync => "macro_async",
+            Workload::Deep => "deep",
         }
     }
 
@@ -100,7 +107,28 @@ impl Workload {
     pub fn spans_per_trace(self) -> usize {
         match self {
             Workload::Unsampled | Workload::Off => 0,
-            _ => SPANS,
+            _ => self.spans_made(),
+        }
+    }
+
+    /// Spans each trace makes, recorded or not.
+    pub fn spans_made(self) -> usize {
+        self.children() + 1
+    }
+
+    /// Children under each root.
+    pub fn children(self) -> usize {
+        match self {
+            Workload::Deep => DEEP_CHILDREN,
+            _ => CHILDREN,
+        }
+    }
+
+    /// The traces a repetition of `traces` runs for this workload.
+    pub fn traces_per_rep(self, traces: usize) -> usize {
+        match self {
+            Workload::Deep => (traces / 100).max(1),
+            _ => traces,
         }
     }
 
@@ -141,7 +169,19 @@ contenders: {}",
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("child") => child(parse_child(&args[1..])),
+        Some("child") => {
+            let options = parse_child(&args[1..]);
+            if options.workload == Workload::Deep {
+                // Room for every contender's 10,000-deep recursion.
+                let deep = std::thread::Builder::new().stack_size(512 << 20);
+                deep.spawn(move || child(options))
+                    .expect("spawn")
+                    .join()
+                    .expect("child");
+            } else {
+                child(options);
+            }
+        }
         Some("rss-child") => rss_child(
             args.get(1).unwrap_or_else(|| usage()),
             args.get(2).map_or(99, |c| c.parse().unwrap_or_else(|_| usage())),
@@ -295,10 +335,11 @@ fn check(contender: &'static dyn Contender, workload: Workload) -> Result<(), St
         return Ok(());
     };
     sink.start_capture();
-    run(contender, workload, CHECK_TRACES);
+    let traces = workload.traces_per_rep(CHECK_TRACES);
+    run(contender, workload, traces);
     contender.flush();
     let recs = sink.stop_capture();
-    shape::check(workload, CHECK_TRACES, &recs, contender.typed())
+    shape::check(workload, traces, &recs, contender.typed())
 }
 
 /// One repetition: runs and flushes, and checks that every span arrived.
@@ -329,7 +370,8 @@ fn median(values: &mut [f64]) -> f64 {
 fn child(options: ChildOptions) {
     contenders::set_baseline_work(options.work);
     let workload = options.workload;
-    let spans_per_rep = options.traces * SPANS;
+    let traces = workload.traces_per_rep(options.traces);
+    let spans_per_rep = traces * workload.spans_made();
     let queue = contenders::queue_size(spans_per_rep);
     let all: Vec<Box<dyn Contender>> = match &options.only {
         Some(name) => vec![contenders::by_name(name, workload, queue).unwrap_or_else(|| usage())],
@@ -349,9 +391,9 @@ fn child(options: ChildOptions) {
         // allocator's arenas grow to a repetition's size.
         for (contender, status) in active.iter().zip(&mut status) {
             if status.is_ok() {
-                *status = measure(*contender, workload, options.traces).and_then(|_| {
+                *status = measure(*contender, workload, traces).and_then(|_| {
                     callgrind::dump_stats();
-                    let measured = measure(*contender, workload, options.traces);
+                    let measured = measure(*contender, workload, traces);
                     callgrind::dump_stats();
                     measured.map(|_| ())
                 });
@@ -382,7 +424,7 @@ fn child(options: ChildOptions) {
             // collector) settle, so that they do not take a core from this
             // one: on 2 cores that would skew `threads` most.
             std::thread::sleep(SETTLE);
-            match measure(active[i], workload, options.traces) {
+            match measure(active[i], workload, traces) {
                 Ok(ns) if rep > 0 => times[i].push(ns / spans_per_rep as f64),
                 Ok(_) => {}
                 Err(e) => status[i] = Err(e),
@@ -405,7 +447,7 @@ fn child(options: ChildOptions) {
     for (i, contender) in active.iter().enumerate() {
         if status[i].is_ok() {
             alloc::start();
-            let result = measure(*contender, workload, options.traces);
+            let result = measure(*contender, workload, traces);
             let count = alloc::stop();
             match result {
                 Ok(_) => allocations[i] = count as f64 / spans_per_rep as f64,

@@ -136,20 +136,29 @@ fn check_trace(workload: Workload, spans: &[&Rec], typed: bool) -> Result<(), St
         return Err(format!("{} roots in a trace, expected 1", roots.len()));
     }
     let root_id = roots[0].id;
+    // Each span's depth, from its parent's: one walk per chain, not per
+    // span (a 10,000-deep chain would otherwise take 10^8 steps).
+    let mut depths: HashMap<u64, usize> = HashMap::with_capacity(spans.len());
+    depths.insert(root_id, 0);
     let mut max_depth = 0;
     for rec in spans {
-        let mut depth = 0;
+        let mut path = Vec::new();
         let mut at = *rec;
-        while at.parent != 0 {
+        while !depths.contains_key(&at.id) {
+            path.push(at.id);
+            if path.len() > per_trace {
+                return Err("parent cycle".into());
+            }
             at = by_id
                 .get(&at.parent)
                 .ok_or_else(|| format!("span {:?} has a parent outside its trace", rec.name))?;
-            depth += 1;
-            if depth > per_trace {
-                return Err("parent cycle".into());
-            }
         }
-        max_depth = max_depth.max(depth);
+        let mut depth = depths[&at.id];
+        for id in path.into_iter().rev() {
+            depth += 1;
+            depths.insert(id, depth);
+        }
+        max_depth = max_depth.max(depths[&rec.id]);
     }
     if workload.is_flat() {
         if max_depth != 1 {

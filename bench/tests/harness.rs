@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::process::{Command, Output};
 
 /// The workloads, as main.rs names them (checked against `bench --help`).
-const WORKLOADS: [&str; 7] = [
+const WORKLOADS: [&str; 8] = [
     "nested100",
     "flat100_attrs",
     "unsampled",
@@ -16,6 +16,7 @@ const WORKLOADS: [&str; 7] = [
     "threads",
     "macro_sync",
     "macro_async",
+    "deep",
 ];
 
 /// The contenders, as contenders/mod.rs names them.
@@ -173,6 +174,11 @@ fn macro_sync() {
 #[test]
 fn macro_async() {
     workload_checks_out("macro_async");
+}
+
+#[test]
+fn deep() {
+    workload_checks_out("deep");
 }
 
 /// The binary offers no way to make a contender lose spans (the queues are

@@ -46,10 +46,12 @@ impl Contender for Baseline {
     fn run(&self, workload: Workload, traces: usize) {
         for _ in 0..traces {
             match workload {
-                Workload::Nested | Workload::Unsampled | Workload::Threads => match WORK.load(Ordering::Relaxed) {
-                    0 => nested(CHILDREN),
-                    work => nested_working(CHILDREN, black_box(work)),
-                },
+                Workload::Nested | Workload::Unsampled | Workload::Threads | Workload::Deep => {
+                    match WORK.load(Ordering::Relaxed) {
+                        0 => nested(workload.children()),
+                        work => nested_working(workload.children(), black_box(work)),
+                    }
+                }
                 Workload::Flat => {
                     for _ in 0..CHILDREN {
                         black_box(("str", 42i64, true));

@@ -99,10 +99,10 @@ impl Contender for Fastrace {
     fn run(&self, workload: Workload, traces: usize) {
         for _ in 0..traces {
             match workload {
-                Workload::Nested | Workload::Unsampled | Workload::Threads => {
+                Workload::Nested | Workload::Unsampled | Workload::Threads | Workload::Deep => {
                     let root = self.root();
                     let _guard = root.set_local_parent();
-                    nested(CHILDREN);
+                    nested(workload.children());
                 }
                 Workload::Flat => {
                     let root = self.root();

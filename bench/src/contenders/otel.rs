@@ -129,7 +129,7 @@ where
             // Keeps `cx` (and so the root) alive to the end.
             let _ = cx.span().span_context();
         }),
-        _ => tracer.in_span("root", |_| nested(tracer, CHILDREN)),
+        _ => tracer.in_span("root", |_| nested(tracer, workload.children())),
     }
 }
 

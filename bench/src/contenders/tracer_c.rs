@@ -95,9 +95,9 @@ impl Contender for Tracer {
     fn run(&self, workload: Workload, traces: usize) {
         for _ in 0..traces {
             match workload {
-                Workload::Nested | Workload::Unsampled | Workload::Threads => {
+                Workload::Nested | Workload::Unsampled | Workload::Threads | Workload::Deep => {
                     let _root = Span::root("root").entered();
-                    nested(CHILDREN);
+                    nested(workload.children());
                 }
                 Workload::Flat => {
                     let _root = Span::root("root").entered();

@@ -32,10 +32,10 @@ fn nested(depth: usize) {
 
 fn trace(workload: Workload) {
     match workload {
-        Workload::Nested | Workload::Unsampled | Workload::Threads => {
+        Workload::Nested | Workload::Unsampled | Workload::Threads | Workload::Deep => {
             let root = info_span!("root");
             let _entered = root.enter();
-            nested(CHILDREN);
+            nested(workload.children());
         }
         Workload::Flat => {
             let root = info_span!("root");
