@@ -13,6 +13,8 @@ mod pool;
 mod span_batch;
 
 pub(crate) use event_lists::{add_event, record_exception};
-pub(crate) use pool::{allow_in_flight, free_pool, recycled_buffer, trim_pool, wait_for_pool, InFlightAllowance};
+pub(crate) use pool::{
+    allow_in_flight, free_pool, recycled_buffer, trim_pool, wait_for_pool, InFlightAllowance, POOLED_CAPACITY,
+};
 pub(crate) use span_batch::BatchSummary;
 pub use span_batch::SpanBatch;

@@ -24,9 +24,10 @@ pub(crate) const SHARDS: usize = 8;
 /// buffers of at most [`POOLED_CAPACITY`] records: 16,384 records, about
 /// 7 MB. While spans flow, it may grow by the queue capacity of every batch
 /// processor alive (see [`allow_in_flight`]).
-pub(crate) const POOLED_RECORDS: usize = 64 * POOLED_CAPACITY;
-/// Larger buffers are freed rather than kept.
-pub(crate) const POOLED_CAPACITY: usize = 256;
+pub(crate) const POOLED_RECORDS: usize = 16_384;
+/// Larger buffers are freed rather than kept: room for the batch a thread
+/// hands over while spans stay open above it (512 records).
+pub(crate) const POOLED_CAPACITY: usize = 512;
 
 static BUFFERS: Shards = Shards::new();
 

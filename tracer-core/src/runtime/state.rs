@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use super::hand_over::{flush_due, flush_if_due};
 use super::owned::SpanState;
 use super::stack::{frame_context, Frame, FrameKind, Stack};
-use crate::buffer::{recycled_buffer, BatchSummary, SpanBatch};
+use crate::buffer::{recycled_buffer, BatchSummary, SpanBatch, POOLED_CAPACITY};
 use crate::clock;
 use crate::model::{IdGenerator, SpanContext, SpanData, SpanId};
 use crate::provider;
@@ -134,7 +134,10 @@ impl LocalState {
     /// with one copy each while the open ones stay where they are.
     pub(super) fn take_finished(&mut self) -> SpanBatch {
         let summary = self.summary();
-        if self.open_records == 0 {
+        // A buffer larger than the pool keeps (a deep trace's) stays with
+        // the thread, for its next deep trace: handed over, it would be
+        // freed, and the thread would grow one again record by record.
+        if self.open_records == 0 && self.records.capacity() <= POOLED_CAPACITY {
             let capacity = self.records.len();
             self.dirty = false;
             self.unsampled = false;
@@ -146,19 +149,46 @@ impl LocalState {
             .iter()
             .rposition(|r| r.end_time_unix_nano == 0)
             .map_or(0, |last| last + 1);
-        let mut finished = recycled_buffer(finished_count);
         let tail = self.records.len() - after_last_open;
-        // The kept records may own something, or not be sampled: `dirty`
-        // and `unsampled` stay as they are.
+        let mut finished = recycled_buffer(finished_count);
+        finished.reserve(finished_count);
+        // Most finished records in the tail: those go now (with one copy),
+        // the rest with a later hand-over. Otherwise every finished record
+        // goes, and the open ones move to the front.
         if tail * 2 >= finished_count {
-            // Most finished records are in the tail: those go now, the rest
-            // with a later hand-over.
-            finished.extend(self.records.drain(after_last_open..));
+            self.move_tail_into(after_last_open, &mut finished);
         } else {
-            finished.reserve(finished_count);
             self.compact_into(&mut finished);
         }
+        if self.open_records == 0 {
+            self.dirty = false;
+            self.unsampled = false;
+        }
+        // Otherwise the kept records may own something, or not be sampled:
+        // `dirty` and `unsampled` stay as they are.
         SpanBatch::new(finished, summary)
+    }
+
+    /// Moves the records from `start` on to the empty `finished`, which
+    /// has room for them, one copy each.
+    fn move_tail_into(&mut self, start: usize, finished: &mut Vec<SpanData>) {
+        let tail = self.records.len() - start;
+        debug_assert!(finished.is_empty() && finished.capacity() >= tail);
+        // SAFETY: `finished` is empty with room for `tail` records; each
+        // record of the tail is copied once, and both lengths are set so
+        // that each is owned by exactly one of the two vectors.
+        unsafe {
+            let from = self.records.as_ptr().add(start);
+            let to = finished.as_mut_ptr();
+            // Record by record: a copy of one record's fixed size compiles
+            // to a few vector moves, where one bulk copy of them all runs
+            // `memcpy`'s string loop.
+            for i in 0..tail {
+                std::ptr::copy_nonoverlapping(from.add(i), to.add(i), 1);
+            }
+            self.records.set_len(start);
+            finished.set_len(tail);
+        }
     }
 
     /// Moves every finished record to `finished` and the open ones to the
