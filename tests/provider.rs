@@ -8,11 +8,15 @@ use tracer::export::InMemoryExporter;
 use tracer::processor::SpanProcessor;
 use tracer::{in_span, KeyValue, Span, SpanData, TracerProvider, Value};
 
+/// Panics on the spans of one test's trace (named `multi`), so that the
+/// binary's count of panics is that test's alone.
 struct Panicking;
 
 impl SpanProcessor for Panicking {
-    fn on_end(&self, _: SpanData) {
-        panic!("processor bug");
+    fn on_end(&self, span: SpanData) {
+        if span.name == "multi" {
+            panic!("processor bug");
+        }
     }
 }
 
@@ -69,7 +73,9 @@ fn every_processor_sees_every_span_despite_a_panicking_one() {
     assert_eq!(setup.first.trace(trace_id).len(), 2);
     assert_eq!(setup.second.trace(trace_id), setup.first.trace(trace_id));
     let stats = TracerProvider::global().unwrap().stats();
-    assert!(stats.processor_panics >= 1);
+    // One batch (the thread's hand-over of `multi` and its child), one
+    // panic: the child handed over with it was lost for that processor only.
+    assert_eq!(stats.processor_panics, 1);
     assert!(
         setup.started.load(Ordering::Relaxed) >= 2,
         "on_start ran for both spans"

@@ -147,9 +147,15 @@ fn json_lines_follow_otlp_json() {
     let by_name = |name: &str| lines.iter().find(|l| l["name"] == name).unwrap();
     let order = by_name("order_processing");
     let order_data = one(&spans, "order_processing");
-    assert_eq!(order["traceId"], order_data.trace_id().to_string());
-    assert_eq!(order["spanId"], order_data.span_id().to_string());
-    assert_eq!(order["parentSpanId"], order_data.parent_span_id.unwrap().to_string());
+    // Hex of the ids' bytes, written here rather than by the ids' own
+    // formatting (which the exporter uses too).
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(order["traceId"], hex(&order_data.trace_id().to_bytes()));
+    assert_eq!(order["spanId"], hex(&order_data.span_id().to_bytes()));
+    assert_eq!(
+        order["parentSpanId"],
+        hex(&order_data.parent_span_id.unwrap().to_bytes())
+    );
     assert_eq!(order["kind"], 2, "SPAN_KIND_SERVER");
     assert_eq!(order["startTimeUnixNano"], order_data.start_time_unix_nano.to_string());
     assert_eq!(order["endTimeUnixNano"], order_data.end_time_unix_nano.to_string());

@@ -96,11 +96,19 @@ fn a_full_queue_drops_and_counts_exactly_without_blocking() {
         },
         BatchConfig::default().max_queue_size(10).max_batch_size(5),
     );
-    // The exporter is blocked: only 10 spans fit, the rest are dropped.
-    processor.on_end_batch(spans(4).into());
-    processor.on_end_batch(spans(4).into());
-    processor.on_end_batch(spans(4).into());
-    processor.on_end_batch(spans(13).into());
+    // The exporter is blocked: only 10 spans fit, the rest are dropped,
+    // and handing them over returns at once (a deadline, generous for a
+    // loaded machine: a blocked hand-over would wait forever).
+    let batches = [spans(4), spans(4), spans(4), spans(13)];
+    let start = Instant::now();
+    for batch in batches {
+        processor.on_end_batch(batch.into());
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "handing over blocked: {:?}",
+        start.elapsed()
+    );
     let stats = processor.stats();
     assert_eq!(stats.received, 25);
     assert_eq!(stats.dropped_queue_full, 15);
@@ -131,8 +139,17 @@ fn flush_and_shutdown_give_up_on_a_hung_exporter_and_count() {
     assert!(flushed.reason.contains("timed out"), "{flushed}");
     let shut = processor.shutdown(Duration::from_millis(50)).unwrap_err();
     assert_eq!((shut.queued, shut.failed, shut.rejected), (6, 0, 0));
-    // Still responsive: handing over more spans returns at once.
-    processor.on_end_batch(spans(1).into());
+    // Still responsive: handing over more spans returns at once, and they
+    // are counted as dropped (the processor is shut down).
+    let more = spans(1);
+    let start = Instant::now();
+    processor.on_end_batch(more.into());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "handing over blocked: {:?}",
+        start.elapsed()
+    );
+    assert_eq!(processor.stats().dropped_queue_full, 1);
 }
 
 #[test]

@@ -361,6 +361,36 @@ mod tests {
         assert_eq!(TraceIdRatio::new(7.0).ratio(), 1.0);
     }
 
+    /// The rule, with literal ids: the trace id's right-most 7 bytes (the
+    /// random part under W3C Level 2), read as a number, below
+    /// `ratio × 2^56`. The 9 bytes before them play no part, so services
+    /// configured alike, and other SDKs' consistent sampling, decide alike.
+    #[test]
+    fn the_ratio_reads_the_right_most_seven_bytes_of_the_trace_id() {
+        let cases: [(f64, u128, bool); 10] = [
+            (0.5, 0x0000_0000_0000_0000_007f_ffff_ffff_ffff, true),
+            (0.5, 0x0000_0000_0000_0000_0080_0000_0000_0000, false),
+            // The first 9 bytes set, the last 7 small: sampled.
+            (0.5, 0xffff_ffff_ffff_ffff_ff00_0000_0000_0001, true),
+            // The first 9 bytes clear, the last 7 large: not sampled.
+            (0.5, 0x0000_0000_0000_0000_00ff_ffff_ffff_ffff, false),
+            (0.25, 0x0000_0000_0000_0000_003f_ffff_ffff_ffff, true),
+            (0.25, 0x0000_0000_0000_0000_0040_0000_0000_0000, false),
+            (0.25, 0x4bf9_2f35_77b3_4da6_a300_0000_0000_0001, true),
+            (1.0, 0x0000_0000_0000_0000_00ff_ffff_ffff_ffff, true),
+            (0.0, 0x0000_0000_0000_0000_0000_0000_0000_0001, false),
+            (0.001, 0x0000_0000_0000_0000_0000_0000_0000_0001, true),
+        ];
+        for (ratio, id, expected) in cases {
+            let sampler = TraceIdRatio::new(ratio);
+            let trace_id = TraceId::from_u128(id).unwrap();
+            assert_eq!(sampler.samples(trace_id), expected, "{ratio} {id:032x}");
+            let decision = sampler.should_sample(&params(trace_id, None)).decision;
+            let sampled = decision == SamplingDecision::RecordAndSample;
+            assert_eq!(sampled, expected, "{ratio} {id:032x}");
+        }
+    }
+
     #[test]
     fn parent_based_follows_remote_flag() {
         let sampler = ParentBased::new(AlwaysOff);

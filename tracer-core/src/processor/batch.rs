@@ -1,6 +1,6 @@
 //! The batch processor: a bounded queue and one export thread.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
@@ -117,6 +117,10 @@ pub struct BatchSpanProcessor {
     /// Queued spans at which a hand-over wakes the export thread; the
     /// export thread sets it (see [`WakeRule`]).
     wake_at: Arc<AtomicU64>,
+    /// Set when `shutdown` is called: spans handed over afterwards are
+    /// dropped and counted, even while a hung exporter keeps the export
+    /// thread from stopping.
+    shut_down: AtomicBool,
     /// Lets the buffer pool keep what this processor's queue holds, until
     /// it shuts down.
     pool_allowance: Mutex<Option<InFlightAllowance>>,
@@ -157,6 +161,7 @@ impl BatchSpanProcessor {
             waker: handle.thread().clone(),
             wake_at,
             worker: Mutex::new(Some(handle)),
+            shut_down: AtomicBool::new(false),
             pool_allowance: Mutex::new(Some(buffer::allow_in_flight(config.max_queue_size))),
         }
     }
@@ -216,6 +221,12 @@ impl SpanProcessor for BatchSpanProcessor {
             return;
         }
         self.counters.received.fetch_add(wanted as u64, Ordering::Relaxed);
+        if self.shut_down.load(Ordering::Relaxed) {
+            self.counters
+                .dropped_queue_full
+                .fetch_add(wanted as u64, Ordering::Relaxed);
+            return;
+        }
         let taken = self.reserve(wanted);
         if taken < wanted {
             self.counters
@@ -247,6 +258,7 @@ impl SpanProcessor for BatchSpanProcessor {
     }
 
     fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.shut_down.store(true, Ordering::Relaxed);
         let result = self.request(Message::Shutdown, timeout);
         let handle = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
         if result.is_ok() {
