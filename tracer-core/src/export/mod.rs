@@ -8,14 +8,18 @@
 //!   [`init`](crate::init)).
 //! - [`JsonLinesExporter`]: one JSON object per span per line, with OTLP
 //!   JSON field names, to any `io::Write`.
+//! - [`ChromeTraceExporter`]: a Chrome trace-event file, streamed, for
+//!   Perfetto and `chrome://tracing`.
 //! - `LogExporter` (feature `log`): one `log` record per span.
 //! - [`otlp`]: `OtlpExporter` (feature `otlp`) sends spans to a collector
 //!   over OTLP/HTTP.
 
+mod chrome;
 mod console;
 mod json;
 mod memory;
 
+pub use chrome::ChromeTraceExporter;
 pub use console::ConsoleExporter;
 pub use json::JsonLinesExporter;
 pub use memory::InMemoryExporter;
