@@ -249,7 +249,7 @@ fn span_events_are_instant_events_on_their_span_lane() {
             let ts = event.timestamp_unix_nano - recorded.origin;
             let found = instants
                 .iter()
-                .find(|i| i["name"] == &*event.name && nanos(&i["ts"]) == ts)
+                .find(|i| i["name"] == *event.name && nanos(&i["ts"]) == ts)
                 .unwrap_or_else(|| panic!("no instant event for {} of {}", event.name, span.name));
             assert_eq!(found["s"], "t");
             assert_eq!(found["cat"], "event");

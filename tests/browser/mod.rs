@@ -37,7 +37,8 @@ fn find_chromium() -> Option<PathBuf> {
 pub struct Browser {
     child: Child,
     socket: WebSocket<TcpStream>,
-    session: String,
+    /// The id DevTools gives the page's attachment; commands carry it.
+    page: String,
     next_id: u64,
     profile: PathBuf,
 }
@@ -107,14 +108,14 @@ impl Browser {
         let mut browser = Browser {
             child,
             socket,
-            session: String::new(),
+            page: String::new(),
             next_id: 0,
             profile,
         };
         let target = browser.call("Target.createTarget", json!({"url": "about:blank"}));
         let target_id = target["targetId"].as_str().expect("a target id").to_string();
         let attached = browser.call("Target.attachToTarget", json!({"targetId": target_id, "flatten": true}));
-        browser.session = attached["sessionId"].as_str().expect("a session id").to_string();
+        browser.page = attached["sessionId"].as_str().expect("an attachment id").to_string();
         browser.call(
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
@@ -128,8 +129,8 @@ impl Browser {
         self.next_id += 1;
         let id = self.next_id;
         let mut command = json!({"id": id, "method": method, "params": params});
-        if !self.session.is_empty() {
-            command["sessionId"] = json!(self.session);
+        if !self.page.is_empty() {
+            command["sessionId"] = json!(self.page);
         }
         self.socket
             .send(Message::text(command.to_string()))

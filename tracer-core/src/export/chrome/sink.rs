@@ -141,11 +141,11 @@ mod tests {
         let mut sink = EventSink::new(Output::Seekable(Box::new(shared.clone())));
         sink.flush(false).unwrap();
         assert_eq!(shared.text(), "[\n\n]\n");
-        sink.next_event().unwrap().push_str("1");
+        sink.next_event().unwrap().push('1');
         sink.flush(false).unwrap();
         assert_eq!(shared.text(), "[\n1\n]\n");
-        sink.next_event().unwrap().push_str("2");
-        sink.next_event().unwrap().push_str("3");
+        sink.next_event().unwrap().push('2');
+        sink.next_event().unwrap().push('3');
         sink.flush(true).unwrap();
         assert_eq!(shared.text(), "[\n1,\n2,\n3\n]\n");
     }
@@ -154,10 +154,10 @@ mod tests {
     fn a_stream_is_closed_once() {
         let shared = Shared::default();
         let mut sink = EventSink::new(Output::Stream(Box::new(shared.clone())));
-        sink.next_event().unwrap().push_str("1");
+        sink.next_event().unwrap().push('1');
         sink.flush(false).unwrap();
         assert_eq!(shared.text(), "[\n1");
-        sink.next_event().unwrap().push_str("2");
+        sink.next_event().unwrap().push('2');
         sink.flush(true).unwrap();
         sink.flush(true).unwrap();
         assert_eq!(shared.text(), "[\n1,\n2\n]\n");

@@ -321,7 +321,7 @@
     ticks.replaceChildren();
     if (!trace) return;
     for (var i = 0; i <= 4; i++) {
-      var tick = el("span", "", formatDuration(Math.round((trace.duration * i) / 4)));
+      var tick = el("span", "", i === 0 ? "0" : formatDuration(Math.round((trace.duration * i) / 4)));
       tick.style.left = i * 25 + "%";
       ticks.appendChild(tick);
     }
