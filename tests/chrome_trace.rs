@@ -482,3 +482,14 @@ fn each_service_is_a_process() {
         .collect();
     assert_eq!(pids, vec![1; job.len() + 1]);
 }
+
+#[test]
+fn a_dropped_exporter_still_closes_its_file() {
+    let job = spans_of(recorded().workload.job);
+    let stream = SharedStream::default();
+    let mut exporter = ChromeTraceExporter::new(stream.clone());
+    exporter.export(&job).unwrap();
+    assert_eq!(stream.text(), "", "a small batch is still gathered in memory");
+    drop(exporter);
+    assert_eq!(phase(&parse(&stream.text()), "X").len(), job.len());
+}

@@ -385,3 +385,44 @@ fn names_that_look_like_html_stay_text() {
     assert!(details(&mut browser).contains(&("html".to_string(), "<b>bold</b>".to_string())));
     assert_eq!(browser.eval("document.querySelectorAll('#details b').length"), json!(0));
 }
+
+/// The spans embedded in the page at `path` (no browser needed).
+fn embedded_span_names(path: &Path) -> Vec<String> {
+    let page = std::fs::read_to_string(path).unwrap();
+    let start = page
+        .find(r#"<script type="application/json" id="tracer-data">"#)
+        .unwrap();
+    let data = &page[start..];
+    let data = &data[data.find('>').unwrap() + 1..data.find("</script>").unwrap()];
+    let data: Json = serde_json::from_str(data).unwrap();
+    data["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["n"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_page_is_written_at_once_on_each_flush_and_when_dropped() {
+    let page = out_dir().join("lifecycle.html");
+    let spans = big_trace(3);
+    let mut exporter = HtmlExporter::create(&page).unwrap();
+    assert_eq!(embedded_span_names(&page), Vec::<String>::new());
+    exporter.export(&spans[..1]).unwrap();
+    assert_eq!(
+        embedded_span_names(&page),
+        Vec::<String>::new(),
+        "written on flush, not on export"
+    );
+    exporter.force_flush().unwrap();
+    assert_eq!(embedded_span_names(&page), ["bulk_import"]);
+    exporter.export(&spans[1..]).unwrap();
+    drop(exporter);
+    assert_eq!(embedded_span_names(&page), ["bulk_import", "row 1", "row 2"]);
+    let nowhere = out_dir().join("no-such-dir").join("page.html");
+    assert!(
+        HtmlExporter::create(nowhere).is_err(),
+        "a path that cannot be written fails at once"
+    );
+}

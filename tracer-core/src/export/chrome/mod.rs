@@ -410,6 +410,14 @@ impl Drawing {
     }
 }
 
+/// Dropped without `shutdown`, the exporter still writes what it gathered
+/// and closes the array (errors cannot be reported there).
+impl Drop for ChromeTraceExporter {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
 impl SpanExporter for ChromeTraceExporter {
     fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
         if self.shut_down {

@@ -168,6 +168,14 @@ impl HtmlExporter {
     }
 }
 
+/// Dropped without `shutdown`, the exporter still writes the page if spans
+/// came since it was last written (errors cannot be reported there).
+impl Drop for HtmlExporter {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
 impl SpanExporter for HtmlExporter {
     fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
         if self.shut_down {
