@@ -75,22 +75,70 @@ pub(crate) fn status_code(status: &Status) -> i32 {
     }
 }
 
+/// `text` as a JSON string. Runs of characters that need no escape are
+/// copied whole: the viewers' exporters write millions of names a second.
 pub(crate) fn write_string(out: &mut String, text: &str) {
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut plain_from = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // An ASCII byte is always a character boundary.
+        out.push_str(&text[plain_from..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{:04x}", byte);
+        } else {
+            out.push_str(escape);
+        }
+        plain_from = i + 1;
+    }
+    out.push_str(&text[plain_from..]);
+    out.push('"');
+}
+
+/// `value` in decimal, without the formatting machinery.
+pub(crate) fn write_u64(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
         }
     }
-    out.push('"');
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
+}
+
+fn write_i64(out: &mut String, value: i64) {
+    if value < 0 {
+        out.push('-');
+    }
+    write_u64(out, value.unsigned_abs());
+}
+
+/// The low `width` hex digits of `value`, zero-padded, lowercase: trace ids
+/// take 32, span ids 16.
+pub(crate) fn write_hex(out: &mut String, value: u128, width: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 32];
+    let width = width.min(32);
+    for (i, digit) in digits[..width].iter_mut().enumerate() {
+        *digit = HEX[((value >> (4 * (width - 1 - i))) & 0xf) as usize];
+    }
+    for &digit in &digits[..width] {
+        out.push(char::from(digit));
+    }
 }
 
 fn write_f64(out: &mut String, value: f64) {
@@ -140,6 +188,47 @@ fn write_any_value(out: &mut String, value: &Value) {
             o.push('}');
         }),
     }
+}
+
+/// A value as plain JSON (`true`, `3`, `"text"`, `[1,2]`), for the trace
+/// viewers; 64-bit integers stay numbers, so a JavaScript reader sees
+/// integers beyond 2^53 rounded. Non-finite floats become strings, as in
+/// the OTLP mapping.
+pub(crate) fn write_plain_value(out: &mut String, value: &Value) {
+    fn array<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+        out.push('[');
+        for (i, value) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            item(out, value);
+        }
+        out.push(']');
+    }
+    match value {
+        Value::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
+        Value::I64(v) => write_i64(out, *v),
+        Value::F64(v) => write_f64(out, *v),
+        Value::String(v) => write_string(out, v),
+        Value::Array(Array::Bool(items)) => array(out, items, |o, v| o.push_str(if *v { "true" } else { "false" })),
+        Value::Array(Array::I64(items)) => array(out, items, |o, v| write_i64(o, *v)),
+        Value::Array(Array::F64(items)) => array(out, items, |o, v| write_f64(o, *v)),
+        Value::Array(Array::String(items)) => array(out, items, |o, v| write_string(o, v)),
+    }
+}
+
+/// Attributes as one plain JSON object, `{"key":value,...}`.
+pub(crate) fn write_plain_attributes(out: &mut String, attributes: &[KeyValue]) {
+    out.push('{');
+    for (i, kv) in attributes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, kv.key.as_str());
+        out.push(':');
+        write_plain_value(out, &kv.value);
+    }
+    out.push('}');
 }
 
 pub(crate) fn write_attributes(out: &mut String, attributes: &[KeyValue]) {
@@ -273,6 +362,25 @@ mod tests {
         let mut out = String::new();
         write_string(&mut out, "a\"b\\c\n\u{1}");
         assert_eq!(out, r#""a\"b\\c\n\u0001""#);
+        out.clear();
+        write_string(&mut out, "é\u{1f}ü");
+        assert_eq!(out, "\"é\\u001fü\"");
+    }
+
+    #[test]
+    fn numbers_and_hex_without_fmt() {
+        let mut out = String::new();
+        for value in [0, 7, 1234567890, u64::MAX] {
+            write_u64(&mut out, value);
+            out.push(' ');
+        }
+        write_hex(&mut out, 0xab, 4);
+        out.push(' ');
+        write_hex(&mut out, u128::MAX, 32);
+        assert_eq!(
+            out,
+            "0 7 1234567890 18446744073709551615 00ab ffffffffffffffffffffffffffffffff"
+        );
     }
 
     #[test]
@@ -281,5 +389,18 @@ mod tests {
         write_any_value(&mut out, &Value::F64(f64::NAN));
         write_any_value(&mut out, &Value::F64(1.0));
         assert_eq!(out, r#"{"doubleValue":"NaN"}{"doubleValue":1.0}"#);
+    }
+
+    #[test]
+    fn plain_attributes_are_one_object() {
+        let mut out = String::new();
+        let attributes = [
+            KeyValue::new("ok", true),
+            KeyValue::new("n", 3),
+            KeyValue::new("x", f64::INFINITY),
+            KeyValue::new("list", vec!["a", "b\""]),
+        ];
+        write_plain_attributes(&mut out, &attributes);
+        assert_eq!(out, r#"{"ok":true,"n":3,"x":"Infinity","list":["a","b\""]}"#);
     }
 }

@@ -8,15 +8,23 @@
 //!   [`init`](crate::init)).
 //! - [`JsonLinesExporter`]: one JSON object per span per line, with OTLP
 //!   JSON field names, to any `io::Write`.
+//! - [`ChromeTraceExporter`]: a Chrome trace-event file, streamed, for
+//!   Perfetto and `chrome://tracing`.
+//! - [`HtmlExporter`]: one self-contained HTML page with a waterfall per
+//!   trace, to open in any browser.
 //! - `LogExporter` (feature `log`): one `log` record per span.
 //! - [`otlp`]: `OtlpExporter` (feature `otlp`) sends spans to a collector
 //!   over OTLP/HTTP.
 
+mod chrome;
 mod console;
+mod html;
 mod json;
 mod memory;
 
+pub use chrome::ChromeTraceExporter;
 pub use console::ConsoleExporter;
+pub use html::HtmlExporter;
 pub use json::JsonLinesExporter;
 pub use memory::InMemoryExporter;
 pub mod otlp;
