@@ -33,6 +33,7 @@
 //! | `TRACER_TAIL_SAMPLING_MAX_TRACES` | traces held waiting for their local root | `2048` |
 //! | `TRACER_TAIL_SAMPLING_MAX_SPANS` | spans held | `16384` |
 //! | `TRACER_TAIL_SAMPLING_LATE_SPAN_WINDOW_MS` | milliseconds a decision is remembered for late spans | `30000` |
+//! | `TRACER_TAIL_SAMPLING_REMEMBERED_TRACES` | decisions remembered for late spans | `65536` |
 //!
 //! The `otlp` exporter sits behind a
 //! [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor) configured by

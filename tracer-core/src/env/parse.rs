@@ -1042,6 +1042,7 @@ mod tests {
             "TRACER_TAIL_SAMPLING_MAX_TRACES",
             "TRACER_TAIL_SAMPLING_MAX_SPANS",
             "TRACER_TAIL_SAMPLING_LATE_SPAN_WINDOW_MS",
+            "TRACER_TAIL_SAMPLING_REMEMBERED_TRACES",
         ];
         for value in nasty {
             let config = EnvConfig::from_lookup(|n| names.contains(&n).then(|| value.to_owned()));

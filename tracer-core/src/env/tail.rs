@@ -10,16 +10,18 @@ const KEEP_ERRORS: &str = "TRACER_TAIL_SAMPLING_KEEP_ERRORS";
 const MAX_TRACES: &str = "TRACER_TAIL_SAMPLING_MAX_TRACES";
 const MAX_SPANS: &str = "TRACER_TAIL_SAMPLING_MAX_SPANS";
 const LATE_SPAN_WINDOW_MS: &str = "TRACER_TAIL_SAMPLING_LATE_SPAN_WINDOW_MS";
+const REMEMBERED_TRACES: &str = "TRACER_TAIL_SAMPLING_REMEMBERED_TRACES";
 
 /// Every tail sampling variable: setting any one of them asks for a tail
 /// sampler.
-const VARIABLES: [&str; 6] = [
+const VARIABLES: [&str; 7] = [
     RATIO,
     SLOWER_THAN_MS,
     KEEP_ERRORS,
     MAX_TRACES,
     MAX_SPANS,
     LATE_SPAN_WINDOW_MS,
+    REMEMBERED_TRACES,
 ];
 
 impl Parser<'_> {
@@ -51,6 +53,7 @@ impl Parser<'_> {
         config.max_traces = count(self, MAX_TRACES, defaults.max_traces);
         config.max_spans = count(self, MAX_SPANS, defaults.max_spans);
         config.late_span_window = self.millis(&[LATE_SPAN_WINDOW_MS], defaults.late_span_window);
+        config.remembered_traces = count(self, REMEMBERED_TRACES, defaults.remembered_traces);
         Some(config)
     }
 }
@@ -84,6 +87,7 @@ mod tests {
             max_traces,
             max_spans,
             late_span_window: Duration::from_millis(window_ms),
+            remembered_traces: 65_536,
         }
     }
 
@@ -99,7 +103,9 @@ mod tests {
 
     #[test]
     fn each_variable_sets_its_field_and_the_rest_default() {
-        let cases: [(&[(&str, &str)], TailSamplingConfig); 8] = [
+        let mut remembered = config(0.0, None, true, 2048, 16_384, 30_000);
+        remembered.remembered_traces = 100_000;
+        let cases: [(&[(&str, &str)], TailSamplingConfig); 9] = [
             (&[(RATIO, "0.01")], config(0.01, None, true, 2048, 16_384, 30_000)),
             (&[(RATIO, "1")], config(1.0, None, true, 2048, 16_384, 30_000)),
             (
@@ -117,6 +123,7 @@ mod tests {
                 &[(LATE_SPAN_WINDOW_MS, "5000")],
                 config(0.0, None, true, 2048, 16_384, 5000),
             ),
+            (&[(REMEMBERED_TRACES, "100000")], remembered),
         ];
         for (vars, expected) in cases {
             let parsed = parse(vars);
@@ -139,7 +146,7 @@ mod tests {
 
     #[test]
     fn invalid_values_warn_naming_the_variable_and_default() {
-        let cases: [(&str, &str, &str); 13] = [
+        let cases: [(&str, &str, &str); 14] = [
             (RATIO, "1.5", "TRACER_TAIL_SAMPLING_RATIO=\"1.5\" is not a ratio between 0 and 1; using 0.0"),
             (RATIO, "-0.1", "TRACER_TAIL_SAMPLING_RATIO=\"-0.1\" is not a ratio between 0 and 1; using 0.0"),
             (RATIO, "1%", "TRACER_TAIL_SAMPLING_RATIO=\"1%\" is not a ratio between 0 and 1; using 0.0"),
@@ -158,6 +165,11 @@ mod tests {
             (MAX_TRACES, "0", "TRACER_TAIL_SAMPLING_MAX_TRACES=\"0\" is not a positive integer; using 2048"),
             (MAX_TRACES, "-5", "TRACER_TAIL_SAMPLING_MAX_TRACES=\"-5\" is not a positive integer; using 2048"),
             (MAX_SPANS, "1e4", "TRACER_TAIL_SAMPLING_MAX_SPANS=\"1e4\" is not a positive integer; using 16384"),
+            (
+                REMEMBERED_TRACES,
+                "lots",
+                "TRACER_TAIL_SAMPLING_REMEMBERED_TRACES=\"lots\" is not a positive integer; using 65536",
+            ),
             (
                 LATE_SPAN_WINDOW_MS,
                 "0",

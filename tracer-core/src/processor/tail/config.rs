@@ -46,6 +46,9 @@ pub struct TailSamplingConfig {
     /// trace was decided, and the longest a trace is held waiting for its
     /// root. Default 30 s.
     pub late_span_window: Duration,
+    /// How many decisions are remembered for late spans, at most: set it
+    /// above the traces decided in one window. Default 65,536 (512 KB).
+    pub remembered_traces: usize,
 }
 
 impl Default for TailSamplingConfig {
@@ -57,6 +60,7 @@ impl Default for TailSamplingConfig {
             max_traces: 2048,
             max_spans: 16_384,
             late_span_window: Duration::from_secs(30),
+            remembered_traces: 65_536,
         }
     }
 }
@@ -78,6 +82,7 @@ impl Default for TailSamplingConfig {
 ///     .max_traces(1024)
 ///     .max_spans(8192)
 ///     .late_span_window(Duration::from_secs(10))
+///     .remembered_traces(100_000)
 ///     .build();
 /// # drop(tail);
 /// ```
@@ -148,6 +153,12 @@ impl<P: SpanProcessor> TailSamplingBuilder<P> {
     /// Sets [`late_span_window`](TailSamplingConfig::late_span_window).
     pub fn late_span_window(mut self, window: Duration) -> TailSamplingBuilder<P> {
         self.config.late_span_window = window;
+        self
+    }
+
+    /// Sets [`remembered_traces`](TailSamplingConfig::remembered_traces).
+    pub fn remembered_traces(mut self, traces: usize) -> TailSamplingBuilder<P> {
+        self.config.remembered_traces = traces;
         self
     }
 

@@ -13,7 +13,9 @@
 //! collects the held spans (under the lock). No span is left held for a
 //! trace that was decided.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::time::Duration;
 
 use crate::clock;
@@ -80,48 +82,78 @@ const TAG_SHIFT: u32 = 34;
 const KEEP: u64 = 1 << 33;
 const IN_USE: u64 = 1 << 32;
 
-/// Slots per trace the sampler may hold: with this many, two traces
-/// decided within one window rarely share a slot.
-pub(super) const SLOTS_PER_TRACE: usize = 4;
+/// Slots of [`HeldMarks`] per trace that may be held: with this many, two
+/// held traces rarely share one.
+const MARKS_PER_TRACE: usize = 4;
 
-/// Table sizes: [`SLOTS_PER_TRACE`] per held trace allowed, a power of two.
-pub(super) fn table_len(max_traces: usize) -> usize {
+/// The size of [`HeldMarks`] for `max_traces` held traces: a power of two.
+pub(super) fn marks_len(max_traces: usize) -> usize {
     max_traces
-        .saturating_mul(SLOTS_PER_TRACE)
+        .saturating_mul(MARKS_PER_TRACE)
         .clamp(64, 1 << 24)
         .next_power_of_two()
 }
 
-/// The decisions of the last window, one slot per trace hash. A trace
-/// decided later in the same slot replaces the earlier one, whose later
-/// spans then find no decision (they are held, and decided on their own
-/// when the window passes).
+/// Decisions per set: one cache line.
+const WAYS: usize = 8;
+
+#[repr(align(64))]
+struct Set([AtomicU64; WAYS]);
+
+/// The decisions of the last window, in sets of eight chosen by the
+/// trace's hash. A new decision takes its set's oldest slot (an empty or
+/// stale one first), so a decision is forgotten when the window has passed
+/// or when eight later ones fell in its set, whichever comes first.
 pub(super) struct Decisions {
-    slots: Box<[AtomicU64]>,
+    sets: Box<[Set]>,
 }
 
 impl Decisions {
-    pub(super) fn new(len: usize) -> Decisions {
+    /// Room for `remembered` decisions, rounded up to a power of two of at
+    /// least one set.
+    pub(super) fn new(remembered: usize) -> Decisions {
+        let sets = remembered.div_ceil(WAYS).clamp(1, 1 << 21).next_power_of_two();
         Decisions {
-            slots: (0..len).map(|_| AtomicU64::new(0)).collect(),
+            sets: (0..sets).map(|_| Set(Default::default())).collect(),
         }
+    }
+
+    fn set(&self, key: TraceKey) -> &[AtomicU64; WAYS] {
+        &self.sets[key.index(self.sets.len())].0
     }
 
     /// Whether `key`'s trace was kept, if it was decided less than
     /// `window` ticks before `now`.
     #[inline]
     pub(super) fn get(&self, key: TraceKey, now: Tick, window: u32) -> Option<bool> {
-        let entry = self.slots[key.index(self.slots.len())].load(SeqCst);
-        let fresh = now.since(Tick(entry as u32)) < window;
-        (entry & IN_USE != 0 && entry >> TAG_SHIFT == key.tag() && fresh).then_some(entry & KEEP != 0)
+        self.set(key).iter().find_map(|slot| {
+            let entry = slot.load(SeqCst);
+            let fresh = now.since(Tick(entry as u32)) < window;
+            (entry & IN_USE != 0 && entry >> TAG_SHIFT == key.tag() && fresh).then_some(entry & KEEP != 0)
+        })
     }
 
-    /// Remembers that `key`'s trace was kept or not, at `now`.
+    /// Remembers that `key`'s trace was kept or not, at `now`: in its own
+    /// slot if it has one, else in the set's oldest. Two threads storing in
+    /// one set at once may pick the same slot; one decision is then
+    /// forgotten early.
     #[inline]
     pub(super) fn put(&self, key: TraceKey, keep: bool, now: Tick) {
+        let set = self.set(key);
+        let (mut victim, mut oldest) = (0, 0);
+        for (at, slot) in set.iter().enumerate() {
+            let entry = slot.load(Relaxed);
+            if entry & IN_USE == 0 {
+                (victim, oldest) = (at, u32::MAX);
+            } else if entry >> TAG_SHIFT == key.tag() {
+                victim = at;
+                break;
+            } else if now.since(Tick(entry as u32)) > oldest {
+                (victim, oldest) = (at, now.since(Tick(entry as u32)));
+            }
+        }
         let keep = if keep { KEEP } else { 0 };
-        let entry = key.tag() << TAG_SHIFT | keep | IN_USE | u64::from(now.0);
-        self.slots[key.index(self.slots.len())].store(entry, SeqCst);
+        set[victim].store(key.tag() << TAG_SHIFT | keep | IN_USE | u64::from(now.0), SeqCst);
     }
 }
 
@@ -178,23 +210,45 @@ mod tests {
             None,
             "a zero window remembers nothing"
         );
+        // A trace decided again keeps one slot, with the later decision.
+        decisions.put(kept, false, Tick(2_000));
+        assert_eq!(decisions.get(kept, Tick(2_000), 30), Some(false));
         // Ages are read across the wrap-around of the tick count.
         decisions.put(kept, true, Tick(u32::MAX - 4));
         assert_eq!(decisions.get(kept, Tick(5), 30), Some(true));
     }
 
     #[test]
-    fn a_later_trace_in_the_same_slot_replaces_the_earlier() {
-        let decisions = Decisions::new(64);
-        let first = key(1);
-        let other = (2..)
-            .map(key)
-            .find(|k| k.index(64) == first.index(64))
-            .expect("a trace in the same slot");
-        decisions.put(first, true, Tick(0));
-        decisions.put(other, false, Tick(0));
-        assert_eq!(decisions.get(first, Tick(0), 30), None, "its tag no longer matches");
-        assert_eq!(decisions.get(other, Tick(0), 30), Some(false));
+    fn a_full_set_forgets_its_oldest_decision_first() {
+        // One set: every trace shares it.
+        let decisions = Decisions::new(WAYS);
+        let keys: Vec<TraceKey> = (1..=10).map(key).collect();
+        for (at, k) in keys[..8].iter().enumerate() {
+            decisions.put(*k, true, Tick(100 + at as u32));
+        }
+        assert!(keys[..8].iter().all(|k| decisions.get(*k, Tick(110), 30) == Some(true)));
+        // The ninth takes the slot of the first, the tenth that of the
+        // second.
+        decisions.put(keys[8], false, Tick(120));
+        decisions.put(keys[9], false, Tick(121));
+        let remembered: Vec<Option<bool>> = keys.iter().map(|k| decisions.get(*k, Tick(121), 30)).collect();
+        let mut expected = vec![Some(true); 10];
+        expected[0] = None;
+        expected[1] = None;
+        expected[8] = Some(false);
+        expected[9] = Some(false);
+        assert_eq!(remembered, expected);
+    }
+
+    #[test]
+    fn sizes_round_up_to_whole_sets() {
+        assert_eq!(Decisions::new(65_536).sets.len(), 8_192);
+        assert_eq!(Decisions::new(100).sets.len(), 16);
+        assert_eq!(Decisions::new(0).sets.len(), 1);
+        assert_eq!(marks_len(2_048), 8_192);
+        assert_eq!(marks_len(1), 64);
+        assert_eq!(marks_len(3_000), 16_384);
+        assert_eq!(marks_len(usize::MAX), 1 << 24);
     }
 
     #[test]
@@ -218,15 +272,11 @@ mod tests {
     }
 
     #[test]
-    fn windows_and_table_sizes() {
+    fn windows_in_ticks() {
         assert_eq!(Tick::count_in(Duration::from_nanos(1 << 20)), 1);
         assert_eq!(Tick::count_in(Duration::from_secs(30)), 28_610);
         assert_eq!(Tick::count_in(Duration::ZERO), 0);
         assert_eq!(Tick::count_in(Duration::MAX), u32::MAX / 2);
-        assert_eq!(table_len(2_048), 8_192);
-        assert_eq!(table_len(1), 64);
-        assert_eq!(table_len(3_000), 16_384);
-        assert_eq!(table_len(usize::MAX), 1 << 24);
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl HeldTraces {
 
 #[cfg(test)]
 mod tests {
-    use super::super::decisions::table_len;
+    use super::super::decisions::marks_len;
     use super::super::test_spans::child;
     use super::*;
 
@@ -175,7 +175,7 @@ mod tests {
 
     /// Held traces within the limits, and the marks they keep.
     fn held(max_traces: usize, max_spans: usize) -> (Arc<HeldMarks>, HeldTraces) {
-        let marks = Arc::new(HeldMarks::new(table_len(max_traces)));
+        let marks = Arc::new(HeldMarks::new(marks_len(max_traces)));
         (Arc::clone(&marks), HeldTraces::new(marks, max_traces, max_spans))
     }
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use self::decisions::{table_len, Decisions, HeldMarks, Tick, TraceKey};
+use self::decisions::{marks_len, Decisions, HeldMarks, Tick, TraceKey};
 use self::held::{Cause, Forced, HeldTraces};
 use self::policy::{Policy, Predicate, TraceScan, Verdict};
 use self::stats::{Count, TailCounters};
@@ -59,11 +59,12 @@ use crate::model::{RatioRule, Resource, SpanData, TraceId};
 ///
 /// Spans that end after their trace was decided (a spawned task, another
 /// thread) follow the decision, which is remembered for the
-/// [`late_span_window`](TailSamplingBuilder::late_span_window) and for up to
-/// 4 × `max_traces` traces (a trace decided later in the same slot of the
-/// table replaces an earlier one). A late span whose decision is no longer
-/// remembered is held like an early one; when the window has passed it is
-/// decided on its own, by the policy, with its own spans
+/// [`late_span_window`](TailSamplingBuilder::late_span_window), for up to
+/// [`remembered_traces`](TailSamplingBuilder::remembered_traces) traces (in
+/// sets of eight by trace id hash, each forgetting its oldest decision
+/// first). A late span whose decision is no longer remembered is held like
+/// an early one; when the window has passed it is decided on its own, by
+/// the policy, with its own spans
 /// ([`forced_by_age`](TailSamplingStats::forced_by_age)). The same happens
 /// to spans whose local parent never ends in this process (a context
 /// attached by hand with `is_remote = false`): they have no local root
@@ -177,7 +178,7 @@ impl<P: SpanProcessor> TailSamplingProcessor<P> {
 
     fn from_parts(next: P, config: TailSamplingConfig, predicate: Option<Predicate>) -> TailSamplingProcessor<P> {
         let max_traces = config.max_traces.max(1);
-        let marks = Arc::new(HeldMarks::new(table_len(max_traces)));
+        let marks = Arc::new(HeldMarks::new(marks_len(max_traces)));
         let slower_than_nanos = config
             .slower_than
             .map(|t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX));
@@ -190,7 +191,7 @@ impl<P: SpanProcessor> TailSamplingProcessor<P> {
                 ratio: RatioRule::new(config.ratio),
             },
             window: Tick::count_in(config.late_span_window),
-            decisions: Decisions::new(table_len(max_traces)),
+            decisions: Decisions::new(config.remembered_traces),
             held: Mutex::new(HeldTraces::new(Arc::clone(&marks), max_traces, config.max_spans)),
             marks,
             counters: Arc::default(),
