@@ -75,11 +75,13 @@ pub(super) fn failed(span: &SpanData) -> bool {
 #[inline]
 pub(super) fn scan(spans: &[SpanData], look_for_failures: bool) -> Option<(TraceId, TraceScan)> {
     let trace_id = spans.first()?.trace_id();
-    let mut one_trace = true;
+    let first = trace_id.to_u128();
+    // The bits in which some span's trace id differs from the first's,
+    // gathered without a branch: the common batch is one trace.
+    let mut differ = 0;
     let mut scan = TraceScan::default();
     for span in spans {
-        // Combined without a branch: the common batch is one trace.
-        one_trace &= span.trace_id() == trace_id;
+        differ |= span.trace_id().to_u128() ^ first;
         if is_local_root(span) {
             scan.has_root = true;
             scan.root_nanos = scan
@@ -90,7 +92,7 @@ pub(super) fn scan(spans: &[SpanData], look_for_failures: bool) -> Option<(Trace
     if look_for_failures {
         scan.failed = spans.iter().any(failed);
     }
-    one_trace.then_some((trace_id, scan))
+    (differ == 0).then_some((trace_id, scan))
 }
 
 /// The rules, as configured.
