@@ -159,6 +159,16 @@ enum Outcome {
 
 impl<P: SpanProcessor> TailSamplingProcessor<P> {
     /// A builder around `next`, the processor kept traces go to.
+    ///
+    /// ```
+    /// use tracer_core::export::InMemoryExporter;
+    /// use tracer_core::processor::{BatchSpanProcessor, TailSamplingProcessor};
+    ///
+    /// let tail = TailSamplingProcessor::builder(BatchSpanProcessor::with_defaults(InMemoryExporter::new()))
+    ///     .ratio(0.05)
+    ///     .build();
+    /// # drop(tail);
+    /// ```
     pub fn builder(next: P) -> TailSamplingBuilder<P> {
         TailSamplingBuilder::new(next)
     }

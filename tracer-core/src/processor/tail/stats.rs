@@ -83,6 +83,15 @@ pub struct TailStatsHandle(pub(super) Arc<TailCounters>);
 
 impl TailStatsHandle {
     /// The counters now.
+    ///
+    /// ```
+    /// use tracer_core::export::InMemoryExporter;
+    /// use tracer_core::processor::{SimpleSpanProcessor, TailSamplingProcessor};
+    ///
+    /// let tail = TailSamplingProcessor::builder(SimpleSpanProcessor::new(InMemoryExporter::new())).build();
+    /// let stats = tail.stats_handle().get();
+    /// assert_eq!((stats.received_spans, stats.dropped_traces), (0, 0));
+    /// ```
     pub fn get(&self) -> TailSamplingStats {
         self.0.snapshot()
     }
