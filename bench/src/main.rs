@@ -334,27 +334,37 @@ fn check(contender: &'static dyn Contender, workload: Workload) -> Result<(), St
     let Some(sink) = contender.sink() else {
         return Ok(());
     };
+    let sampled_before = contender.sampled_out();
     sink.start_capture();
     let traces = workload.traces_per_rep(CHECK_TRACES);
     run(contender, workload, traces);
     contender.flush();
     let recs = sink.stop_capture();
-    shape::check(workload, traces, &recs, contender.typed())
+    let sampled_out = (contender.sampled_out() - sampled_before) as usize;
+    shape::check(workload, traces, &recs, sampled_out, contender.typed())
 }
 
-/// One repetition: runs and flushes, and checks that every span arrived.
-/// Returns the wall time in nanoseconds.
+/// One repetition: runs and flushes, and checks that every span arrived
+/// (or was sampled out by a policy, and counted). Returns the wall time in
+/// nanoseconds.
 fn measure(contender: &'static dyn Contender, workload: Workload, traces: usize) -> Result<f64, String> {
     let before = contender.sink().map(|s| s.delivered());
+    let sampled_before = contender.sampled_out();
     let traced = run(contender, workload, traces);
     let flush = Instant::now();
     contender.flush();
     let elapsed = (traced + flush.elapsed()).as_nanos() as f64;
     if let (Some(sink), Some(before)) = (contender.sink(), before) {
         let delivered = sink.delivered() - before;
+        let sampled_out = contender.sampled_out() - sampled_before;
         let expected = (workload.spans_per_trace() * traces) as u64;
-        if delivered != expected {
-            return Err(format!("lost spans: delivered {delivered} of {expected}"));
+        if delivered + sampled_out != expected {
+            let sampled = if sampled_out > 0 {
+                format!(" ({sampled_out} sampled out)")
+            } else {
+                String::new()
+            };
+            return Err(format!("lost spans: delivered {delivered}{sampled} of {expected}"));
         }
     }
     Ok(elapsed)

@@ -125,7 +125,7 @@ fn wall(options: &Options) -> (Results, Scaling, Alternated) {
         } else {
             traces
         };
-        let mut args = vec![
+        let args = [
             "child".to_string(),
             workload.name().to_string(),
             "--traces".into(),
@@ -133,10 +133,24 @@ fn wall(options: &Options) -> (Results, Scaling, Alternated) {
             "--reps".into(),
             reps.to_string(),
         ];
-        if let Some(only) = &options.only {
-            args.extend(["--only".to_string(), only.clone()]);
+        let mut children: Vec<Vec<String>> = vec![options
+            .only
+            .iter()
+            .flat_map(|only| ["--only".to_string(), only.clone()])
+            .collect()];
+        // tracer_tail needs a process of its own: a process installs one
+        // tracer provider.
+        if options.only.is_none() && crate::contenders::takes_part("tracer_tail", *workload) {
+            children.push(vec!["--only".to_string(), "tracer_tail".to_string()]);
         }
-        for line in run_child(&args).lines() {
+        let lines: Vec<String> = children
+            .iter()
+            .flat_map(|only| {
+                let args: Vec<String> = args.iter().chain(only).cloned().collect();
+                run_child(&args).lines().map(String::from).collect::<Vec<_>>()
+            })
+            .collect();
+        for line in &lines {
             let fields: Vec<&str> = line.split('\t').collect();
             if fields.len() == 8 && fields[0] == "@result" {
                 let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
@@ -230,7 +244,7 @@ fn callgrind(options: &Options) -> Instructions {
     let mut table = Instructions::new();
     for workload in &options.workloads {
         for contender in options.contenders() {
-            if contender == "otel_sdk" && matches!(workload, Workload::MacroSync | Workload::MacroAsync) {
+            if !crate::contenders::takes_part(contender, *workload) {
                 continue;
             }
             eprintln!("callgrind {} {contender} ...", workload.name());
@@ -406,6 +420,16 @@ fn targets_markdown(
                 format!("{w}: instructions ≤ {limit}× fastrace{note}"),
                 instr_or_nan(w, "tracer") / reference(w, &instr_or_nan),
                 limit,
+            );
+        }
+    }
+    // Tail sampling (errors and 1%) against the batch processor alone.
+    for w in ["nested100", "threads"] {
+        if instr(w, "tracer_tail").is_some() {
+            at_most(
+                format!("{w}: instructions with tail sampling ≤ 1.2× tracer's"),
+                instr_or_nan(w, "tracer_tail") / instr_or_nan(w, "tracer"),
+                1.2,
             );
         }
     }
@@ -687,6 +711,27 @@ mod tests {
             .into();
             let table = targets_markdown(&r, &Scaling::new(), &Alternated::default(), &instructions);
             assert_eq!(met(&table, "nested100: instructions"), verdict, "{table}");
+        }
+    }
+
+    #[test]
+    fn tail_sampling_rows_only_when_measured() {
+        let r = results(&[("nested100", "tracer", 40.0)]);
+        let none = targets(&r, &Scaling::new(), &Alternated::default());
+        assert!(!none.contains("tail sampling"), "{none}");
+        for (tail, verdict) in [(300.0, "yes"), (360.0, "yes"), (361.0, "**no**")] {
+            let instructions: Instructions = [
+                (("threads".to_string(), "tracer".to_string()), 300.0),
+                (("threads".to_string(), "tracer_tail".to_string()), tail),
+            ]
+            .into();
+            let table = targets_markdown(&r, &Scaling::new(), &Alternated::default(), &instructions);
+            assert_eq!(
+                met(&table, "threads: instructions with tail sampling"),
+                verdict,
+                "{tail}\n{table}"
+            );
+            assert!(!table.contains("nested100: instructions with tail"), "{table}");
         }
     }
 

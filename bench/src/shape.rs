@@ -99,22 +99,36 @@ impl Sink {
     }
 }
 
-/// Checks `recs`, the capture of `traces` traces of `workload`. `typed`
-/// asks for the attributes' own types (fastrace keeps only strings).
-pub fn check(workload: Workload, traces: usize, recs: &[Rec], typed: bool) -> Result<(), String> {
+/// Checks `recs`, the capture of `traces` traces of `workload`, of which a
+/// sampling policy dropped `sampled_out` spans on purpose: they must be
+/// whole traces, and the others delivered whole. `typed` asks for the
+/// attributes' own types (fastrace keeps only strings).
+pub fn check(workload: Workload, traces: usize, recs: &[Rec], sampled_out: usize, typed: bool) -> Result<(), String> {
     let expected = workload.spans_per_trace() * traces;
-    if recs.len() != expected {
-        return Err(format!("delivered {} spans, expected {expected}", recs.len()));
+    if recs.len() + sampled_out != expected {
+        let sampled = if sampled_out > 0 {
+            format!(" (and {sampled_out} sampled out)")
+        } else {
+            String::new()
+        };
+        return Err(format!("delivered {} spans{sampled}, expected {expected}", recs.len()));
     }
     if expected == 0 {
         return Ok(());
     }
+    let per_trace = workload.spans_per_trace();
+    if !sampled_out.is_multiple_of(per_trace) {
+        return Err(format!(
+            "{sampled_out} spans sampled out: not whole traces of {per_trace}"
+        ));
+    }
+    let kept = traces - sampled_out / per_trace;
     let mut by_trace: HashMap<u128, Vec<&Rec>> = HashMap::new();
     for rec in recs {
         by_trace.entry(rec.trace).or_default().push(rec);
     }
-    if by_trace.len() != traces {
-        return Err(format!("{} traces, expected {traces}", by_trace.len()));
+    if by_trace.len() != kept {
+        return Err(format!("{} traces, expected {kept}", by_trace.len()));
     }
     for spans in by_trace.values() {
         check_trace(workload, spans, typed)?;
@@ -249,7 +263,7 @@ mod tests {
     /// The error `check` gives for two traces of `workload`, typed;
     /// panics if it accepts them.
     fn rejected(workload: Workload, recs: &[Rec]) -> String {
-        check(workload, 2, recs, true).expect_err("check accepted a broken capture")
+        check(workload, 2, recs, 0, true).expect_err("check accepted a broken capture")
     }
 
     /// Whether `text` has every one of `words` (error texts are matched on
@@ -268,29 +282,64 @@ mod tests {
         ] {
             let recs = capture(workload, 2);
             assert_eq!(recs.len(), 2 * SPANS);
-            assert_eq!(check(workload, 2, &recs, true), Ok(()), "{workload:?}");
+            assert_eq!(check(workload, 2, &recs, 0, true), Ok(()), "{workload:?}");
             // Delivery order does not matter: children close first.
             let reversed: Vec<Rec> = recs.into_iter().rev().collect();
-            assert_eq!(check(workload, 2, &reversed, true), Ok(()), "{workload:?}");
+            assert_eq!(check(workload, 2, &reversed, 0, true), Ok(()), "{workload:?}");
         }
     }
 
     #[test]
     fn accepts_correct_flat_attrs() {
         let recs = capture(Workload::Flat, 2);
-        assert_eq!(check(Workload::Flat, 2, &recs, true), Ok(()));
-        assert_eq!(check(Workload::Flat, 2, &recs, false), Ok(()));
+        assert_eq!(check(Workload::Flat, 2, &recs, 0, true), Ok(()));
+        assert_eq!(check(Workload::Flat, 2, &recs, 0, false), Ok(()));
     }
 
     #[test]
     fn unsampled_and_off_must_deliver_nothing() {
         for workload in [Workload::Unsampled, Workload::Off] {
-            assert_eq!(check(workload, 20, &[], true), Ok(()));
+            assert_eq!(check(workload, 20, &[], 0, true), Ok(()));
             // A sampler that says no, or no pipeline, delivers no span.
             let stray = capture(Workload::Nested, 1);
-            let err = check(workload, 20, &stray[..1], true).unwrap_err();
+            let err = check(workload, 20, &stray[..1], 0, true).unwrap_err();
             assert!(says(&err, &["delivered 1 spans", "expected 0"]), "{err}");
         }
+    }
+
+    #[test]
+    fn accepts_whole_traces_sampled_out() {
+        // Three traces: the second dropped by a sampling policy.
+        let mut recs = capture(Workload::Nested, 3);
+        recs.drain(SPANS..2 * SPANS);
+        assert_eq!(check(Workload::Nested, 3, &recs, SPANS, true), Ok(()));
+        // All of them.
+        assert_eq!(check(Workload::Threads, 3, &[], 3 * SPANS, true), Ok(()));
+    }
+
+    #[test]
+    fn rejects_sampling_that_is_not_of_whole_traces() {
+        // A span dropped from a kept trace, counted as sampled out.
+        let mut recs = capture(Workload::Nested, 2);
+        recs.remove(SPANS + 7);
+        let err = check(Workload::Nested, 2, &recs, 1, true).unwrap_err();
+        assert!(says(&err, &["1 spans sampled out", "not whole traces of 101"]), "{err}");
+        // A trace dropped but not counted, or counted but delivered.
+        let mut recs = capture(Workload::Nested, 2);
+        recs.truncate(SPANS);
+        let err = check(Workload::Nested, 2, &recs, 0, true).unwrap_err();
+        assert!(says(&err, &["delivered 101 spans", "expected 202"]), "{err}");
+        let recs = capture(Workload::Nested, 2);
+        let err = check(Workload::Nested, 2, &recs, SPANS, true).unwrap_err();
+        assert!(
+            says(&err, &["delivered 202 spans (and 101 sampled out)", "expected 202"]),
+            "{err}"
+        );
+        // Whole counts, but a kept trace split: half of each of two traces.
+        let mut recs = capture(Workload::Nested, 3);
+        recs.drain(SPANS / 2..SPANS / 2 + SPANS);
+        let err = check(Workload::Nested, 3, &recs, SPANS, true).unwrap_err();
+        assert!(says(&err, &["3 traces", "expected 2"]), "{err}");
     }
 
     #[test]
@@ -431,14 +480,14 @@ mod tests {
             for typed in [true, false] {
                 let mut recs = capture(Workload::Flat, 2);
                 recs[77].attrs[index].1 = value.clone();
-                let err = check(Workload::Flat, 2, &recs, typed).unwrap_err();
+                let err = check(Workload::Flat, 2, &recs, 0, typed).unwrap_err();
                 assert!(says(&err, &words), "{err}");
             }
         }
         // Untyped still compares the text.
         let mut recs = capture(Workload::Flat, 2);
         recs[77].attrs[1].1 = Val::Str("43".into());
-        let err = check(Workload::Flat, 2, &recs, false).unwrap_err();
+        let err = check(Workload::Flat, 2, &recs, 0, false).unwrap_err();
         assert!(says(&err, &["attribute i", "expected 42"]), "{err}");
     }
 
@@ -452,10 +501,10 @@ mod tests {
         ] {
             let mut recs = capture(Workload::Flat, 2);
             recs[SPANS + 50].attrs[index].1 = value.clone();
-            let err = check(Workload::Flat, 2, &recs, true).unwrap_err();
+            let err = check(Workload::Flat, 2, &recs, 0, true).unwrap_err();
             assert!(says(&err, &["has the wrong type"]), "{value:?}: {err}");
             // fastrace keeps strings: the text is all it can be held to.
-            assert_eq!(check(Workload::Flat, 2, &recs, false), Ok(()), "{value:?}");
+            assert_eq!(check(Workload::Flat, 2, &recs, 0, false), Ok(()), "{value:?}");
         }
         // A whole capture the way fastrace delivers it.
         let mut recs = capture(Workload::Flat, 2);
@@ -464,8 +513,8 @@ mod tests {
                 *v = Val::Str(v.text());
             }
         }
-        assert_eq!(check(Workload::Flat, 2, &recs, false), Ok(()));
-        assert!(check(Workload::Flat, 2, &recs, true).is_err());
+        assert_eq!(check(Workload::Flat, 2, &recs, 0, false), Ok(()));
+        assert!(check(Workload::Flat, 2, &recs, 0, true).is_err());
     }
 
     #[test]

@@ -20,8 +20,9 @@ const WORKLOADS: [&str; 8] = [
 ];
 
 /// The contenders, as contenders/mod.rs names them.
-const CONTENDERS: [&str; 6] = [
+const CONTENDERS: [&str; 7] = [
     "tracer",
+    "tracer_tail",
     "fastrace",
     "tracing+otel",
     "otel_sdk",
@@ -84,14 +85,18 @@ fn child(workload: &str, extra: &[&str], env: &[(&str, &str)]) -> (HashMap<Strin
     (results, stdout)
 }
 
-/// The contenders that take part in `workload` (otel_sdk has no
-/// attribute macro).
+/// The contenders that take part in `workload` in one child of them all
+/// (otel_sdk has no attribute macro; tracer_tail runs in a child of its
+/// own).
 fn taking_part(workload: &str) -> Vec<&'static str> {
     CONTENDERS
         .into_iter()
-        .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")))
+        .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail")
         .collect()
 }
+
+/// The workloads tracer_tail takes part in.
+const TAIL_WORKLOADS: [&str; 2] = ["nested100", "threads"];
 
 /// Runs `workload` with every contender and checks the statuses.
 fn workload_checks_out(workload: &str) {
@@ -179,6 +184,23 @@ fn macro_async() {
 #[test]
 fn deep() {
     workload_checks_out("deep");
+}
+
+/// tracer with tail sampling, alone in its child: on nested100 and threads
+/// it delivers the failed traces of the check whole and accounts for every
+/// other span (delivered or sampled out); elsewhere it takes no part.
+#[test]
+fn tracer_tail_runs_alone_where_it_takes_part() {
+    for workload in WORKLOADS {
+        let (results, stdout) = child(workload, &["--only", "tracer_tail"], &[]);
+        if TAIL_WORKLOADS.contains(&workload) {
+            let printed: Vec<&str> = results.keys().map(String::as_str).collect();
+            assert_eq!(printed, ["tracer_tail"], "{workload}:\n{stdout}");
+            assert_eq!(results["tracer_tail"].status, "ok", "{workload}:\n{stdout}");
+        } else {
+            assert!(results.is_empty(), "{workload}:\n{stdout}");
+        }
+    }
 }
 
 /// The binary offers no way to make a contender lose spans (the queues are

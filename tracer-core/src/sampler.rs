@@ -21,6 +21,7 @@
 use std::fmt;
 
 use crate::model::KeyValue;
+use crate::model::RatioRule;
 use crate::model::{Link, SpanKind};
 use crate::model::{SpanContext, TraceFlags, TraceState};
 use crate::model::{SpanId, TraceId};
@@ -200,30 +201,26 @@ impl Sampler for AlwaysOff {
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct TraceIdRatio {
-    ratio: f64,
-    threshold: u64,
+    rule: RatioRule,
 }
-
-const RATIO_BITS: u32 = 56;
 
 impl TraceIdRatio {
     /// Samples `ratio` of traces; values outside `0..=1` are clamped, and
     /// NaN counts as 0.
     pub fn new(ratio: f64) -> TraceIdRatio {
-        let ratio = if ratio.is_nan() { 0.0 } else { ratio.clamp(0.0, 1.0) };
-        let threshold = (ratio * (1u64 << RATIO_BITS) as f64) as u64;
-        TraceIdRatio { ratio, threshold }
+        TraceIdRatio {
+            rule: RatioRule::new(ratio),
+        }
     }
 
     /// The fraction sampled.
     pub fn ratio(&self) -> f64 {
-        self.ratio
+        self.rule.ratio()
     }
 
     /// Whether `trace_id` falls in the sampled fraction.
     pub fn samples(&self, trace_id: TraceId) -> bool {
-        let low = (trace_id.to_u128() as u64) & ((1u64 << RATIO_BITS) - 1);
-        low < self.threshold
+        self.rule.selects(trace_id)
     }
 }
 
@@ -233,7 +230,7 @@ impl Sampler for TraceIdRatio {
     }
 
     fn description(&self) -> String {
-        format!("TraceIdRatioBased{{{}}}", self.ratio)
+        format!("TraceIdRatioBased{{{}}}", self.ratio())
     }
 }
 

@@ -11,6 +11,7 @@ mod baseline;
 mod fastrace_c;
 mod otel;
 mod tracer_c;
+mod tracer_tail;
 mod tracing_c;
 
 /// Room for every span of one timed repetition in the batch processors'
@@ -43,6 +44,11 @@ pub trait Contender: Sync {
     fn typed(&self) -> bool {
         true
     }
+    /// Spans a sampling policy dropped on purpose so far (tail sampling):
+    /// the harness counts them with the delivered ones.
+    fn sampled_out(&self) -> u64 {
+        0
+    }
 }
 
 /// Rounds of register-only work per level of the no-tracing loop (see
@@ -51,7 +57,9 @@ pub fn set_baseline_work(work: u64) {
     baseline::WORK.store(work, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Every contender, set up for `workload`, in the table's order.
+/// Every contender, set up for `workload`, in the table's order, but
+/// `tracer_tail`, which needs a process of its own (one tracer provider per
+/// process; see [`by_name`]).
 pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
     vec![
         Box::new(tracer_c::Tracer::new(workload, queue)),
@@ -64,8 +72,9 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
 }
 
 /// The contenders' names, in the table's order.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "tracer",
+    "tracer_tail",
     "fastrace",
     "tracing+otel",
     "otel_sdk",
@@ -85,10 +94,22 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// Whether the contender `name` takes part in `workload`, without setting
+/// it up.
+pub fn takes_part(name: &str, workload: Workload) -> bool {
+    match name {
+        // No attribute macro.
+        "otel_sdk" => !matches!(workload, Workload::MacroSync | Workload::MacroAsync),
+        "tracer_tail" => tracer_tail::WORKLOADS.contains(&workload),
+        _ => true,
+    }
+}
+
 /// One contender by name, set up for `workload`.
 pub fn by_name(name: &str, workload: Workload, queue: usize) -> Option<Box<dyn Contender>> {
     Some(match name {
         "tracer" => Box::new(tracer_c::Tracer::new(workload, queue)),
+        "tracer_tail" => Box::new(tracer_tail::TracerTail::new(queue)),
         "fastrace" => Box::new(fastrace_c::Fastrace::new(workload)),
         "tracing+otel" => Box::new(tracing_c::TracingOtel::new(workload, queue)),
         "otel_sdk" => Box::new(otel::Otel::new(workload, queue)),

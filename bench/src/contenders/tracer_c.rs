@@ -21,7 +21,8 @@ pub struct Tracer {
     _guard: Option<ProviderGuard>,
 }
 
-struct Counting(Arc<Sink>);
+/// The counting exporter (shared with `tracer_tail`).
+pub(super) struct Counting(pub(super) Arc<Sink>);
 
 impl SpanExporter for Counting {
     fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
@@ -61,12 +62,7 @@ impl Tracer {
     pub fn new(workload: Workload, queue: usize) -> Tracer {
         let sink = Arc::new(Sink::default());
         let guard = (workload != Workload::Off).then(|| {
-            let config = BatchConfig::default()
-                .max_queue_size(queue)
-                .max_batch_size(super::EXPORT_BATCH)
-                .export_interval(Duration::from_secs(1));
-            let mut builder =
-                TracerProvider::builder().with_processor(BatchSpanProcessor::new(Counting(Arc::clone(&sink)), config));
+            let mut builder = TracerProvider::builder().with_processor(batch_processor(&sink, queue));
             if workload == Workload::Unsampled {
                 builder = builder.sampler(AlwaysOff);
             }
@@ -76,7 +72,18 @@ impl Tracer {
     }
 }
 
-fn nested(depth: usize) {
+/// The batch processor both tracer contenders export through: a queue of
+/// `queue` spans, exports of [`EXPORT_BATCH`](super::EXPORT_BATCH).
+pub(super) fn batch_processor(sink: &Arc<Sink>, queue: usize) -> BatchSpanProcessor {
+    let config = BatchConfig::default()
+        .max_queue_size(queue)
+        .max_batch_size(super::EXPORT_BATCH)
+        .export_interval(Duration::from_secs(1));
+    BatchSpanProcessor::new(Counting(Arc::clone(sink)), config)
+}
+
+/// A chain of `depth` nested children under the current span.
+pub(super) fn nested(depth: usize) {
     if depth > 0 {
         in_span("child", |_| {
             // The work inside the span: it keeps the compiler from removing

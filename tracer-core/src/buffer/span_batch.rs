@@ -100,6 +100,22 @@ impl SpanBatch {
         self.summary.all_sampled = true;
     }
 
+    /// Whether no span owns heap memory, as the producing thread knew it:
+    /// then none has an error status or an attribute either.
+    #[inline]
+    pub(crate) fn owns_no_heap(&self) -> bool {
+        self.summary.owns_no_heap
+    }
+
+    /// Moves every span of `spans` (which must be sampled) to the end of
+    /// the batch, leaving `spans` empty. Nothing is known of them, so the
+    /// batch no longer assumes that no span owns heap memory.
+    pub(crate) fn append(&mut self, spans: &mut Vec<SpanData>) {
+        debug_assert!(spans.iter().all(|s| s.context.is_sampled()));
+        self.summary.owns_no_heap = false;
+        self.records.append(spans);
+    }
+
     /// Keeps the first `len` spans and drops the rest.
     pub fn truncate(&mut self, len: usize) {
         self.records.truncate(len);

@@ -9,7 +9,7 @@ use crate::diag;
 use crate::export::ConsoleExporter;
 use crate::install::ProviderGuard;
 use crate::model::SpanLimits;
-use crate::processor::BatchConfig;
+use crate::processor::{BatchConfig, SimpleSpanProcessor, SpanProcessor, TailSamplingConfig, TailSamplingProcessor};
 use crate::provider::{InstallError, ProviderBuilder, TracerProvider};
 
 /// Everything the environment says, parsed and checked.
@@ -42,6 +42,11 @@ pub struct EnvConfig {
     pub batch: BatchConfig,
     /// `OTEL_SPAN_*_COUNT_LIMIT` and friends.
     pub span_limits: SpanLimits,
+    /// `TRACER_TAIL_SAMPLING_*`: when any is set, each exporter's
+    /// processor sits behind a
+    /// [`TailSamplingProcessor`](crate::processor::TailSamplingProcessor)
+    /// with these settings.
+    pub tail_sampling: Option<TailSamplingConfig>,
     /// One line per invalid value, each naming its variable.
     pub warnings: Vec<String>,
 }
@@ -74,12 +79,14 @@ impl EnvConfig {
             propagators: vars.propagators(),
             batch: vars.batch(),
             span_limits: vars.span_limits(),
+            tail_sampling: vars.tail_sampling(),
             warnings: vars.into_warnings(),
         }
     }
 
     /// Prints the warnings, then installs the provider described: sampler,
-    /// limits, resource and exporters. With `OTEL_SDK_DISABLED=true` it
+    /// limits, resource and exporters (each behind a tail sampler when
+    /// `TRACER_TAIL_SAMPLING_*` asks for one). With `OTEL_SDK_DISABLED=true` it
     /// installs nothing and returns a guard that does nothing. Either way it
     /// sets the global propagator from `OTEL_PROPAGATORS` when that differs
     /// from the default (`tracecontext,baggage`, already the global one),
@@ -110,7 +117,9 @@ impl EnvConfig {
     }
 
     /// The provider builder this configuration describes, to add to before
-    /// installing. Warnings are not printed.
+    /// installing: each exporter's processor sits behind a tail sampler
+    /// when [`tail_sampling`](Self::tail_sampling) is set. Warnings are not
+    /// printed.
     ///
     /// ```
     /// use tracer_core::env::EnvConfig;
@@ -134,17 +143,30 @@ impl EnvConfig {
         }
         for exporter in &self.exporters {
             builder = match exporter {
-                TracesExporter::Console => builder.with_simple_exporter(ConsoleExporter::new()),
+                TracesExporter::Console => {
+                    self.with_processor(builder, SimpleSpanProcessor::new(ConsoleExporter::new()))
+                }
                 TracesExporter::Otlp => self.with_otlp(builder),
             };
         }
         builder
     }
 
+    /// Adds an exporter's `processor`, behind a tail sampler when
+    /// `TRACER_TAIL_SAMPLING_*` asks for one.
+    fn with_processor(&self, builder: ProviderBuilder, processor: impl SpanProcessor) -> ProviderBuilder {
+        match &self.tail_sampling {
+            Some(config) => builder.with_processor(TailSamplingProcessor::new(processor, config.clone())),
+            None => builder.with_processor(processor),
+        }
+    }
+
     #[cfg(feature = "otlp")]
     fn with_otlp(&self, builder: ProviderBuilder) -> ProviderBuilder {
         match self.otlp.exporter() {
-            Ok(exporter) => builder.with_processor(crate::processor::BatchSpanProcessor::new(exporter, self.batch)),
+            Ok(exporter) => {
+                self.with_processor(builder, crate::processor::BatchSpanProcessor::new(exporter, self.batch))
+            }
             Err(e) => {
                 diag::warn(&format!("OTEL_TRACES_EXPORTER=otlp: {e}; spans are not exported"));
                 builder

@@ -27,10 +27,21 @@
 //! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans, at most the queue size | `100` |
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` (and `OTEL_ATTRIBUTE_COUNT_LIMIT`) | counts | `128` |
 //! | `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`) | bytes | no limit |
+//! | `TRACER_TAIL_SAMPLING_RATIO` | the fraction of other traces kept, `0`..=`1` | `0` |
+//! | `TRACER_TAIL_SAMPLING_SLOWER_THAN_MS` | milliseconds: keep traces whose local root took this long | none |
+//! | `TRACER_TAIL_SAMPLING_KEEP_ERRORS` | `true`, `false`: keep traces with a failed span | `true` |
+//! | `TRACER_TAIL_SAMPLING_MAX_TRACES` | traces held waiting for their local root | `2048` |
+//! | `TRACER_TAIL_SAMPLING_MAX_SPANS` | spans held | `16384` |
+//! | `TRACER_TAIL_SAMPLING_LATE_SPAN_WINDOW_MS` | milliseconds a decision is remembered for late spans | `30000` |
+//! | `TRACER_TAIL_SAMPLING_REMEMBERED_TRACES` | decisions remembered for late spans | `65536` |
 //!
 //! The `otlp` exporter sits behind a
 //! [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor) configured by
-//! `OTEL_BSP_*`; `console` behind a simple processor. `OTEL_PROPAGATORS`
+//! `OTEL_BSP_*`; `console` behind a simple processor. When any
+//! `TRACER_TAIL_SAMPLING_*` variable is set (tracer's own, not
+//! OpenTelemetry's), each of those processors sits behind a
+//! [`TailSamplingProcessor`](crate::processor::TailSamplingProcessor) with
+//! these settings and the defaults for the others. `OTEL_PROPAGATORS`
 //! sets the global propagator
 //! ([`set_global_propagator`](crate::propagation::set_global_propagator)),
 //! which [`inject_context`](crate::propagation::inject_context),
@@ -56,12 +67,14 @@
 //! assert!(config.warnings.is_empty());
 //! ```
 
-// One way: `composite` and `parse` use `choice`; `config` uses all three
-// (it assembles, installs and records what they produce).
+// One way: `composite` and `parse` use `choice`, `tail` extends `parse`;
+// `config` uses them all (it assembles, installs and records what they
+// produce).
 mod choice;
 mod composite;
 mod config;
 mod parse;
+mod tail;
 
 pub use choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
 pub use config::{init_from_env, propagators, EnvConfig};

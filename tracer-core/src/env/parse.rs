@@ -51,13 +51,13 @@ impl<'a> Parser<'a> {
     }
 
     /// The trimmed value; empty counts as unset.
-    fn get(&self, name: &str) -> Option<String> {
+    pub(super) fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     }
 
-    fn warn(&mut self, name: &str, value: &str, problem: &str, fallback: impl fmt::Display) {
+    pub(super) fn warn(&mut self, name: &str, value: &str, problem: &str, fallback: impl fmt::Display) {
         self.warnings
             .push(format!("{name}={value:?} {problem}; using {fallback}"));
     }
@@ -67,20 +67,35 @@ impl<'a> Parser<'a> {
         names.iter().find_map(|&n| self.get(n).map(|v| (n, v)))
     }
 
-    fn bool(&mut self, name: &str) -> bool {
+    /// `true` or `false` (any case), `default` when unset.
+    pub(super) fn flag(&mut self, name: &str, default: bool) -> bool {
         match self.get(name) {
-            None => false,
+            None => default,
             Some(v) if v.eq_ignore_ascii_case("true") => true,
             Some(v) if v.eq_ignore_ascii_case("false") => false,
             Some(v) => {
-                self.warn(name, &v, "is not true or false", "false");
-                false
+                self.warn(name, &v, "is not true or false", default);
+                default
+            }
+        }
+    }
+
+    /// A ratio in `0..=1`, `default` when unset.
+    pub(super) fn ratio(&mut self, name: &str, default: f64) -> f64 {
+        let Some(v) = self.get(name) else {
+            return default;
+        };
+        match v.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => r,
+            _ => {
+                self.warn(name, &v, "is not a ratio between 0 and 1", format_args!("{default:?}"));
+                default
             }
         }
     }
 
     /// An integer of at least `min` from the first set variable of `names`.
-    fn count(&mut self, names: &[&'static str], min: u64, default: u64) -> u64 {
+    pub(super) fn count(&mut self, names: &[&'static str], min: u64, default: u64) -> u64 {
         let Some((name, v)) = self.first(names) else {
             return default;
         };
@@ -103,7 +118,7 @@ impl<'a> Parser<'a> {
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
-    fn millis(&mut self, names: &[&'static str], default: Duration) -> Duration {
+    pub(super) fn millis(&mut self, names: &[&'static str], default: Duration) -> Duration {
         let Some((name, v)) = self.first(names) else {
             return default;
         };
@@ -159,7 +174,7 @@ impl<'a> Parser<'a> {
 
     /// `OTEL_SDK_DISABLED`.
     pub(super) fn sdk_disabled(&mut self) -> bool {
-        self.bool("OTEL_SDK_DISABLED")
+        self.flag("OTEL_SDK_DISABLED", false)
     }
 
     /// `OTEL_SERVICE_NAME`.
@@ -319,16 +334,7 @@ impl<'a> Parser<'a> {
         let Some(v) = self.get(NAME) else {
             return SamplerChoice::default();
         };
-        let ratio = |parser: &mut Parser<'_>| match parser.get(ARG) {
-            None => 1.0,
-            Some(arg) => match arg.parse::<f64>() {
-                Ok(r) if (0.0..=1.0).contains(&r) => r,
-                _ => {
-                    parser.warn(ARG, &arg, "is not a ratio between 0 and 1", "1.0");
-                    1.0
-                }
-            },
-        };
+        let ratio = |parser: &mut Parser<'_>| parser.ratio(ARG, 1.0);
         match v.to_ascii_lowercase().as_str() {
             "always_on" => SamplerChoice::AlwaysOn,
             "always_off" => SamplerChoice::AlwaysOff,
@@ -935,6 +941,7 @@ mod tests {
                 max_attributes_per_link: 128,
                 max_attribute_value_length: None,
             },
+            tail_sampling: None,
             warnings: Vec::new(),
         };
         assert_eq!(parse(&[]), expected);
@@ -1029,13 +1036,27 @@ mod tests {
             "OTEL_BSP_EXPORT_TIMEOUT",
             "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
             "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            "TRACER_TAIL_SAMPLING_RATIO",
+            "TRACER_TAIL_SAMPLING_SLOWER_THAN_MS",
+            "TRACER_TAIL_SAMPLING_KEEP_ERRORS",
+            "TRACER_TAIL_SAMPLING_MAX_TRACES",
+            "TRACER_TAIL_SAMPLING_MAX_SPANS",
+            "TRACER_TAIL_SAMPLING_LATE_SPAN_WINDOW_MS",
+            "TRACER_TAIL_SAMPLING_REMEMBERED_TRACES",
         ];
         for value in nasty {
             let config = EnvConfig::from_lookup(|n| names.contains(&n).then(|| value.to_owned()));
             assert!(config.batch.max_batch_size <= config.batch.max_queue_size);
             assert!(check_url(&config.otlp.url).is_ok(), "{value:?}");
             for warning in &config.warnings {
-                assert!(warning.starts_with("OTEL_"), "{warning}");
+                assert!(
+                    warning.starts_with("OTEL_") || warning.starts_with("TRACER_TAIL_SAMPLING_"),
+                    "{warning}"
+                );
+            }
+            if let Some(tail) = &config.tail_sampling {
+                assert!((0.0..=1.0).contains(&tail.ratio), "{value:?}");
+                assert!(tail.max_traces >= 1 && tail.max_spans >= 1, "{value:?}");
             }
         }
     }

@@ -8,8 +8,8 @@ use super::FlushError;
 use crate::export::ExportError;
 
 /// Counters kept by a processor. Every span handed to a processor ends up
-/// in exactly one of `exported`, `dropped_queue_full`, `failed` or
-/// `rejected`, or is still `queued`.
+/// in exactly one of `exported`, `dropped_queue_full`, `failed`,
+/// `rejected` or `sampled_out`, or is still `queued`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProcessorStats {
     /// Spans received (sampled ones only).
@@ -27,6 +27,10 @@ pub struct ProcessorStats {
     pub rejected: u64,
     /// Export attempts that were retried.
     pub retries: u64,
+    /// Spans a sampling policy chose not to keep: dropped on purpose, not
+    /// lost (a [`TailSamplingProcessor`](super::TailSamplingProcessor)'s
+    /// dropped traces; 0 for the other processors).
+    pub sampled_out: u64,
 }
 
 impl std::ops::Add for ProcessorStats {
@@ -40,6 +44,7 @@ impl std::ops::Add for ProcessorStats {
             failed: self.failed + o.failed,
             rejected: self.rejected + o.rejected,
             retries: self.retries + o.retries,
+            sampled_out: self.sampled_out + o.sampled_out,
         }
     }
 }
@@ -73,6 +78,7 @@ impl Counters {
             failed: get(&self.failed),
             rejected: get(&self.rejected),
             retries: get(&self.retries),
+            sampled_out: 0,
         }
     }
 

@@ -9,6 +9,10 @@
 //! - [`BatchSpanProcessor`] queues spans (bounded) and exports them from a
 //!   background thread, in batches, on an interval. Application threads
 //!   never wait for the exporter; a full queue drops spans and counts them.
+//! - [`TailSamplingProcessor`] sits in front of another processor and
+//!   passes on only the traces worth keeping: every one that failed or was
+//!   slow, those a predicate picks, and a ratio of the rest, decided once
+//!   each trace's local root has ended.
 //!
 //! Built-in processors export only sampled spans.
 
@@ -16,6 +20,7 @@ mod batch;
 mod counters;
 mod flush_error;
 mod simple;
+mod tail;
 
 pub use crate::buffer::SpanBatch;
 pub use batch::{BatchConfig, BatchSpanProcessor};
@@ -23,6 +28,7 @@ pub(crate) use counters::Counters;
 pub use counters::ProcessorStats;
 pub use flush_error::FlushError;
 pub use simple::SimpleSpanProcessor;
+pub use tail::{TailSamplingBuilder, TailSamplingConfig, TailSamplingProcessor, TailSamplingStats, TailStatsHandle};
 
 use std::time::Duration;
 
