@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
@@ -12,9 +12,11 @@ use crate::model::{SpanId, TraceId};
 /// events and status.
 ///
 /// Spans are held until their trace's local root ends, then the whole tree
-/// is printed at once. Spans that end after their root, or whose root never
-/// ends, are printed on `force_flush`/`shutdown` (or once more than
-/// 10 000 spans are held).
+/// is printed at once. A span that ends after its root (in a spawned task)
+/// is printed with the batch it arrives in, under a `(late)` heading: at
+/// once under a simple processor, within the export interval under a batch
+/// one. Spans whose root never ends are printed on `force_flush`/`shutdown`
+/// (or once more than 10 000 spans are held).
 ///
 /// ```text
 /// trace 5b8aa5a2d2c872e8321cf37308d69df2
@@ -27,9 +29,14 @@ pub struct ConsoleExporter {
     writer: Box<dyn Write + Send>,
     pending: HashMap<TraceId, Vec<SpanData>>,
     held: usize,
+    /// Traces whose root was printed, the latest [`MAX_PRINTED`]: their
+    /// late spans are printed as they come.
+    printed: HashSet<TraceId>,
+    printed_order: VecDeque<TraceId>,
 }
 
 const MAX_HELD: usize = 10_000;
+const MAX_PRINTED: usize = 4096;
 
 impl Default for ConsoleExporter {
     fn default() -> ConsoleExporter {
@@ -49,6 +56,8 @@ impl ConsoleExporter {
             writer: Box::new(writer),
             pending: HashMap::new(),
             held: 0,
+            printed: HashSet::new(),
+            printed_order: VecDeque::new(),
         }
     }
 
@@ -58,9 +67,24 @@ impl ConsoleExporter {
         };
         self.held -= spans.len();
         spans.sort_by_key(|s| s.start_time_unix_nano);
-        let text = render_trace(trace_id, &spans);
+        let late = !self.remember_printed(trace_id);
+        let text = render_trace(trace_id, &spans, late);
         self.writer.write_all(text.as_bytes())?;
         self.writer.flush()
+    }
+
+    /// Notes that `trace_id`'s root was printed; false if it already was.
+    fn remember_printed(&mut self, trace_id: TraceId) -> bool {
+        if !self.printed.insert(trace_id) {
+            return false;
+        }
+        self.printed_order.push_back(trace_id);
+        if self.printed_order.len() > MAX_PRINTED {
+            if let Some(oldest) = self.printed_order.pop_front() {
+                self.printed.remove(&oldest);
+            }
+        }
+        true
     }
 }
 
@@ -69,12 +93,14 @@ impl SpanExporter for ConsoleExporter {
         let mut complete = Vec::new();
         for span in batch {
             let is_local_root = span.parent_span_id.is_none() || span.parent_is_remote;
-            if is_local_root {
+            // A late span of a printed trace goes out with this batch.
+            if is_local_root || self.printed.contains(&span.trace_id()) {
                 complete.push(span.trace_id());
             }
             self.pending.entry(span.trace_id()).or_default().push(span.clone());
             self.held += 1;
         }
+        complete.dedup();
         for trace_id in complete {
             self.print_trace(trace_id)?;
         }
@@ -94,7 +120,7 @@ impl SpanExporter for ConsoleExporter {
 }
 
 /// The text of one trace's tree.
-fn render_trace(trace_id: TraceId, spans: &[SpanData]) -> String {
+fn render_trace(trace_id: TraceId, spans: &[SpanData], late: bool) -> String {
     let ids: HashMap<SpanId, usize> = spans.iter().enumerate().map(|(i, s)| (s.span_id(), i)).collect();
     let mut children: HashMap<Option<SpanId>, Vec<usize>> = HashMap::new();
     for (i, span) in spans.iter().enumerate() {
@@ -102,7 +128,7 @@ fn render_trace(trace_id: TraceId, spans: &[SpanData]) -> String {
         let parent = span.parent_span_id.filter(|p| ids.contains_key(p));
         children.entry(parent).or_default().push(i);
     }
-    let mut out = format!("trace {trace_id}\n");
+    let mut out = format!("trace {trace_id}{}\n", if late { " (late)" } else { "" });
     if let Some(tops) = children.get(&None) {
         for &top in tops {
             render_span(&mut out, spans, &children, top, "", None);
@@ -189,6 +215,61 @@ fn format_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::{Arc, Mutex};
+
+    use crate::model::{SpanContext, TraceFlags, TraceState};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn span(name: &'static str, trace: u128, id: u64, parent: Option<u64>) -> SpanData {
+        let context = SpanContext::new(
+            TraceId::from_u128(trace).unwrap(),
+            SpanId::from_u64(id).unwrap(),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::empty(),
+        );
+        let parent = parent.map(|p| {
+            SpanContext::new(
+                TraceId::from_u128(trace).unwrap(),
+                SpanId::from_u64(p).unwrap(),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::empty(),
+            )
+        });
+        let mut data = SpanData::new(name.into(), SpanKind::Internal, context, parent.as_ref(), 1_000);
+        data.end_time_unix_nano = 2_000;
+        data
+    }
+
+    #[test]
+    fn a_span_ending_after_its_root_is_printed_with_its_batch() {
+        let out = Shared::default();
+        let mut exporter = ConsoleExporter::with_writer(out.clone());
+        exporter
+            .export(&[span("child", 7, 2, Some(1)), span("root", 7, 1, None)])
+            .unwrap();
+        exporter.export(&[span("spawned_task", 7, 3, Some(1))]).unwrap();
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text,
+            "trace 00000000000000000000000000000007\nroot 1.00µs\n└─ child 1.00µs\n\n\
+             trace 00000000000000000000000000000007 (late)\nspawned_task 1.00µs\n\n"
+        );
+    }
 
     #[test]
     fn durations_read_well() {
