@@ -13,6 +13,7 @@ mod otlp_receiver;
 
 mod async_context;
 mod context;
+mod cross_thread;
 mod deep_nesting;
 mod exporters;
 mod hot_path;

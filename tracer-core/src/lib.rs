@@ -102,6 +102,6 @@ pub use model::{
 pub use propagation::{extract_context, inject_context};
 pub use provider::{InstallError, ProviderBuilder, ProviderStats, TracerProvider};
 pub use span::{
-    attach, current_context, current_span, current_span_id, current_trace_id, in_span, ContextGuard, EnteredSpan, Span,
-    SpanBuilder, SpanRef,
+    attach, current_context, current_span, current_span_id, current_trace_id, in_span, with_current_context,
+    ContextGuard, EnteredSpan, Span, SpanBuilder, SpanRef,
 };

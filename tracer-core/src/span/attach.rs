@@ -44,3 +44,27 @@ impl Drop for ContextGuard {
         }
     }
 }
+
+/// Returns a closure that runs `f` under the context current here, on
+/// whatever thread calls it: spans `f` starts are children of the span
+/// current where `with_current_context` was called. For
+/// `tokio::task::spawn_blocking`, `std::thread::spawn`, rayon and any pool
+/// that runs closures (`tokio::spawn` takes a future: use
+/// [`FutureExt::in_current_span`](crate::FutureExt::in_current_span)).
+///
+/// ```
+/// use tracer_core::{current_span_id, with_current_context, Span};
+///
+/// let root = Span::root("request").entered();
+/// let expected = current_span_id();
+/// let seen = std::thread::spawn(with_current_context(current_span_id)).join().unwrap();
+/// assert_eq!(seen, expected);
+/// # drop(root);
+/// ```
+pub fn with_current_context<R, F: FnOnce() -> R>(f: F) -> impl FnOnce() -> R {
+    let context = runtime::current_context();
+    move || {
+        let _context: Option<ContextGuard> = context.map(attach);
+        f()
+    }
+}

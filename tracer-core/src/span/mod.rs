@@ -24,7 +24,7 @@ mod entered;
 mod methods;
 mod owned;
 
-pub use attach::{attach, ContextGuard};
+pub use attach::{attach, with_current_context, ContextGuard};
 pub use builder::SpanBuilder;
 pub use current::{current_context, current_span, current_span_id, current_trace_id, in_span, SpanRef};
 pub use entered::EnteredSpan;
