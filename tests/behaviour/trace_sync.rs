@@ -290,3 +290,20 @@ fn track_caller_still_reports_the_caller() {
     assert_eq!(line.0, Ok(line.1));
     one(&spans, "caller_line");
 }
+
+#[trace]
+#[track_caller]
+fn failing_caller_line() -> Result<u32, String> {
+    Err(format!("failed at {}", std::panic::Location::caller().line()))
+}
+
+/// As the README says: a `#[track_caller]` function keeps its caller's
+/// location, and its `Err` is not recorded (the span stays `Unset`).
+#[test]
+fn track_caller_errors_are_not_recorded() {
+    let (result, spans) = traced(|| (failing_caller_line(), line!()));
+    assert_eq!(result.0, Err(format!("failed at {}", result.1)));
+    let span = one(&spans, "failing_caller_line");
+    assert_eq!(span.status, Status::Unset);
+    assert!(span.events.is_empty());
+}

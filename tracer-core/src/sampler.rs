@@ -399,6 +399,17 @@ mod tests {
         assert_eq!(d(Some(&yes)), SamplingDecision::RecordAndSample);
         assert_eq!(d(Some(&no)), SamplingDecision::Drop);
         assert_eq!(d(None), SamplingDecision::Drop);
+        // A sampled remote parent's "yes" can be overridden, for a public
+        // endpoint that does not trust its callers.
+        let distrusting = ParentBased::new(AlwaysOn).remote_parent_sampled(AlwaysOff);
+        assert_eq!(
+            distrusting.should_sample(&params(trace_id, Some(&yes))).decision,
+            SamplingDecision::Drop
+        );
+        assert_eq!(
+            distrusting.should_sample(&params(trace_id, None)).decision,
+            SamplingDecision::RecordAndSample
+        );
         let trusting = ParentBased::new(AlwaysOff).remote_parent_not_sampled(AlwaysOn);
         assert_eq!(
             trusting.should_sample(&params(trace_id, Some(&no))).decision,
