@@ -205,3 +205,37 @@ fn a_dropped_boxed_future_is_cancelled() {
     });
     assert_eq!(one(&spans, "load").attribute("cancelled"), Some(&Value::Bool(true)));
 }
+
+#[trace]
+fn marker() {}
+
+/// When the span starts, as the README says: inside `#[async_trait]` the
+/// method returns a boxed future the span wraps at the call; outside, the
+/// `async fn`'s span starts at the first poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_span_starts_at_the_call_inside_async_trait_and_at_the_first_poll_outside() {
+    let ((), spans) = traced_async(async {
+        let memory = Memory { items: Vec::new() };
+        let inside = memory.current();
+        marker();
+        inside.await;
+    })
+    .await;
+    let (current, marker_span) = (one(&spans, "current"), one(&spans, "marker"));
+    assert!(
+        current.start_time_unix_nano <= marker_span.start_time_unix_nano,
+        "inside: at the call"
+    );
+
+    let ((), spans) = traced_async(async {
+        let outside = Disk.current();
+        marker();
+        outside.await;
+    })
+    .await;
+    let (current, marker_span) = (one(&spans, "current"), one(&spans, "marker"));
+    assert!(
+        marker_span.end_time_unix_nano <= current.start_time_unix_nano,
+        "outside: at the first poll"
+    );
+}
