@@ -18,8 +18,8 @@ use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TracesExporter {
-    /// `otlp`: the OTLP/HTTP exporter behind a batch processor (feature
-    /// `otlp`).
+    /// `otlp`: the OTLP exporter behind a batch processor (feature `otlp`;
+    /// over gRPC, `otlp-grpc`).
     Otlp,
     /// `console`: each trace printed as a tree on stdout.
     Console,
@@ -141,13 +141,14 @@ impl PropagatorChoice {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OtlpEnv {
-    /// The full URL spans are posted to.
+    /// Where spans are sent: over HTTP the full URL posted to, over gRPC
+    /// the collector's endpoint.
     pub url: String,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
     /// The longest one export may take, retries included.
     pub timeout: Duration,
-    /// Protobuf or JSON.
+    /// Protobuf or JSON over HTTP, or gRPC.
     pub protocol: OtlpProtocol,
     /// gzip or none.
     pub compression: OtlpCompression,

@@ -12,11 +12,11 @@
 //! | `OTEL_SERVICE_NAME` | the service name | `unknown_service:<exe>` |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,key=value` (values percent-encoded) | |
 //! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` (a comma list) | `otlp` (`console` without the `otlp` feature) |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is appended | `http://localhost:4318` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; over HTTP `/v1/traces` is appended | `http://localhost:4318`; over gRPC `http://localhost:4317` |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as given | |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | `name=value,...` (values percent-encoded) | |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | milliseconds per export, retries included | `10000` |
-//! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf`, `http/json` (`grpc` is not supported) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf`, `http/json`, `grpc` (with the `otlp-grpc` feature) | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip`, `none` | `none` |
 //! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
 //! | `OTEL_TRACES_SAMPLER_ARG` | the ratio, `0`..=`1` | `1.0` |

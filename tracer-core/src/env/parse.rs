@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
-use crate::export::otlp::{check_header, check_url, traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT};
+use crate::export::otlp::{check_header, check_url, default_endpoint, signal_url, OtlpCompression, OtlpProtocol};
 use crate::model::SpanLimits;
 use crate::processor::BatchConfig;
 
@@ -239,6 +239,10 @@ impl<'a> Parser<'a> {
 
     pub(super) fn otlp(&mut self) -> OtlpEnv {
         let defaults = OtlpEnv::default();
+        // First: it decides the default endpoint and whether `/v1/traces`
+        // is appended.
+        let protocol = self.protocol();
+        let default_url = signal_url(protocol, default_endpoint(protocol));
         let url = match self.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             Some(v) => match check_url(&v) {
                 Ok(()) => Some(v),
@@ -252,14 +256,16 @@ impl<'a> Parser<'a> {
         };
         let url = url.unwrap_or_else(|| match self.get("OTEL_EXPORTER_OTLP_ENDPOINT") {
             Some(v) => match check_url(&v) {
-                Ok(()) => traces_url(&v),
+                Ok(()) => signal_url(protocol, &v),
                 Err(e) => {
-                    self.warnings
-                        .push(format!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}; using {DEFAULT_ENDPOINT}"));
-                    defaults.url.clone()
+                    self.warnings.push(format!(
+                        "OTEL_EXPORTER_OTLP_ENDPOINT: {e}; using {}",
+                        default_endpoint(protocol)
+                    ));
+                    default_url.clone()
                 }
             },
-            None => defaults.url.clone(),
+            None => default_url.clone(),
         });
         let mut headers = Vec::new();
         for name in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
@@ -277,21 +283,6 @@ impl<'a> Parser<'a> {
             &["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"],
             defaults.timeout,
         );
-        let protocol = match self.first(&["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
-            None => defaults.protocol,
-            Some((_, v)) if v == "http/protobuf" => OtlpProtocol::HttpProtobuf,
-            Some((_, v)) if v == "http/json" => OtlpProtocol::HttpJson,
-            Some((name, v)) if v == "grpc" => {
-                self.warnings.push(format!(
-                    "{name}=grpc is not supported by tracer (OTLP/HTTP only); using http/protobuf: point the endpoint at the collector's OTLP/HTTP port (usually 4318)"
-                ));
-                OtlpProtocol::HttpProtobuf
-            }
-            Some((name, v)) => {
-                self.warn(name, &v, "is not http/protobuf, http/json or grpc", "http/protobuf");
-                OtlpProtocol::HttpProtobuf
-            }
-        };
         let compression = match self.first(&[
             "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
             "OTEL_EXPORTER_OTLP_COMPRESSION",
@@ -310,6 +301,26 @@ impl<'a> Parser<'a> {
             timeout,
             protocol,
             compression,
+        }
+    }
+
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`.
+    fn protocol(&mut self) -> OtlpProtocol {
+        match self.first(&["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+            None => OtlpProtocol::default(),
+            Some((_, v)) if v == "http/protobuf" => OtlpProtocol::HttpProtobuf,
+            Some((_, v)) if v == "http/json" => OtlpProtocol::HttpJson,
+            Some((_, v)) if v == "grpc" && cfg!(feature = "otlp-grpc") => OtlpProtocol::Grpc,
+            Some((name, v)) if v == "grpc" => {
+                self.warnings.push(format!(
+                    "{name}=grpc needs tracer's `otlp-grpc` feature; using http/protobuf: enable the feature, or point the endpoint at the collector's OTLP/HTTP port (usually 4318)"
+                ));
+                OtlpProtocol::HttpProtobuf
+            }
+            Some((name, v)) => {
+                self.warn(name, &v, "is not http/protobuf, http/json or grpc", "http/protobuf");
+                OtlpProtocol::HttpProtobuf
+            }
         }
     }
 
@@ -660,10 +671,27 @@ mod tests {
             |c| c.otlp.protocol == OtlpProtocol::HttpProtobuf,
             None,
         ),
+        #[cfg(not(feature = "otlp-grpc"))]
         (
             &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
             |c| c.otlp.protocol == OtlpProtocol::HttpProtobuf,
             Some("OTEL_EXPORTER_OTLP_PROTOCOL"),
+        ),
+        #[cfg(feature = "otlp-grpc")]
+        (
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
+            |c| c.otlp.protocol == OtlpProtocol::Grpc && c.otlp.url == "http://localhost:4317",
+            None,
+        ),
+        #[cfg(feature = "otlp-grpc")]
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317/"),
+            ],
+            |c| c.otlp.protocol == OtlpProtocol::Grpc && c.otlp.url == "https://collector:4317/",
+            None,
         ),
         (
             &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift")],

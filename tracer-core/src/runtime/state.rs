@@ -178,7 +178,8 @@ impl LocalState {
         unsafe {
             self.records.set_len(0);
             let mut kept = 0;
-            for read in 0..len {
+            // `new_slot` has one slot per record (`len`).
+            for (read, slot) in new_slot.iter_mut().enumerate() {
                 let record = records.add(read);
                 if (*record).end_time_unix_nano != 0 {
                     finished.push(std::ptr::read(record));
@@ -186,7 +187,7 @@ impl LocalState {
                     if read != kept {
                         std::ptr::copy_nonoverlapping(record, records.add(kept), 1);
                     }
-                    new_slot[read] = kept as u32;
+                    *slot = kept as u32;
                     kept += 1;
                 }
             }

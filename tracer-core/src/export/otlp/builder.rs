@@ -4,11 +4,12 @@ use std::fmt;
 use std::time::Duration;
 
 use super::config::{
-    check_header, check_url, traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT,
+    check_header, check_url, default_endpoint, signal_url, OtlpCompression, OtlpProtocol, DEFAULT_TIMEOUT,
 };
 use super::encode::Scope;
 use super::exporter::OtlpExporter;
 use super::retry::RetryPolicy;
+use super::sender::Sender;
 use super::transport::Transport;
 use crate::model::Resource;
 
@@ -23,7 +24,7 @@ use crate::model::Resource;
 /// assert!(err.to_string().contains("http://"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OtlpConfigError(String);
+pub struct OtlpConfigError(pub(super) String);
 
 impl fmt::Display for OtlpConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,7 +55,7 @@ impl std::error::Error for OtlpConfigError {}
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build`"]
 pub struct OtlpExporterBuilder {
-    url: String,
+    endpoint: Endpoint,
     protocol: OtlpProtocol,
     compression: OtlpCompression,
     headers: Vec<(String, String)>,
@@ -64,10 +65,19 @@ pub struct OtlpExporterBuilder {
     scope: Option<(String, String)>,
 }
 
+/// Where the builder was told to send spans; resolved at `build`, once the
+/// protocol (which decides the default and the path) is known.
+#[derive(Clone, Debug)]
+enum Endpoint {
+    Default,
+    Base(String),
+    Full(String),
+}
+
 impl Default for OtlpExporterBuilder {
     fn default() -> OtlpExporterBuilder {
         OtlpExporterBuilder {
-            url: traces_url(DEFAULT_ENDPOINT),
+            endpoint: Endpoint::Default,
             protocol: OtlpProtocol::default(),
             compression: OtlpCompression::default(),
             headers: Vec::new(),
@@ -80,32 +90,35 @@ impl Default for OtlpExporterBuilder {
 }
 
 impl OtlpExporterBuilder {
-    /// The collector's base URL; spans go to `{endpoint}/v1/traces`.
-    /// Default `http://localhost:4318`.
-    pub fn endpoint(mut self, endpoint: impl AsRef<str>) -> OtlpExporterBuilder {
-        self.url = traces_url(endpoint.as_ref());
+    /// The collector's base URL. Over HTTP spans go to
+    /// `{endpoint}/v1/traces` (default `http://localhost:4318`); over gRPC
+    /// to the endpoint itself (default `http://localhost:4317`).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> OtlpExporterBuilder {
+        self.endpoint = Endpoint::Base(endpoint.into());
         self
     }
 
-    /// The full URL to post spans to, used as given.
+    /// The full URL to send spans to, used as given.
     pub fn traces_endpoint(mut self, url: impl Into<String>) -> OtlpExporterBuilder {
-        self.url = url.into();
+        self.endpoint = Endpoint::Full(url.into());
         self
     }
 
-    /// Protobuf (the default) or JSON.
+    /// Protobuf over HTTP (the default), JSON over HTTP, or gRPC
+    /// ([`OtlpProtocol::Grpc`], with the `otlp-grpc` feature).
     pub fn protocol(mut self, protocol: OtlpProtocol) -> OtlpExporterBuilder {
         self.protocol = protocol;
         self
     }
 
-    /// No compression (the default) or gzip.
+    /// No compression (the default) or gzip (over gRPC, the `grpc-encoding: gzip` message compression).
     pub fn compression(mut self, compression: OtlpCompression) -> OtlpExporterBuilder {
         self.compression = compression;
         self
     }
 
-    /// Adds a header sent with every request (an API key, a tenant id).
+    /// Adds a header sent with every request (an API key, a tenant id);
+    /// over gRPC, request metadata (the name lowercased).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> OtlpExporterBuilder {
         self.headers.push((name.into(), value.into()));
         self
@@ -151,24 +164,53 @@ impl OtlpExporterBuilder {
         self
     }
 
-    /// The exporter, or what is wrong with the settings.
+    /// The exporter, or what is wrong with the settings. Over gRPC this
+    /// also starts the exporter's own runtime (no connection is made
+    /// before the first export).
     pub fn build(self) -> Result<OtlpExporter, OtlpConfigError> {
-        check_url(&self.url).map_err(|e| OtlpConfigError(format!("OTLP endpoint: {e}")))?;
+        let url = match self.endpoint {
+            Endpoint::Default => signal_url(self.protocol, default_endpoint(self.protocol)),
+            Endpoint::Base(base) => signal_url(self.protocol, &base),
+            Endpoint::Full(url) => url,
+        };
+        check_url(&url).map_err(|e| OtlpConfigError(format!("OTLP endpoint: {e}")))?;
         for (name, value) in &self.headers {
             check_header(name, value).map_err(|e| OtlpConfigError(format!("OTLP header: {e}")))?;
         }
         let (name, version) = self
             .scope
             .unwrap_or_else(|| ("tracer".to_owned(), env!("CARGO_PKG_VERSION").to_owned()));
-        let transport = Transport::new(self.url, self.protocol, self.compression, self.headers);
+        let sender = match self.protocol {
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+                Sender::Http(Transport::new(url, self.protocol, self.compression, self.headers))
+            }
+            OtlpProtocol::Grpc => grpc_sender(url, self.compression, self.headers)?,
+        };
         Ok(OtlpExporter::new(
-            transport,
+            sender,
             self.timeout,
             self.retry,
             self.resource,
             Scope { name, version },
         ))
     }
+}
+
+#[cfg(feature = "otlp-grpc")]
+fn grpc_sender(
+    url: String,
+    compression: OtlpCompression,
+    headers: Vec<(String, String)>,
+) -> Result<Sender, OtlpConfigError> {
+    let transport = super::grpc::GrpcTransport::new(url, compression, headers)?;
+    Ok(Sender::Grpc(Box::new(transport)))
+}
+
+#[cfg(not(feature = "otlp-grpc"))]
+fn grpc_sender(_: String, _: OtlpCompression, _: Vec<(String, String)>) -> Result<Sender, OtlpConfigError> {
+    Err(OtlpConfigError(
+        "OTLP protocol grpc needs tracer's `otlp-grpc` feature; without it use http/protobuf (port 4318)".to_owned(),
+    ))
 }
 
 #[cfg(test)]

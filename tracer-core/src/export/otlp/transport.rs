@@ -76,8 +76,9 @@ impl Transport {
     /// most `timeout`.
     pub(super) fn post(&self, body: &[u8], timeout: Duration) -> Attempt {
         let content_type = match self.protocol {
-            OtlpProtocol::HttpProtobuf => "application/x-protobuf",
             OtlpProtocol::HttpJson => "application/json",
+            // Grpc goes through `grpc.rs`, never here.
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::Grpc => "application/x-protobuf",
         };
         let mut request = self
             .agent
