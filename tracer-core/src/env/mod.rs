@@ -18,6 +18,8 @@
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | milliseconds per export, retries included | `10000` |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf`, `http/json`, `grpc` (with the `otlp-grpc` feature) | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip`, `none` | `none` |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` | a PEM file of CA certificates to trust (instead of the web roots) | |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY` | PEM files: the client certificate chain and its key, for mutual TLS | |
 //! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
 //! | `OTEL_TRACES_SAMPLER_ARG` | the ratio, `0`..=`1` | `1.0` |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `xray`, `ottrace`, `none` | `tracecontext,baggage` |
@@ -27,6 +29,12 @@
 //! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans, at most the queue size | `100` |
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` (and `OTEL_ATTRIBUTE_COUNT_LIMIT`) | counts | `128` |
 //! | `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (and `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`) | bytes | no limit |
+//!
+//! The `_TRACES_` variables win over the general ones. A certificate file
+//! that is missing or malformed (or a client certificate without its key)
+//! is reported when the provider is installed, naming the variable, and
+//! the `otlp` exporter is then left out: spans are never sent without the
+//! TLS asked for.
 //!
 //! The `otlp` exporter sits behind a
 //! [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor) configured by
@@ -63,5 +71,5 @@ mod composite;
 mod config;
 mod parse;
 
-pub use choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
+pub use choice::{EnvFile, OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
 pub use config::{init_from_env, propagators, EnvConfig};

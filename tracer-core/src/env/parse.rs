@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
+use super::choice::{EnvFile, OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
 use crate::export::otlp::{check_header, check_url, default_endpoint, signal_url, OtlpCompression, OtlpProtocol};
 use crate::model::SpanLimits;
 use crate::processor::BatchConfig;
@@ -295,12 +295,36 @@ impl<'a> Parser<'a> {
                 OtlpCompression::None
             }
         };
+        let file = |parser: &Parser<'_>, names: &[&'static str]| {
+            parser.first(names).map(|(variable, path)| EnvFile {
+                variable,
+                path: path.into(),
+            })
+        };
         OtlpEnv {
             url,
             headers,
             timeout,
             protocol,
             compression,
+            certificate: file(
+                self,
+                &[
+                    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                ],
+            ),
+            client_certificate: file(
+                self,
+                &[
+                    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                ],
+            ),
+            client_key: file(
+                self,
+                &["OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY"],
+            ),
         }
     }
 
@@ -671,6 +695,25 @@ mod tests {
             |c| c.otlp.protocol == OtlpProtocol::HttpProtobuf,
             None,
         ),
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"),
+                ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/etc/traces-ca.pem"),
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "client.pem"),
+                ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "traces.key"),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "client.key"),
+            ],
+            |c| {
+                let file = |f: &Option<EnvFile>| f.as_ref().map(|f| (f.variable, f.path.to_str().unwrap().to_owned()));
+                file(&c.otlp.certificate)
+                    == Some(("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/etc/traces-ca.pem".to_owned()))
+                    && file(&c.otlp.client_certificate)
+                        == Some(("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "client.pem".to_owned()))
+                    && file(&c.otlp.client_key)
+                        == Some(("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "traces.key".to_owned()))
+            },
+            None,
+        ),
         #[cfg(not(feature = "otlp-grpc"))]
         (
             &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
@@ -946,6 +989,9 @@ mod tests {
                 timeout: Duration::from_secs(10),
                 protocol: OtlpProtocol::HttpProtobuf,
                 compression: OtlpCompression::None,
+                certificate: None,
+                client_certificate: None,
+                client_key: None,
             },
             sampler: SamplerChoice::ParentBasedAlwaysOn,
             propagators: vec![PropagatorChoice::TraceContext, PropagatorChoice::Baggage],

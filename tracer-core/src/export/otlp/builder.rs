@@ -10,6 +10,7 @@ use super::encode::Scope;
 use super::exporter::OtlpExporter;
 use super::retry::RetryPolicy;
 use super::sender::Sender;
+use super::tls::TlsSettings;
 use super::transport::Transport;
 use crate::model::Resource;
 
@@ -33,6 +34,12 @@ impl fmt::Display for OtlpConfigError {
 }
 
 impl std::error::Error for OtlpConfigError {}
+
+impl OtlpConfigError {
+    pub(crate) fn new(message: String) -> OtlpConfigError {
+        OtlpConfigError(message)
+    }
+}
 
 /// Configures an [`OtlpExporter`].
 ///
@@ -63,6 +70,7 @@ pub struct OtlpExporterBuilder {
     retry: RetryPolicy,
     resource: Option<Resource>,
     scope: Option<(String, String)>,
+    tls: TlsSettings,
 }
 
 /// Where the builder was told to send spans; resolved at `build`, once the
@@ -85,6 +93,7 @@ impl Default for OtlpExporterBuilder {
             retry: RetryPolicy::default(),
             resource: None,
             scope: None,
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -164,6 +173,50 @@ impl OtlpExporterBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` (a PEM bundle) for the
+    /// collector's certificate, instead of the built-in web roots
+    /// (`OTEL_EXPORTER_OTLP_CERTIFICATE`). Needs an `https://` endpoint.
+    ///
+    /// ```no_run
+    /// use tracer_core::export::otlp::OtlpExporter;
+    ///
+    /// let ca = std::fs::read("/etc/otel/ca.pem").unwrap();
+    /// let exporter = OtlpExporter::builder()
+    ///     .endpoint("https://collector:4318")
+    ///     .ca_certificate_pem(ca)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(exporter);
+    /// ```
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> OtlpExporterBuilder {
+        self.tls.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Presents this client certificate (a PEM chain, leaf first) and its
+    /// private key (PEM: PKCS#8, PKCS#1 or SEC1) to a collector that
+    /// requires mutual TLS (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+    /// `OTEL_EXPORTER_OTLP_CLIENT_KEY`). Needs an `https://` endpoint.
+    ///
+    /// ```no_run
+    /// use tracer_core::export::otlp::OtlpExporter;
+    ///
+    /// let exporter = OtlpExporter::builder()
+    ///     .endpoint("https://collector:4318")
+    ///     .client_identity_pem(std::fs::read("client.pem").unwrap(), std::fs::read("client.key").unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(exporter);
+    /// ```
+    pub fn client_identity_pem(
+        mut self,
+        certificate_chain: impl Into<Vec<u8>>,
+        private_key: impl Into<Vec<u8>>,
+    ) -> OtlpExporterBuilder {
+        self.tls.identity_pem = Some((certificate_chain.into(), private_key.into()));
+        self
+    }
+
     /// The exporter, or what is wrong with the settings. Over gRPC this
     /// also starts the exporter's own runtime (no connection is made
     /// before the first export).
@@ -177,14 +230,24 @@ impl OtlpExporterBuilder {
         for (name, value) in &self.headers {
             check_header(name, value).map_err(|e| OtlpConfigError(format!("OTLP header: {e}")))?;
         }
+        self.tls.check().map_err(OtlpConfigError)?;
+        let tls_given = self.tls.ca_pem.is_some() || self.tls.identity_pem.is_some();
+        if tls_given && !url.starts_with("https://") {
+            // Certificates were meant to protect the spans: not sent in
+            // clear text instead.
+            return Err(OtlpConfigError(format!(
+                "OTLP TLS certificates are set but the endpoint {url:?} is not https://"
+            )));
+        }
         let (name, version) = self
             .scope
             .unwrap_or_else(|| ("tracer".to_owned(), env!("CARGO_PKG_VERSION").to_owned()));
         let sender = match self.protocol {
             OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
-                Sender::Http(Transport::new(url, self.protocol, self.compression, self.headers))
+                let tls = self.tls.ureq().map_err(OtlpConfigError)?;
+                Sender::Http(Transport::new(url, self.protocol, self.compression, self.headers, tls))
             }
-            OtlpProtocol::Grpc => grpc_sender(url, self.compression, self.headers)?,
+            OtlpProtocol::Grpc => grpc_sender(url, self.compression, self.headers, &self.tls)?,
         };
         Ok(OtlpExporter::new(
             sender,
@@ -201,13 +264,19 @@ fn grpc_sender(
     url: String,
     compression: OtlpCompression,
     headers: Vec<(String, String)>,
+    tls: &TlsSettings,
 ) -> Result<Sender, OtlpConfigError> {
-    let transport = super::grpc::GrpcTransport::new(url, compression, headers)?;
+    let transport = super::grpc::GrpcTransport::new(url, compression, headers, tls)?;
     Ok(Sender::Grpc(Box::new(transport)))
 }
 
 #[cfg(not(feature = "otlp-grpc"))]
-fn grpc_sender(_: String, _: OtlpCompression, _: Vec<(String, String)>) -> Result<Sender, OtlpConfigError> {
+fn grpc_sender(
+    _: String,
+    _: OtlpCompression,
+    _: Vec<(String, String)>,
+    _: &TlsSettings,
+) -> Result<Sender, OtlpConfigError> {
     Err(OtlpConfigError(
         "OTLP protocol grpc needs tracer's `otlp-grpc` feature; without it use http/protobuf (port 4318)".to_owned(),
     ))
@@ -228,6 +297,10 @@ mod tests {
         assert_eq!(
             OtlpExporter::builder().header("a:b", "v").build().unwrap_err(),
             OtlpConfigError(r#"OTLP header: "a:b" is not a valid header name"#.to_owned())
+        );
+        assert_eq!(
+            OtlpExporter::builder().ca_certificate_pem("junk").build().unwrap_err(),
+            OtlpConfigError("OTLP CA certificate: no PEM certificate (-----BEGIN CERTIFICATE-----) in it".to_owned())
         );
         let exporter = OtlpExporter::builder().build().unwrap();
         assert_eq!(exporter.url(), "http://localhost:4318/v1/traces");

@@ -12,11 +12,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::Trac
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Channel, Endpoint};
 
 use super::builder::OtlpConfigError;
 use super::config::OtlpCompression;
 use super::grpc_status;
+use super::tls::{self, TlsSettings};
 use super::transport::Attempt;
 
 /// Where and how export calls are made.
@@ -37,6 +38,7 @@ impl GrpcTransport {
         url: String,
         compression: OtlpCompression,
         headers: Vec<(String, String)>,
+        tls: &TlsSettings,
     ) -> Result<GrpcTransport, OtlpConfigError> {
         let error = |what: &str, e: &dyn std::fmt::Display| OtlpConfigError(format!("OTLP gRPC {what}: {e}"));
         let metadata = metadata(&headers)?;
@@ -50,9 +52,7 @@ impl GrpcTransport {
             .user_agent(concat!("tracer/", env!("CARGO_PKG_VERSION")))
             .map_err(|e| error("user agent", &e))?;
         if url.starts_with("https://") {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_webpki_roots())
-                .map_err(|e| error("TLS", &e))?;
+            endpoint = endpoint.tls_config(tls.tonic()).map_err(|e| error("TLS", &e))?;
         }
         // The channel's connection task is spawned on this runtime.
         let channel = {
@@ -108,6 +108,23 @@ impl GrpcTransport {
                 // this export timing out, not the collector cancelling.
                 if status.code() == tonic::Code::Cancelled && status.message() == "Timeout expired" {
                     return timed_out(timeout);
+                }
+                // Retrying does not make a certificate trusted.
+                if let Some(reason) = tls::tls_failure(&status) {
+                    return Attempt::Fatal {
+                        reason,
+                        status: Some(tls::TLS_REPORT_KEY),
+                    };
+                }
+                // A status tonic made from a failed connection (the
+                // collector's own statuses have no source): retried, as
+                // over HTTP, whatever code tonic chose for it.
+                if let Some(source) = std::error::Error::source(&status) {
+                    return Attempt::Retry {
+                        reason: format!("connection error: {}: {source}", grpc_status::describe(&status)),
+                        retry_after: None,
+                        timed_out: false,
+                    };
                 }
                 grpc_status::classify(&status)
             }
@@ -180,7 +197,13 @@ mod tests {
 
     #[test]
     fn building_makes_no_connection_and_dropping_does_not_wait() {
-        let transport = GrpcTransport::new("http://127.0.0.1:1".into(), OtlpCompression::Gzip, Vec::new()).unwrap();
+        let transport = GrpcTransport::new(
+            "http://127.0.0.1:1".into(),
+            OtlpCompression::Gzip,
+            Vec::new(),
+            &TlsSettings::default(),
+        )
+        .unwrap();
         assert_eq!(transport.url, "http://127.0.0.1:1");
         drop(transport);
     }

@@ -92,7 +92,7 @@ pub(super) fn classify(status: &tonic::Status) -> Attempt {
 }
 
 /// `"gRPC UNAVAILABLE: <message>"`, the message cleaned and shortened.
-fn describe(status: &tonic::Status) -> String {
+pub(super) fn describe(status: &tonic::Status) -> String {
     let message: String = status
         .message()
         .trim()

@@ -42,6 +42,17 @@
 //!   waited instead of the backoff. Other codes fail the batch at once and
 //!   are reported once per code. A partial success counts as rejected.
 //!
+//! TLS (`https://` endpoints, over HTTP and gRPC alike) verifies the
+//! collector against the built-in web roots, or against the CA bundle given
+//! to `OtlpExporterBuilder::ca_certificate_pem`
+//! (`OTEL_EXPORTER_OTLP_CERTIFICATE`); `client_identity_pem` adds a client
+//! certificate for mutual TLS (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+//! `_CLIENT_KEY`). Malformed PEM, or certificates with an `http://`
+//! endpoint, fail `build`. A certificate the collector or the exporter
+//! refuses fails the batch without retrying (retrying would not change
+//! it): the processor counts the spans as failed and the reason, with the
+//! setting that fixes it, is logged once.
+//!
 //! Every span is exported under one [`Resource`](crate::Resource): the one
 //! given to `OtlpExporterBuilder::resource`, else the one of the provider
 //! the exporter is added to (handed over when the provider is built,
@@ -106,6 +117,8 @@ mod retry;
 #[cfg(feature = "otlp")]
 mod sender;
 #[cfg(feature = "otlp")]
+mod tls;
+#[cfg(feature = "otlp")]
 mod transport;
 
 #[cfg(feature = "otlp")]
@@ -119,3 +132,5 @@ pub use config::{
 pub use exporter::OtlpExporter;
 #[cfg(feature = "otlp")]
 pub use retry::RetryPolicy;
+#[cfg(feature = "otlp")]
+pub(crate) use tls::{certificates, private_key};
