@@ -18,6 +18,7 @@ mod async_context;
 mod context;
 mod deep_nesting;
 mod exporters;
+mod grpc_services;
 mod hot_path;
 mod http_services;
 mod log_integration;

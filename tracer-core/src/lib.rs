@@ -75,6 +75,8 @@ mod diag;
 pub mod env;
 pub mod export;
 mod future;
+#[cfg(feature = "tonic")]
+pub mod grpc;
 #[cfg(feature = "tower")]
 pub mod http;
 mod install;

@@ -131,6 +131,7 @@ pub(crate) fn record_outcome<B, E: fmt::Display>(
 }
 
 pub use client::{ClientResponseFuture, ClientTracingLayer, ClientTracingService};
+pub(crate) use server::server_address;
 pub use server::{ResponseFuture, TracingLayer, TracingService};
 
 /// The `http.request.method` value: the standard methods as they are,
