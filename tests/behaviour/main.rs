@@ -26,6 +26,7 @@ mod otlp_export;
 mod otlp_grpc_export;
 mod processors;
 mod propagation;
+mod reqwest_client;
 mod span_model;
 mod trace_args;
 mod trace_async;

@@ -86,6 +86,8 @@ mod model;
 pub mod processor;
 pub mod propagation;
 mod provider;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 mod runtime;
 pub mod sampler;
 mod span;
