@@ -1,5 +1,6 @@
 //! Sends traces to Jaeger, Grafana Tempo or an OpenTelemetry Collector over
-//! OTLP/HTTP, configured from the standard `OTEL_*` environment variables.
+//! OTLP/HTTP or OTLP/gRPC, configured from the standard `OTEL_*`
+//! environment variables.
 //!
 //! Start Jaeger (its UI on port 16686, OTLP/HTTP on 4318):
 //!
@@ -14,6 +15,17 @@
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 \
 //!     cargo run --example otlp --features otlp
 //! ```
+//!
+//! Over gRPC (port 4317; `-p 4317:4317` for Jaeger), with the `otlp-grpc`
+//! feature:
+//!
+//! ```text
+//! OTEL_SERVICE_NAME=otlp-example OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+//!     cargo run --example otlp --features otlp-grpc
+//! ```
+//!
+//! `cargo run --example otlp_grpc_receiver --features otlp-grpc` is a
+//! small gRPC collector on port 4317 that prints what it receives.
 //!
 //! Without a collector the example still ends promptly: the export fails,
 //! is retried within its timeout, and the spans are reported as not

@@ -7,6 +7,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[cfg(feature = "otlp-grpc")]
+#[path = "../otlp_grpc_receiver/mod.rs"]
+mod otlp_grpc_receiver;
 #[cfg(feature = "otlp")]
 #[path = "../otlp_receiver/mod.rs"]
 mod otlp_receiver;
@@ -16,12 +19,15 @@ mod context;
 mod cross_thread;
 mod deep_nesting;
 mod exporters;
+mod grpc_services;
 mod hot_path;
 mod http_services;
 mod log_integration;
 mod otlp_export;
+mod otlp_grpc_export;
 mod processors;
 mod propagation;
+mod reqwest_client;
 mod span_model;
 mod trace_args;
 mod trace_async;

@@ -32,7 +32,7 @@ const REMOTE_SPAN: u64 = 0xb7ad6b7169203331;
 /// Real spans from the runtime: every kind, typed attributes and arrays,
 /// events, links with trace state, error and ok status, a remote parent
 /// with trace state, and one span over every default limit.
-fn sample_spans() -> Vec<SpanData> {
+pub(crate) fn sample_spans() -> Vec<SpanData> {
     let remote = SpanContext::new(
         TraceId::from_u128(REMOTE_TRACE).unwrap(),
         SpanId::from_u64(REMOTE_SPAN).unwrap(),
@@ -129,11 +129,11 @@ fn exporter(receiver: &Receiver) -> tracer::export::otlp::OtlpExporterBuilder {
 /// The service name of the resource [`in_provider`] hands the exporter,
 /// unlike the installed provider's (`tracer-tests`, tests/common), which
 /// the exporter must not look up.
-const SERVICE: &str = "otlp-export-tests";
+pub(crate) const SERVICE: &str = "otlp-export-tests";
 
 /// The exporter `builder` makes, given a resource as a provider built with
 /// it would ([`SpanExporter::set_resource`]).
-fn in_provider(builder: tracer::export::otlp::OtlpExporterBuilder) -> OtlpExporter {
+pub(crate) fn in_provider(builder: tracer::export::otlp::OtlpExporterBuilder) -> OtlpExporter {
     let mut exporter = builder.build().unwrap();
     exporter.set_resource(&Resource::builder().service_name(SERVICE).build());
     exporter
@@ -161,7 +161,7 @@ fn by_name<'a>(spans: &'a [PbSpan], name: &str) -> &'a PbSpan {
         .unwrap_or_else(|| panic!("no span {name}"))
 }
 
-fn attrs(list: &[PbKeyValue]) -> HashMap<&str, &Pb> {
+pub(crate) fn attrs(list: &[PbKeyValue]) -> HashMap<&str, &Pb> {
     list.iter()
         .map(|kv| (kv.key.as_str(), kv.value.as_ref().unwrap().value.as_ref().unwrap()))
         .collect()
@@ -173,12 +173,17 @@ fn array(values: &[Pb]) -> Pb {
     })
 }
 
-fn s(text: &str) -> Pb {
+pub(crate) fn s(text: &str) -> Pb {
     Pb::StringValue(text.to_owned())
 }
 
 /// Checks a decoded request against the sample spans, field by field.
-fn check_request(request: &ExportTraceServiceRequest, sent: &[SpanData], scope: (&str, &str), service: &str) {
+pub(crate) fn check_request(
+    request: &ExportTraceServiceRequest,
+    sent: &[SpanData],
+    scope: (&str, &str),
+    service: &str,
+) {
     assert_eq!(request.resource_spans.len(), 1);
     let rs = &request.resource_spans[0];
     let resource = attrs(&rs.resource.as_ref().unwrap().attributes);

@@ -75,6 +75,8 @@ mod diag;
 pub mod env;
 pub mod export;
 mod future;
+#[cfg(feature = "tonic")]
+pub mod grpc;
 #[cfg(feature = "tower")]
 pub mod http;
 mod install;
@@ -84,6 +86,8 @@ mod model;
 pub mod processor;
 pub mod propagation;
 mod provider;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 mod runtime;
 pub mod sampler;
 mod span;

@@ -1,6 +1,7 @@
 //! What the `OTEL_*` variables choose: the exporters, the sampler, the
 //! propagators and the OTLP settings, as typed values.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::export::otlp::{traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT};
@@ -18,8 +19,8 @@ use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TracesExporter {
-    /// `otlp`: the OTLP/HTTP exporter behind a batch processor (feature
-    /// `otlp`).
+    /// `otlp`: the OTLP exporter behind a batch processor (feature `otlp`;
+    /// over gRPC, `otlp-grpc`).
     Otlp,
     /// `console`: each trace printed as a tree on stdout.
     Console,
@@ -141,16 +142,54 @@ impl PropagatorChoice {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OtlpEnv {
-    /// The full URL spans are posted to.
+    /// Where spans are sent: over HTTP the full URL posted to, over gRPC
+    /// the collector's endpoint.
     pub url: String,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
     /// The longest one export may take, retries included.
     pub timeout: Duration,
-    /// Protobuf or JSON.
+    /// Protobuf or JSON over HTTP, or gRPC.
     pub protocol: OtlpProtocol,
     /// gzip or none.
     pub compression: OtlpCompression,
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`: the CA bundle to trust.
+    pub certificate: Option<EnvFile>,
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`: the client
+    /// certificate for mutual TLS.
+    pub client_certificate: Option<EnvFile>,
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY`: its private key.
+    pub client_key: Option<EnvFile>,
+}
+
+/// A file named by an environment variable, with the variable, so that a
+/// problem with the file names the variable to fix.
+///
+/// ```
+/// use tracer_core::env::EnvConfig;
+///
+/// let config = EnvConfig::from_lookup(|n| (n == "OTEL_EXPORTER_OTLP_CERTIFICATE").then(|| "/etc/ca.pem".into()));
+/// let file = config.otlp.certificate.unwrap();
+/// assert_eq!((file.variable, file.path.to_str().unwrap()), ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvFile {
+    /// The variable that named it (the `_TRACES_` one when both are set).
+    pub variable: &'static str,
+    /// The path, as given.
+    pub path: PathBuf,
+}
+
+#[cfg(feature = "otlp")]
+impl EnvFile {
+    /// The file's contents, or an error naming the variable and the path.
+    fn read(&self) -> Result<Vec<u8>, crate::export::otlp::OtlpConfigError> {
+        std::fs::read(&self.path).map_err(|e| self.error(&format!("cannot read it: {e}")))
+    }
+
+    fn error(&self, problem: &str) -> crate::export::otlp::OtlpConfigError {
+        crate::export::otlp::OtlpConfigError::new(format!("{}={}: {problem}", self.variable, self.path.display()))
+    }
 }
 
 impl Default for OtlpEnv {
@@ -162,13 +201,18 @@ impl Default for OtlpEnv {
             timeout: DEFAULT_TIMEOUT,
             protocol: OtlpProtocol::default(),
             compression: OtlpCompression::default(),
+            certificate: None,
+            client_certificate: None,
+            client_key: None,
         }
     }
 }
 
 #[cfg(feature = "otlp")]
 impl OtlpEnv {
-    /// An OTLP exporter with these settings.
+    /// An OTLP exporter with these settings. The certificate files are
+    /// read and checked here: a missing or malformed one is an error that
+    /// names its variable (never a connection without the TLS asked for).
     ///
     /// Available with the `otlp` feature.
     ///
@@ -179,13 +223,39 @@ impl OtlpEnv {
     /// assert_eq!(exporter.url(), "http://localhost:4318/v1/traces");
     /// ```
     pub fn exporter(&self) -> Result<crate::export::otlp::OtlpExporter, crate::export::otlp::OtlpConfigError> {
-        crate::export::otlp::OtlpExporter::builder()
+        use crate::export::otlp::{certificates, private_key, OtlpConfigError};
+        let mut builder = crate::export::otlp::OtlpExporter::builder()
             .traces_endpoint(self.url.clone())
             .headers(self.headers.iter().cloned())
             .timeout(self.timeout)
             .protocol(self.protocol)
-            .compression(self.compression)
-            .build()
+            .compression(self.compression);
+        if let Some(file) = &self.certificate {
+            let pem = file.read()?;
+            certificates(&pem).map_err(|e| file.error(&e))?;
+            builder = builder.ca_certificate_pem(pem);
+        }
+        match (&self.client_certificate, &self.client_key) {
+            (Some(cert), Some(key)) => {
+                let (chain, key_pem) = (cert.read()?, key.read()?);
+                certificates(&chain).map_err(|e| cert.error(&e))?;
+                private_key(&key_pem).map_err(|e| key.error(&e))?;
+                builder = builder.client_identity_pem(chain, key_pem);
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                let other = if one.variable.ends_with("KEY") {
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
+                } else {
+                    "OTEL_EXPORTER_OTLP_CLIENT_KEY"
+                };
+                return Err(OtlpConfigError::new(format!(
+                    "{} is set without {other}: mutual TLS needs both",
+                    one.variable
+                )));
+            }
+            (None, None) => {}
+        }
+        builder.build()
     }
 }
 

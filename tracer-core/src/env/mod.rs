@@ -12,12 +12,14 @@
 //! | `OTEL_SERVICE_NAME` | the service name | `unknown_service:<exe>` |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,key=value` (values percent-encoded) | |
 //! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` (a comma list) | `otlp` (`console` without the `otlp` feature) |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is appended | `http://localhost:4318` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; over HTTP `/v1/traces` is appended | `http://localhost:4318`; over gRPC `http://localhost:4317` |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL, used as given | |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | `name=value,...` (values percent-encoded) | |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | milliseconds per export, retries included | `10000` |
-//! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf`, `http/json` (`grpc` is not supported) | `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `http/protobuf`, `http/json`, `grpc` (with the `otlp-grpc` feature) | `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `gzip`, `none` | `none` |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` | a PEM file of CA certificates to trust (instead of the web roots) | |
+//! | `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY` | PEM files: the client certificate chain and its key, for mutual TLS | |
 //! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
 //! | `OTEL_TRACES_SAMPLER_ARG` | the ratio, `0`..=`1` | `1.0` |
 //! | `OTEL_PROPAGATORS` | `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `xray`, `ottrace`, `none` | `tracecontext,baggage` |
@@ -34,6 +36,12 @@
 //! | `TRACER_TAIL_SAMPLING_MAX_SPANS` | spans held | `16384` |
 //! | `TRACER_TAIL_SAMPLING_LATE_SPAN_WINDOW_MS` | milliseconds a decision is remembered for late spans | `30000` |
 //! | `TRACER_TAIL_SAMPLING_REMEMBERED_TRACES` | decisions remembered for late spans | `65536` |
+//!
+//! The `_TRACES_` variables win over the general ones. A certificate file
+//! that is missing or malformed (or a client certificate without its key)
+//! is reported when the provider is installed, naming the variable, and
+//! the `otlp` exporter is then left out: spans are never sent without the
+//! TLS asked for.
 //!
 //! The `otlp` exporter sits behind a
 //! [`BatchSpanProcessor`](crate::processor::BatchSpanProcessor) configured by
@@ -76,5 +84,5 @@ mod config;
 mod parse;
 mod tail;
 
-pub use choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
+pub use choice::{EnvFile, OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
 pub use config::{init_from_env, propagators, EnvConfig};

@@ -5,8 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::choice::{OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
-use crate::export::otlp::{check_header, check_url, traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT};
+use super::choice::{EnvFile, OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
+use crate::export::otlp::{check_header, check_url, default_endpoint, signal_url, OtlpCompression, OtlpProtocol};
 use crate::model::SpanLimits;
 use crate::processor::BatchConfig;
 
@@ -254,6 +254,10 @@ impl<'a> Parser<'a> {
 
     pub(super) fn otlp(&mut self) -> OtlpEnv {
         let defaults = OtlpEnv::default();
+        // First: it decides the default endpoint and whether `/v1/traces`
+        // is appended.
+        let protocol = self.protocol();
+        let default_url = signal_url(protocol, default_endpoint(protocol));
         let url = match self.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             Some(v) => match check_url(&v) {
                 Ok(()) => Some(v),
@@ -267,14 +271,16 @@ impl<'a> Parser<'a> {
         };
         let url = url.unwrap_or_else(|| match self.get("OTEL_EXPORTER_OTLP_ENDPOINT") {
             Some(v) => match check_url(&v) {
-                Ok(()) => traces_url(&v),
+                Ok(()) => signal_url(protocol, &v),
                 Err(e) => {
-                    self.warnings
-                        .push(format!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}; using {DEFAULT_ENDPOINT}"));
-                    defaults.url.clone()
+                    self.warnings.push(format!(
+                        "OTEL_EXPORTER_OTLP_ENDPOINT: {e}; using {}",
+                        default_endpoint(protocol)
+                    ));
+                    default_url.clone()
                 }
             },
-            None => defaults.url.clone(),
+            None => default_url.clone(),
         });
         let mut headers = Vec::new();
         for name in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
@@ -292,21 +298,6 @@ impl<'a> Parser<'a> {
             &["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"],
             defaults.timeout,
         );
-        let protocol = match self.first(&["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
-            None => defaults.protocol,
-            Some((_, v)) if v == "http/protobuf" => OtlpProtocol::HttpProtobuf,
-            Some((_, v)) if v == "http/json" => OtlpProtocol::HttpJson,
-            Some((name, v)) if v == "grpc" => {
-                self.warnings.push(format!(
-                    "{name}=grpc is not supported by tracer (OTLP/HTTP only); using http/protobuf: point the endpoint at the collector's OTLP/HTTP port (usually 4318)"
-                ));
-                OtlpProtocol::HttpProtobuf
-            }
-            Some((name, v)) => {
-                self.warn(name, &v, "is not http/protobuf, http/json or grpc", "http/protobuf");
-                OtlpProtocol::HttpProtobuf
-            }
-        };
         let compression = match self.first(&[
             "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
             "OTEL_EXPORTER_OTLP_COMPRESSION",
@@ -319,12 +310,56 @@ impl<'a> Parser<'a> {
                 OtlpCompression::None
             }
         };
+        let file = |parser: &Parser<'_>, names: &[&'static str]| {
+            parser.first(names).map(|(variable, path)| EnvFile {
+                variable,
+                path: path.into(),
+            })
+        };
         OtlpEnv {
             url,
             headers,
             timeout,
             protocol,
             compression,
+            certificate: file(
+                self,
+                &[
+                    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                ],
+            ),
+            client_certificate: file(
+                self,
+                &[
+                    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                ],
+            ),
+            client_key: file(
+                self,
+                &["OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY"],
+            ),
+        }
+    }
+
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`.
+    fn protocol(&mut self) -> OtlpProtocol {
+        match self.first(&["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+            None => OtlpProtocol::default(),
+            Some((_, v)) if v == "http/protobuf" => OtlpProtocol::HttpProtobuf,
+            Some((_, v)) if v == "http/json" => OtlpProtocol::HttpJson,
+            Some((_, v)) if v == "grpc" && cfg!(feature = "otlp-grpc") => OtlpProtocol::Grpc,
+            Some((name, v)) if v == "grpc" => {
+                self.warnings.push(format!(
+                    "{name}=grpc needs tracer's `otlp-grpc` feature; using http/protobuf: enable the feature, or point the endpoint at the collector's OTLP/HTTP port (usually 4318)"
+                ));
+                OtlpProtocol::HttpProtobuf
+            }
+            Some((name, v)) => {
+                self.warn(name, &v, "is not http/protobuf, http/json or grpc", "http/protobuf");
+                OtlpProtocol::HttpProtobuf
+            }
         }
     }
 
@@ -667,9 +702,45 @@ mod tests {
             None,
         ),
         (
+            &[
+                ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"),
+                ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/etc/traces-ca.pem"),
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "client.pem"),
+                ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "traces.key"),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "client.key"),
+            ],
+            |c| {
+                let file = |f: &Option<EnvFile>| f.as_ref().map(|f| (f.variable, f.path.to_str().unwrap().to_owned()));
+                file(&c.otlp.certificate)
+                    == Some(("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/etc/traces-ca.pem".to_owned()))
+                    && file(&c.otlp.client_certificate)
+                        == Some(("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "client.pem".to_owned()))
+                    && file(&c.otlp.client_key)
+                        == Some(("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "traces.key".to_owned()))
+            },
+            None,
+        ),
+        #[cfg(not(feature = "otlp-grpc"))]
+        (
             &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
             |c| c.otlp.protocol == OtlpProtocol::HttpProtobuf,
             Some("OTEL_EXPORTER_OTLP_PROTOCOL"),
+        ),
+        #[cfg(feature = "otlp-grpc")]
+        (
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
+            |c| c.otlp.protocol == OtlpProtocol::Grpc && c.otlp.url == "http://localhost:4317",
+            None,
+        ),
+        #[cfg(feature = "otlp-grpc")]
+        (
+            &[
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317/"),
+            ],
+            |c| c.otlp.protocol == OtlpProtocol::Grpc && c.otlp.url == "https://collector:4317/",
+            None,
         ),
         (
             &[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift")],
@@ -924,6 +995,9 @@ mod tests {
                 timeout: Duration::from_secs(10),
                 protocol: OtlpProtocol::HttpProtobuf,
                 compression: OtlpCompression::None,
+                certificate: None,
+                client_certificate: None,
+                client_key: None,
             },
             sampler: SamplerChoice::ParentBasedAlwaysOn,
             propagators: vec![PropagatorChoice::TraceContext, PropagatorChoice::Baggage],

@@ -131,6 +131,8 @@ pub(crate) fn record_outcome<B, E: fmt::Display>(
 }
 
 pub use client::{ClientResponseFuture, ClientTracingLayer, ClientTracingService};
+#[cfg(feature = "tonic")]
+pub(crate) use server::server_address;
 pub use server::{ResponseFuture, TracingLayer, TracingService};
 
 /// The `http.request.method` value: the standard methods as they are,
@@ -196,7 +198,7 @@ fn redacted_url(uri: &Uri) -> String {
 }
 
 /// The client attributes of a request to `uri`.
-fn client_attributes(method: &Method, uri: &Uri, version: Version) -> (&'static str, Vec<KeyValue>) {
+pub(crate) fn client_attributes(method: &Method, uri: &Uri, version: Version) -> (&'static str, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(6);
     let name = method_attributes(method, &mut attributes);
     attributes.push(KeyValue::new("url.full", redacted_url(uri)));

@@ -226,7 +226,7 @@ fn matched_route<B>(request: &Request<B>) -> Option<String> {
 }
 
 /// `server.address` and `server.port`, from `Host` or the URI.
-fn server_address<B>(request: &Request<B>, attributes: &mut Vec<KeyValue>) {
+pub(crate) fn server_address<B>(request: &Request<B>, attributes: &mut Vec<KeyValue>) {
     let authority = request
         .headers()
         .get(HOST)

@@ -208,6 +208,7 @@ impl LocalState {
         unsafe {
             self.records.set_len(0);
             let mut kept = 0;
+            // `new_slot` has one slot per record (`len`).
             for (read, slot) in new_slot.iter_mut().enumerate() {
                 let record = records.add(read);
                 if (*record).end_time_unix_nano != 0 {

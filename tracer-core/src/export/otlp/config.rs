@@ -1,25 +1,37 @@
-//! The OTLP/HTTP defaults and rules, shared by the exporter's builder and
-//! the `OTEL_EXPORTER_OTLP_*` parser: the default endpoint and timeout,
-//! the protocol and compression choices, the traces URL and the checks on
-//! URLs and headers.
+//! The OTLP defaults and rules, shared by the exporter's builder and the
+//! `OTEL_EXPORTER_OTLP_*` parser: the default endpoints and timeout, the
+//! protocol and compression choices, the traces URL and the checks on URLs
+//! and headers.
 
 use std::fmt;
 use std::time::Duration;
 
-/// The default base endpoint: a collector on this machine.
+/// The default base endpoint for OTLP/HTTP: a collector on this machine.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
+
+/// The default endpoint for OTLP/gRPC: a collector on this machine.
+///
+/// ```
+/// use tracer_core::export::otlp::{default_endpoint, OtlpProtocol, DEFAULT_GRPC_ENDPOINT};
+///
+/// assert_eq!(default_endpoint(OtlpProtocol::Grpc), DEFAULT_GRPC_ENDPOINT);
+/// assert_eq!(DEFAULT_GRPC_ENDPOINT, "http://localhost:4317");
+/// ```
+pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 
 /// The default time one export may take, retries included (10 s, as
 /// `OTEL_EXPORTER_OTLP_TIMEOUT`'s default).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How OTLP/HTTP bodies are encoded.
+/// How spans travel to the collector: OTLP/HTTP with a protobuf or JSON
+/// body, or OTLP/gRPC.
 ///
 /// ```
 /// use tracer_core::export::otlp::OtlpProtocol;
 ///
 /// assert_eq!(OtlpProtocol::default(), OtlpProtocol::HttpProtobuf);
 /// assert_eq!(OtlpProtocol::HttpJson.to_string(), "http/json");
+/// assert_eq!(OtlpProtocol::Grpc.to_string(), "grpc");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -29,6 +41,9 @@ pub enum OtlpProtocol {
     HttpProtobuf,
     /// `http/json`: `application/json`, the OTLP JSON mapping.
     HttpJson,
+    /// `grpc`: the `TraceService/Export` call over HTTP/2. Exporting with
+    /// it needs the `otlp-grpc` feature.
+    Grpc,
 }
 
 impl fmt::Display for OtlpProtocol {
@@ -36,6 +51,7 @@ impl fmt::Display for OtlpProtocol {
         f.write_str(match self {
             OtlpProtocol::HttpProtobuf => "http/protobuf",
             OtlpProtocol::HttpJson => "http/json",
+            OtlpProtocol::Grpc => "grpc",
         })
     }
 }
@@ -68,6 +84,38 @@ pub enum OtlpCompression {
 /// ```
 pub fn traces_url(base: &str) -> String {
     format!("{}/v1/traces", base.trim_end_matches('/'))
+}
+
+/// The endpoint used when none is given: [`DEFAULT_GRPC_ENDPOINT`] for
+/// gRPC, [`DEFAULT_ENDPOINT`] for OTLP/HTTP.
+///
+/// ```
+/// use tracer_core::export::otlp::{default_endpoint, OtlpProtocol};
+///
+/// assert_eq!(default_endpoint(OtlpProtocol::HttpJson), "http://localhost:4318");
+/// ```
+pub const fn default_endpoint(protocol: OtlpProtocol) -> &'static str {
+    match protocol {
+        OtlpProtocol::Grpc => DEFAULT_GRPC_ENDPOINT,
+        OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => DEFAULT_ENDPOINT,
+    }
+}
+
+/// Where spans go for a base endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`):
+/// over HTTP `{base}/v1/traces` ([`traces_url`]); over gRPC the endpoint
+/// itself, since the call names the service and method.
+///
+/// ```
+/// use tracer_core::export::otlp::{signal_url, OtlpProtocol};
+///
+/// assert_eq!(signal_url(OtlpProtocol::HttpProtobuf, "http://c:4318"), "http://c:4318/v1/traces");
+/// assert_eq!(signal_url(OtlpProtocol::Grpc, "http://c:4317"), "http://c:4317");
+/// ```
+pub fn signal_url(protocol: OtlpProtocol, base: &str) -> String {
+    match protocol {
+        OtlpProtocol::Grpc => base.to_owned(),
+        OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => traces_url(base),
+    }
 }
 
 /// Checks that `url` is an absolute `http://` or `https://` URL with a

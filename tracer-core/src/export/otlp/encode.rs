@@ -8,7 +8,6 @@ use opentelemetry_proto::tonic::common::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span as PbSpan, Status as PbStatus};
-use prost::Message;
 
 use crate::export::json::{kind_number, span_flags, status_code, write_attributes, write_span, write_string};
 use crate::model::Resource;
@@ -111,10 +110,10 @@ pub(crate) fn resource(resource: &Resource) -> PbResource {
     }
 }
 
-/// One `ExportTraceServiceRequest` with one resource and one scope, encoded
-/// as protobuf.
-pub(crate) fn protobuf(resource: &PbResource, scope: &Scope, batch: &[SpanData]) -> Vec<u8> {
-    let request = ExportTraceServiceRequest {
+/// One `ExportTraceServiceRequest` with one resource and one scope (sent
+/// as an OTLP/HTTP protobuf body, or as the gRPC request).
+pub(crate) fn request(resource: &PbResource, scope: &Scope, batch: &[SpanData]) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(resource.clone()),
             scope_spans: vec![ScopeSpans {
@@ -128,8 +127,7 @@ pub(crate) fn protobuf(resource: &PbResource, scope: &Scope, batch: &[SpanData])
             }],
             schema_url: String::new(),
         }],
-    };
-    request.encode_to_vec()
+    }
 }
 
 /// The same request in the OTLP JSON mapping: hex ids, integer enums,

@@ -2,7 +2,6 @@
 //! transient failures within the export's time budget.
 
 use std::fmt;
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
@@ -11,12 +10,14 @@ use super::builder::OtlpExporterBuilder;
 use super::config::{OtlpCompression, OtlpProtocol};
 use super::encode::{self, Scope};
 use super::retry::RetryPolicy;
-use super::transport::{Attempt, Transport};
+use super::sender::Sender;
+use super::transport::Attempt;
 use crate::diag;
 use crate::export::{ExportError, SpanExporter};
 use crate::model::{Resource, SpanData, SpanId};
 
-/// Sends spans to a collector over OTLP/HTTP. See the [module](super) docs.
+/// Sends spans to a collector over OTLP/HTTP or OTLP/gRPC. See the
+/// [module](super) docs.
 ///
 /// Available with the `otlp` feature.
 ///
@@ -27,7 +28,7 @@ use crate::model::{Resource, SpanData, SpanId};
 /// assert_eq!(exporter.url(), "http://collector:4318/v1/traces");
 /// ```
 pub struct OtlpExporter {
-    transport: Transport,
+    sender: Sender,
     timeout: Duration,
     processor_timeout: Option<Duration>,
     retry: RetryPolicy,
@@ -37,7 +38,8 @@ pub struct OtlpExporter {
     resource_from_builder: bool,
     scope: Scope,
     retries: u64,
-    /// Problems already reported (HTTP statuses; 0 for partial success).
+    /// Problems already reported (HTTP statuses, 1000 + gRPC codes; 0 for
+    /// partial success).
     reported: Vec<u16>,
     shut_down: bool,
 }
@@ -64,14 +66,14 @@ impl OtlpExporter {
     }
 
     pub(super) fn new(
-        transport: Transport,
+        sender: Sender,
         timeout: Duration,
         retry: RetryPolicy,
         resource: Option<Resource>,
         scope: Scope,
     ) -> OtlpExporter {
         OtlpExporter {
-            transport,
+            sender,
             timeout,
             processor_timeout: None,
             retry,
@@ -85,47 +87,29 @@ impl OtlpExporter {
         }
     }
 
-    /// The URL spans are posted to.
+    /// The URL spans are sent to (over gRPC, the collector's endpoint).
     pub fn url(&self) -> &str {
-        &self.transport.url
+        self.sender.url()
     }
 
     /// The protocol.
     pub fn protocol(&self) -> OtlpProtocol {
-        self.transport.protocol
+        self.sender.protocol()
     }
 
     /// The compression.
     pub fn compression(&self) -> OtlpCompression {
-        self.transport.compression
+        self.sender.compression()
     }
 
-    /// The extra headers sent with every request.
+    /// The extra headers (gRPC metadata) sent with every request.
     pub fn headers(&self) -> &[(String, String)] {
-        &self.transport.headers
+        self.sender.headers()
     }
 
     /// The longest one export may take, retries included.
     pub fn timeout(&self) -> Duration {
         self.timeout
-    }
-
-    fn body(&self, batch: &[SpanData]) -> Result<Vec<u8>, ExportError> {
-        let raw = match self.transport.protocol {
-            OtlpProtocol::HttpProtobuf => encode::protobuf(&self.resource.proto, &self.scope, batch),
-            OtlpProtocol::HttpJson => encode::json(&self.resource.resource, &self.scope, batch),
-        };
-        match self.transport.compression {
-            OtlpCompression::None => Ok(raw),
-            OtlpCompression::Gzip => {
-                let mut encoder = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(raw.len() / 4 + 64),
-                    flate2::Compression::default(),
-                );
-                encoder.write_all(&raw)?;
-                Ok(encoder.finish()?)
-            }
-        }
     }
 
     /// Logs `message` the first time `key` comes up.
@@ -142,11 +126,11 @@ impl OtlpExporter {
 impl fmt::Debug for OtlpExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Header values often hold API keys: names only.
-        let header_names: Vec<&str> = self.transport.headers.iter().map(|(k, _)| k.as_str()).collect();
+        let header_names: Vec<&str> = self.headers().iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("OtlpExporter")
-            .field("url", &self.transport.url)
-            .field("protocol", &self.transport.protocol)
-            .field("compression", &self.transport.compression)
+            .field("url", &self.url())
+            .field("protocol", &self.protocol())
+            .field("compression", &self.compression())
             .field("headers", &header_names)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -163,7 +147,9 @@ impl SpanExporter for OtlpExporter {
         if batch.is_empty() {
             return Ok(());
         }
-        let body = self.body(batch)?;
+        let payload = self
+            .sender
+            .payload((&self.resource.resource, &self.resource.proto), &self.scope, batch)?;
         let start = Instant::now();
         let budget = self.processor_timeout.map_or(self.timeout, |t| t.min(self.timeout));
         let deadline = start + budget;
@@ -174,10 +160,10 @@ impl SpanExporter for OtlpExporter {
             if remaining.is_zero() {
                 break ("no time left for an attempt".to_owned(), true);
             }
-            match self.transport.post(&body, remaining) {
+            match self.sender.send(&payload, remaining) {
                 Attempt::Delivered { rejected, message } => {
                     if rejected > 0 {
-                        let url = self.transport.url.clone();
+                        let url = self.url().to_owned();
                         let text = message.clone();
                         self.report_once(0, || {
                             format!("OTLP collector at {url} rejected {rejected} spans (partial success): {text}; further partial successes are only counted")
@@ -188,13 +174,13 @@ impl SpanExporter for OtlpExporter {
                         });
                     }
                     if !message.is_empty() {
-                        let url = self.transport.url.clone();
+                        let url = self.url().to_owned();
                         self.report_once(0, || format!("OTLP collector at {url} warned: {message}"));
                     }
                     return Ok(());
                 }
                 Attempt::Fatal { reason, status } => {
-                    let url = self.transport.url.clone();
+                    let url = self.url().to_owned();
                     let count = batch.len();
                     let text = reason.clone();
                     self.report_once(status.unwrap_or(1), || {

@@ -1,12 +1,12 @@
 //! The OTLP exporter: sends spans to Jaeger, Grafana Tempo, an
 //! OpenTelemetry Collector, Honeycomb, Datadog or anything else that
-//! ingests OTLP over HTTP.
+//! ingests OTLP over HTTP or gRPC.
 //!
 //! The exporter (`OtlpExporter`, its builder, `RetryPolicy` and
 //! `OtlpConfigError`) is available with the `otlp` feature. The settings
 //! it shares with [`env`](crate::env) ([`OtlpProtocol`], [`OtlpCompression`],
-//! [`traces_url`], [`DEFAULT_ENDPOINT`], [`DEFAULT_TIMEOUT`]) are always
-//! available.
+//! [`traces_url`], [`signal_url`], [`default_endpoint`], [`DEFAULT_ENDPOINT`],
+//! [`DEFAULT_GRPC_ENDPOINT`], [`DEFAULT_TIMEOUT`]) are always available.
 //!
 //! - `POST {endpoint}/v1/traces`, as protobuf (`application/x-protobuf`,
 //!   the default, encoded with the official `opentelemetry-proto` types) or
@@ -24,7 +24,34 @@
 //!   (`rejected_spans`) returns
 //!   [`ExportError::PartialSuccess`](crate::export::ExportError::PartialSuccess), which the
 //!   processor counts as rejected.
-//! - gRPC is not implemented; collectors accept OTLP/HTTP on port 4318.
+//!
+//! Over gRPC ([`OtlpProtocol::Grpc`], with the `otlp-grpc` feature; default
+//! endpoint `http://localhost:4317`, `https://` for TLS):
+//!
+//! - The `TraceService/Export` call through tonic, with the client that
+//!   `opentelemetry-proto` generates; headers are sent as metadata, gzip
+//!   as `grpc-encoding: gzip`, the export's remaining time as
+//!   `grpc-timeout`.
+//! - The client runs on a current-thread tokio runtime the exporter owns,
+//!   driven only during an export on the processor's thread: a sync
+//!   application needs no runtime, and an async one does not lend its own.
+//! - The same deadline and `RetryPolicy` as HTTP. Retried, as the OTLP
+//!   specification says: `UNAVAILABLE`, `CANCELLED`, `DEADLINE_EXCEEDED`,
+//!   `ABORTED`, `OUT_OF_RANGE`, `DATA_LOSS`, and `RESOURCE_EXHAUSTED` only
+//!   when the collector sends `google.rpc.RetryInfo`, whose delay is then
+//!   waited instead of the backoff. Other codes fail the batch at once and
+//!   are reported once per code. A partial success counts as rejected.
+//!
+//! TLS (`https://` endpoints, over HTTP and gRPC alike) verifies the
+//! collector against the built-in web roots, or against the CA bundle given
+//! to `OtlpExporterBuilder::ca_certificate_pem`
+//! (`OTEL_EXPORTER_OTLP_CERTIFICATE`); `client_identity_pem` adds a client
+//! certificate for mutual TLS (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+//! `_CLIENT_KEY`). Malformed PEM, or certificates with an `http://`
+//! endpoint, fail `build`. A certificate the collector or the exporter
+//! refuses fails the batch without retrying (retrying would not change
+//! it): the processor counts the spans as failed and the reason, with the
+//! setting that fixes it, is logged once.
 //!
 //! Every span is exported under one [`Resource`](crate::Resource): the one
 //! given to `OtlpExporterBuilder::resource`, else the one of the provider
@@ -53,8 +80,23 @@
 //! # }
 //! ```
 //!
+//! Over gRPC:
+//!
+//! ```no_run
+//! # #[cfg(feature = "otlp-grpc")] {
+//! use tracer_core::export::otlp::{OtlpExporter, OtlpProtocol};
+//!
+//! let exporter = OtlpExporter::builder()
+//!     .protocol(OtlpProtocol::Grpc)
+//!     .endpoint("http://collector:4317")
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(exporter.url(), "http://collector:4317");
+//! # }
+//! ```
+//!
 //! [`tracer_core::init_from_env`](crate::init_from_env) builds the same from
-//! the `OTEL_EXPORTER_OTLP_*` variables.
+//! the `OTEL_EXPORTER_OTLP_*` variables (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`).
 
 // The defaults and rules `env` also uses are here, so that `env` depends
 // on this module and not the other way round; the exporter itself needs
@@ -66,16 +108,29 @@ mod config;
 mod encode;
 #[cfg(feature = "otlp")]
 mod exporter;
+#[cfg(feature = "otlp-grpc")]
+mod grpc;
+#[cfg(feature = "otlp-grpc")]
+mod grpc_status;
 #[cfg(feature = "otlp")]
 mod retry;
+#[cfg(feature = "otlp")]
+mod sender;
+#[cfg(feature = "otlp")]
+mod tls;
 #[cfg(feature = "otlp")]
 mod transport;
 
 #[cfg(feature = "otlp")]
 pub use builder::{OtlpConfigError, OtlpExporterBuilder};
 pub(crate) use config::{check_header, check_url};
-pub use config::{traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT};
+pub use config::{
+    default_endpoint, signal_url, traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT, DEFAULT_GRPC_ENDPOINT,
+    DEFAULT_TIMEOUT,
+};
 #[cfg(feature = "otlp")]
 pub use exporter::OtlpExporter;
 #[cfg(feature = "otlp")]
 pub use retry::RetryPolicy;
+#[cfg(feature = "otlp")]
+pub(crate) use tls::{certificates, private_key};

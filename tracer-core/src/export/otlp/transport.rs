@@ -8,6 +8,7 @@ use prost::Message;
 
 use super::config::{OtlpCompression, OtlpProtocol};
 use super::retry;
+use super::tls;
 
 /// The most of a response body read (for partial success and error
 /// reasons).
@@ -55,14 +56,18 @@ impl Transport {
         protocol: OtlpProtocol,
         compression: OtlpCompression,
         headers: Vec<(String, String)>,
+        tls: Option<ureq::tls::TlsConfig>,
     ) -> Transport {
         // `post` classifies statuses itself, and reports a redirect instead
         // of following it: the endpoint should be the final URL.
-        let config = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .user_agent(concat!("tracer/", env!("CARGO_PKG_VERSION")))
-            .build();
+            .user_agent(concat!("tracer/", env!("CARGO_PKG_VERSION")));
+        if let Some(tls) = tls {
+            config = config.tls_config(tls);
+        }
+        let config = config.build();
         Transport {
             agent: config.into(),
             url,
@@ -76,8 +81,9 @@ impl Transport {
     /// most `timeout`.
     pub(super) fn post(&self, body: &[u8], timeout: Duration) -> Attempt {
         let content_type = match self.protocol {
-            OtlpProtocol::HttpProtobuf => "application/x-protobuf",
             OtlpProtocol::HttpJson => "application/json",
+            // Grpc goes through `grpc.rs`, never here.
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::Grpc => "application/x-protobuf",
         };
         let mut request = self
             .agent
@@ -140,6 +146,18 @@ impl Transport {
 
 fn classify_error(error: &ureq::Error) -> Attempt {
     use ureq::Error as E;
+    // Retrying does not make a certificate trusted.
+    let tls_failure = match error {
+        E::Rustls(e) => tls::tls_failure(e),
+        E::Io(e) => tls::tls_failure(e),
+        _ => None,
+    };
+    if let Some(reason) = tls_failure {
+        return Attempt::Fatal {
+            reason,
+            status: Some(tls::TLS_REPORT_KEY),
+        };
+    }
     match error {
         E::Timeout(_) => Attempt::Retry {
             reason: format!("timed out: {error}"),
