@@ -7,7 +7,6 @@ use std::future::Future;
 pub use crate::future::Instrumented;
 pub use crate::model::{SpanKind, Value};
 use crate::runtime;
-use crate::span::SpanRef;
 pub use crate::span::{EnteredSpan, Span, SpanBuilder};
 
 /// Starts a sync function's span and makes it current.
@@ -100,11 +99,11 @@ impl FnSpan for Span {
 impl FnSpan for EnteredSpan {
     #[inline]
     fn is_recording(&self) -> bool {
-        SpanRef::is_recording(self)
+        EnteredSpan::is_recording(self)
     }
     #[inline]
     fn set_attribute(&self, key: &'static str, value: Value) {
-        SpanRef::set_attribute(self, key, value);
+        EnteredSpan::set_attribute(self, key, value);
     }
     fn record_error(&self, type_name: &'static str, message: String) {
         self.record_error_parts(type_name, message);
