@@ -12,6 +12,8 @@ mod common;
 mod otlp_receiver;
 
 mod async_context;
+mod bridge_events;
+mod bridge_spans;
 mod context;
 mod deep_nesting;
 mod exporters;

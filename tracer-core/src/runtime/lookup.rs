@@ -3,17 +3,20 @@
 
 use super::cell::with_local;
 use super::record_borrow::RecordBorrow;
+use super::shared::SharedSpan;
 use crate::model::{SpanContext, SpanData, SpanId, TraceId};
 
 /// Runs `f` on the open record of the span `span_id` names on this
 /// thread's stack; `None` if it has none (not recorded, or ended).
 #[inline]
 pub(crate) fn with_open_record<R>(span_id: SpanId, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
-    with_local(|local| {
-        local.data_mut(span_id).map(|record| {
+    with_local(|local| match local.data_mut(span_id) {
+        Some(record) => {
             let _borrow = RecordBorrow::start();
-            f(record)
-        })
+            Some(f(record))
+        }
+        // A shared span's record is behind its lock.
+        None => local.shared_of(span_id)?.with_record(f),
     })
     .flatten()
 }
@@ -21,7 +24,8 @@ pub(crate) fn with_open_record<R>(span_id: SpanId, f: impl FnOnce(&mut SpanData)
 /// Whether the span `span_id` names on this thread's stack is open and
 /// recorded.
 pub(crate) fn has_open_record(span_id: SpanId) -> bool {
-    with_local(|local| local.has_record(span_id)).unwrap_or(false)
+    with_local(|local| local.has_record(span_id) || local.shared_of(span_id).is_some_and(SharedSpan::is_recording))
+        .unwrap_or(false)
 }
 
 /// The context of the span `span_id` names on this thread's stack.

@@ -5,6 +5,7 @@ use std::mem::MaybeUninit;
 
 use super::hand_over::{flush_due, flush_if_due};
 use super::owned::SpanState;
+use super::shared::{frame_span, release_frame, SharedSpan};
 use super::stack::{frame_context, Frame, FrameKind, Stack};
 use crate::buffer::{recycled_buffer, BatchSummary, SpanBatch};
 use crate::clock;
@@ -75,6 +76,13 @@ impl LocalState {
         self.record_of(frame)
     }
 
+    /// The shared span of `span_id`'s frame, if it is a `Shared` one.
+    pub(super) fn shared_of(&self, span_id: SpanId) -> Option<&SharedSpan> {
+        let frame = self.stack.frames[self.stack.position(span_id)?];
+        // SAFETY: the frame is on the stack, so it owns a strong count.
+        (frame.kind == FrameKind::Shared).then(|| unsafe { frame_span(self.stack.scoped[frame.slot as usize].state) })
+    }
+
     /// Whether `span_id`'s frame has an open record; looks, changes nothing.
     pub(super) fn has_record(&mut self, span_id: SpanId) -> bool {
         let Some(position) = self.stack.position(span_id) else {
@@ -94,7 +102,8 @@ impl LocalState {
                 SpanState::Recording(data) => Some(&mut **data),
                 _ => None,
             },
-            FrameKind::Context => None,
+            // Behind its lock: see `with_open_record`.
+            FrameKind::Context | FrameKind::Shared => None,
         }
     }
 
@@ -254,6 +263,12 @@ impl Drop for LocalState {
         for record in &mut self.records {
             if record.end_time_unix_nano == 0 {
                 record.end_time_unix_nano = now;
+            }
+        }
+        for frame in std::mem::take(&mut self.stack.frames) {
+            if frame.kind == FrameKind::Shared {
+                // SAFETY: the frame leaves the stack here, with its count.
+                unsafe { release_frame(self.stack.scoped[frame.slot as usize].state) };
             }
         }
         let records = std::mem::take(&mut self.records);
