@@ -11,6 +11,7 @@ mod baseline;
 mod fastrace_c;
 mod otel;
 mod tracer_c;
+mod tracing_bridge_c;
 mod tracing_c;
 
 /// Room for every span of one timed repetition in the batch processors'
@@ -57,6 +58,7 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
         Box::new(tracer_c::Tracer::new(workload, queue)),
         Box::new(fastrace_c::Fastrace::new(workload)),
         Box::new(tracing_c::TracingOtel::new(workload, queue)),
+        Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),
         Box::new(otel::Otel::new(workload, queue)),
         Box::new(tracing_c::TracingNoop::new(workload)),
         Box::new(baseline::Baseline),
@@ -64,10 +66,11 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
 }
 
 /// The contenders' names, in the table's order.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "tracer",
     "fastrace",
     "tracing+otel",
+    "tracing+bridge",
     "otel_sdk",
     "tracing_noop",
     "baseline",
@@ -91,6 +94,7 @@ pub fn by_name(name: &str, workload: Workload, queue: usize) -> Option<Box<dyn C
         "tracer" => Box::new(tracer_c::Tracer::new(workload, queue)),
         "fastrace" => Box::new(fastrace_c::Fastrace::new(workload)),
         "tracing+otel" => Box::new(tracing_c::TracingOtel::new(workload, queue)),
+        "tracing+bridge" => Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),
         "otel_sdk" => Box::new(otel::Otel::new(workload, queue)),
         "tracing_noop" => Box::new(tracing_c::TracingNoop::new(workload)),
         "baseline" => Box::new(baseline::Baseline),

@@ -41,7 +41,7 @@ pub(super) struct SpanFields {
 }
 
 impl SpanFields {
-    /// Fields with room for `capacity` attributes.
+    /// Fields with room for `capacity` attributes (no allocation for 0).
     pub(super) fn with_capacity(capacity: usize) -> SpanFields {
         SpanFields {
             attributes: Vec::with_capacity(capacity),

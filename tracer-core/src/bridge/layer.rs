@@ -14,7 +14,7 @@ use super::dropped::DroppedEvents;
 use super::fields::{EventFields, SpanFields};
 use crate::model::{Event as SpanEvent, KeyValue, Link, SpanKind, Status, Value};
 use crate::provider;
-use crate::runtime::{enter_shared, exit_shared, is_entered_here, Parent, SharedSpan, StartSpec};
+use crate::runtime::{current_shared_key, enter_shared, exit_shared, is_entered_here, Parent, SharedSpan, StartSpec};
 use crate::span::current_span;
 
 /// A `tracing_subscriber` layer that records `tracing` spans as tracer
@@ -146,7 +146,13 @@ where
         return Parent::Root;
     }
     let contextual = attributes.is_contextual();
-    let Some(ancestor) = span.parent().as_ref().and_then(bridged) else {
+    let ancestor = span.parent();
+    // The usual case, the ancestor entered last on this thread: no look
+    // into its extensions.
+    if contextual && ancestor.as_ref().map(|a| a.id().into_u64()).is_some_and(|id| current_shared_key() == Some(id)) {
+        return Parent::Current;
+    }
+    let Some(ancestor) = ancestor.as_ref().and_then(bridged) else {
         return if contextual { Parent::Current } else { Parent::Root };
     };
     if contextual && is_entered_here(&ancestor) {
@@ -170,7 +176,8 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let metadata = attributes.metadata();
-        let mut fields = SpanFields::with_capacity(attributes.fields().len() + 4);
+        let extra = if self.location { 3 } else { 0 } + usize::from(self.target);
+        let mut fields = SpanFields::with_capacity(attributes.fields().len() + extra);
         self.metadata_attributes(metadata, &mut fields.attributes);
         // The user's `Debug` and `Display` run here, before any record is
         // touched.
@@ -184,7 +191,7 @@ where
             links: Vec::new(),
             start_time: None,
         };
-        let shared = SharedSpan::start(spec);
+        let shared = SharedSpan::start(spec, id.into_u64());
         if let Some(status) = status {
             shared.with_record(|data| data.set_status(status));
         }
@@ -219,11 +226,9 @@ where
         }
     }
 
-    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        let hand_over = span.extensions().get::<BridgedSpan>().map(|bridged| exit_shared(&bridged.0));
-        // Processors run when this drops: after the extensions' lock.
-        drop(hand_over);
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        // By the `tracing` id: no look-up in the registry.
+        drop(exit_shared(id.into_u64()));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {

@@ -63,6 +63,6 @@ pub(crate) use lookup::{
 pub(crate) use owned::{finish_owned, SpanState};
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{attach, detach, ScopeGuard};
-pub(crate) use shared::{enter_shared, exit_shared, is_entered_here, SharedSpan};
+pub(crate) use shared::{current_shared_key, enter_shared, exit_shared, is_entered_here, SharedSpan};
 pub(crate) use stack::unsampled_top;
 pub(crate) use start::{start_into, start_root_into, Parent, StartSpec};

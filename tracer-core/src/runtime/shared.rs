@@ -17,7 +17,7 @@ use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
 use super::owned::{finish_owned, SpanState};
 use super::record_borrow::RecordBorrow;
-use super::stack::FrameKind;
+use super::stack::{FrameKind, Stack};
 use super::start::{start_into, StartSpec};
 use crate::buffer::SpanBatch;
 use crate::model::{SpanContext, SpanData};
@@ -32,6 +32,9 @@ pub(crate) struct SharedSpan {
     lock: Mutex<()>,
     /// Fixed when the span starts: read without the lock.
     context: Option<SpanContext>,
+    /// The owner's name for the span (the `tracing` span id), by which it
+    /// is exited and recognised on a stack without a look-up.
+    key: u64,
     panicking_at_start: bool,
 }
 
@@ -42,8 +45,9 @@ unsafe impl Sync for SharedSpan {}
 unsafe impl Send for SharedSpan {}
 
 impl SharedSpan {
-    /// Starts a span from `spec`, as `SpanBuilder::start` does.
-    pub(crate) fn start(spec: StartSpec) -> SharedSpan {
+    /// Starts a span from `spec`, as `SpanBuilder::start` does; `key` is
+    /// the owner's name for it.
+    pub(crate) fn start(spec: StartSpec, key: u64) -> SharedSpan {
         let mut state = SpanState::Done;
         start_into(spec, &mut state);
         let context = match &state {
@@ -56,6 +60,7 @@ impl SharedSpan {
             state: UnsafeCell::new(state),
             lock: Mutex::new(()),
             context,
+            key,
         }
     }
 
@@ -112,8 +117,12 @@ impl SharedSpan {
 impl Drop for SharedSpan {
     fn drop(&mut self) {
         // A span nobody finished (its `tracing` subscriber was dropped)
-        // still ends, rather than vanishing.
-        self.finish();
+        // still ends, rather than vanishing. No lock: this is the last
+        // reference.
+        let state = self.state.get_mut();
+        if !matches!(state, SpanState::Done) {
+            finish_owned(state, None, self.panicking_at_start);
+        }
     }
 }
 
@@ -150,22 +159,20 @@ pub(crate) fn enter_shared(span: &Arc<SharedSpan>) {
     }
 }
 
-/// Undoes the latest [`enter_shared`] of `span` on this thread, wherever
-/// its frame is now; does nothing if it is not current here. What is left
-/// to do (giving the frame's count back, handing finished spans over) is
-/// done when the returned value drops, so that a caller holding a lock can
-/// let go of it first.
-pub(crate) fn exit_shared(span: &SharedSpan) -> Exited {
-    let pointer = std::ptr::from_ref(span).cast::<SpanState>().cast_mut();
+/// Undoes the latest [`enter_shared`] of the shared span named `key` on
+/// this thread, wherever its frame is now; does nothing if none is current
+/// here. What is left to do (giving the frame's count back, handing
+/// finished spans over) is done when the returned value drops, so that a
+/// caller holding a lock can let go of it first.
+pub(crate) fn exit_shared(key: u64) -> Exited {
     let removed = with_local(|local| {
-        let position = local.stack.position_of_shared(pointer)?;
+        let position = local.stack.position_of_shared(key)?;
+        let pointer = local.stack.scoped[local.stack.frames[position].slot as usize].state;
         local.stack.remove(position);
-        Some(flush_if_due(local))
+        Some((pointer, flush_if_due(local)))
     })
     .flatten();
-    Exited {
-        done: removed.map(|batch| (pointer, batch)),
-    }
+    Exited { done: removed }
 }
 
 /// The rest of an [`exit_shared`], done on drop.
@@ -189,14 +196,31 @@ impl Drop for Exited {
 /// under whatever was entered since.
 pub(crate) fn is_entered_here(span: &SharedSpan) -> bool {
     let pointer = std::ptr::from_ref(span).cast::<SpanState>().cast_mut();
-    with_local(|local| local.stack.position_of_shared(pointer).is_some()).unwrap_or(false)
+    with_local(|local| {
+        let Stack { frames, scoped } = &local.stack;
+        frames
+            .iter()
+            .any(|f| f.kind == FrameKind::Shared && scoped[f.slot as usize].state == pointer)
+    })
+    .unwrap_or(false)
 }
 
-impl super::stack::Stack {
-    /// The position of the latest frame of the shared span at `pointer`.
-    pub(super) fn position_of_shared(&self, pointer: *mut SpanState) -> Option<usize> {
-        self.frames
-            .iter()
-            .rposition(|f| f.kind == FrameKind::Shared && self.scoped[f.slot as usize].state == pointer)
+/// The key of the current span if it is a shared one: the top frame.
+pub(crate) fn current_shared_key() -> Option<u64> {
+    with_local(|local| {
+        let frame = local.stack.frames.last().filter(|f| f.kind == FrameKind::Shared)?;
+        // SAFETY: the frame is on the stack, so it owns a strong count.
+        Some(unsafe { frame_span(local.stack.scoped[frame.slot as usize].state) }.key)
+    })
+    .flatten()
+}
+
+impl Stack {
+    /// The position of the latest frame of the shared span named `key`.
+    pub(super) fn position_of_shared(&self, key: u64) -> Option<usize> {
+        self.frames.iter().rposition(|f| {
+            // SAFETY: the frame is on the stack, so it owns a strong count.
+            f.kind == FrameKind::Shared && unsafe { frame_span(self.scoped[f.slot as usize].state) }.key == key
+        })
     }
 }
