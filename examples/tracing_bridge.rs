@@ -101,9 +101,11 @@ async fn main() {
         // Spans and events at INFO and above, and tower-http's DEBUG ones
         // (hyper's are left out).
         .with(
-            tracer::bridge::layer()
-                .with_location(false)
-                .with_filter(Targets::new().with_default(Level::INFO).with_target("tower_http", Level::DEBUG)),
+            tracer::bridge::layer().with_location(false).with_filter(
+                Targets::new()
+                    .with_default(Level::INFO)
+                    .with_target("tower_http", Level::DEBUG),
+            ),
         )
         .with(
             tracing_subscriber::fmt::layer()
@@ -112,7 +114,12 @@ async fn main() {
         )
         .init();
 
-    let b = serve(Router::new().route("/stock/{sku}", get(stock)).layer(TracingLayer::new())).await;
+    let b = serve(
+        Router::new()
+            .route("/stock/{sku}", get(stock))
+            .layer(TracingLayer::new()),
+    )
+    .await;
     let a = serve(
         Router::new()
             .route("/checkout/{sku}", get(checkout))

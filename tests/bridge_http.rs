@@ -168,7 +168,11 @@ async fn checkout_through_both(
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    (status, String::from_utf8_lossy(&body).into_owned(), exporter.trace(trace_id))
+    (
+        status,
+        String::from_utf8_lossy(&body).into_owned(),
+        exporter.trace(trace_id),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,9 +259,15 @@ async fn one_trace_through_tracing_tower_http_and_tracer_across_two_services() {
     assert_eq!(b_request.attribute("method"), Some(&string("GET")));
     assert_eq!(b_request.attribute("uri"), Some(&string("/stock/sku-42")));
     assert_eq!(b_request.attribute("version"), Some(&string("HTTP/1.1")));
-    assert_eq!(b_request.attribute("target"), Some(&Value::from("tower_http::trace::make_span")));
+    assert_eq!(
+        b_request.attribute("target"),
+        Some(&Value::from("tower_http::trace::make_span"))
+    );
     let event_names: Vec<&str> = b_request.events.iter().map(|e| &*e.name).collect();
-    assert_eq!(event_names, ["started processing request", "finished processing request"]);
+    assert_eq!(
+        event_names,
+        ["started processing request", "finished processing request"]
+    );
     let finished = &b_request.events[1];
     assert_eq!(finished.attribute("status"), Some(&Value::I64(200)));
     assert_eq!(finished.attribute("level"), Some(&Value::from("DEBUG")));

@@ -55,7 +55,11 @@ fn log_records_tracing_events_and_tracer_spans_share_the_ids() {
     // `init()` also installs `LogTracer` for `log`: no `SetLoggerError`.
     tracing_subscriber::registry()
         .with(tracer::bridge::layer())
-        .with(tracing_subscriber::fmt::layer().event_format(format).with_writer(move || writer.clone()))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .event_format(format)
+                .with_writer(move || writer.clone()),
+        )
         .init();
 
     log::info!("before any span");
@@ -94,7 +98,10 @@ fn log_records_tracing_events_and_tracer_spans_share_the_ids() {
     let (_, request_id) = request_ids;
     assert_eq!(lines.len(), 5, "{text}");
     assert_eq!(lines[0], " INFO bridge_log: before any span");
-    assert_eq!(lines[1], format!("trace_id={trace_id} span_id={root_id}  INFO billing: from log"));
+    assert_eq!(
+        lines[1],
+        format!("trace_id={trace_id} span_id={root_id}  INFO billing: from log")
+    );
     assert_eq!(
         lines[2],
         format!("trace_id={trace_id} span_id={root_id}  INFO bridge_log: from tracing amount=5")
@@ -117,7 +124,10 @@ fn log_records_tracing_events_and_tracer_spans_share_the_ids() {
     let job = one(&spans, "job");
     let names: Vec<&str> = job.events.iter().map(|e| &*e.name).collect();
     assert_eq!(names, ["from log", "from tracing"]);
-    assert_eq!(job.events[0].attribute("target"), Some(&Value::from("billing".to_string())));
+    assert_eq!(
+        job.events[0].attribute("target"),
+        Some(&Value::from("billing".to_string()))
+    );
     assert_eq!(job.events[0].attribute("level"), Some(&Value::from("INFO")));
     assert_eq!(job.events[1].attribute("amount"), Some(&Value::I64(5)));
     let request = one(&spans, "request");
@@ -126,6 +136,9 @@ fn log_records_tracing_events_and_tracer_spans_share_the_ids() {
     assert_eq!(request.events[0].name, "log inside a tracing span");
     assert_eq!(request.events[0].attribute("level"), Some(&Value::from("WARN")));
     // `log.*` fields are the record's metadata, not attributes.
-    assert!(request.events[0].attributes.iter().all(|kv| !kv.key.as_str().starts_with("log.")));
+    assert!(request.events[0]
+        .attributes
+        .iter()
+        .all(|kv| !kv.key.as_str().starts_with("log.")));
     assert_eq!(step.events[0].name, "tracing inside a tracer span");
 }

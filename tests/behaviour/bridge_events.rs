@@ -29,7 +29,10 @@ fn events_land_on_the_span_they_happen_in() {
     let charged = &charge.events[0];
     assert_eq!(charged.name, "charged 5 EUR");
     assert_eq!(charged.attribute("level"), Some(&Value::from("INFO")));
-    assert_eq!(charged.attribute("target"), Some(&Value::from("behaviour::bridge_events")));
+    assert_eq!(
+        charged.attribute("target"),
+        Some(&Value::from("behaviour::bridge_events"))
+    );
     assert_eq!(charged.attribute("user"), Some(&Value::from("usr_1")));
     assert_eq!(charged.attribute("amount"), Some(&Value::I64(5)));
     assert_eq!(charged.attributes.len(), 4);
@@ -97,7 +100,7 @@ fn fails() -> Result<(), std::io::Error> {
 #[test]
 fn instrument_err_fails_the_span_with_the_option() {
     let layer = tracer::bridge::layer().with_error_events_fail_span(true);
-    let (_, spans) = traced_with(layer, || fails());
+    let (_, spans) = traced_with(layer, fails);
     let span = one(&spans, "fails");
     assert_eq!(span.status, Status::error("disk full"));
     assert_eq!(span.events.len(), 1);

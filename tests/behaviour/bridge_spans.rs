@@ -119,8 +119,14 @@ fn fields_become_typed_attributes() {
     assert_eq!(attribute("d"), Some(Value::from("Cart { items: 2 }")));
     assert_eq!(attribute("shown"), Some(Value::from("plain")));
     assert_eq!(attribute("later"), Some(Value::I64(9)));
-    assert_eq!(attribute("code.namespace"), Some(Value::from("behaviour::bridge_spans")));
-    assert_eq!(attribute("code.filepath"), Some(Value::from("tests/behaviour/bridge_spans.rs")));
+    assert_eq!(
+        attribute("code.namespace"),
+        Some(Value::from("behaviour::bridge_spans"))
+    );
+    assert_eq!(
+        attribute("code.filepath"),
+        Some(Value::from("tests/behaviour/bridge_spans.rs"))
+    );
     assert_eq!(attribute("code.lineno"), Some(Value::I64(i64::from(line))));
     assert_eq!(attribute("target"), Some(Value::from("behaviour::bridge_spans")));
     assert_eq!(span.attributes.len(), 13);
@@ -142,9 +148,17 @@ fn location_and_target_can_be_left_out() {
 #[test]
 fn otel_fields_rename_set_the_kind_and_the_status() {
     let (_, spans) = traced(|| {
-        drop(info_span!("static_name", otel.name = "GET /users/{id}", otel.kind = "server"));
+        drop(info_span!(
+            "static_name",
+            otel.name = "GET /users/{id}",
+            otel.kind = "server"
+        ));
         drop(info_span!("client_call", otel.kind = "CLIENT", otel.status_code = "ok"));
-        drop(info_span!("failing", otel.status_code = "error", otel.status_message = "upstream timed out"));
+        drop(info_span!(
+            "failing",
+            otel.status_code = "error",
+            otel.status_message = "upstream timed out"
+        ));
         drop(info_span!("with_error", error = %std::io::Error::other("disk full")));
         let later = info_span!(
             "recorded_later",
@@ -169,7 +183,9 @@ fn otel_fields_rename_set_the_kind_and_the_status() {
     let later = one(&spans, "renamed");
     assert_eq!(later.kind, SpanKind::Consumer);
     assert_eq!(later.status, Status::error(""));
-    assert!(spans.iter().all(|s| s.name != "static_name" && s.name != "recorded_later"));
+    assert!(spans
+        .iter()
+        .all(|s| s.name != "static_name" && s.name != "recorded_later"));
 }
 
 #[test]

@@ -26,6 +26,11 @@ pub struct DroppedEvents(Arc<AtomicU64>);
 
 impl DroppedEvents {
     /// Events dropped so far.
+    ///
+    /// ```
+    /// let dropped = tracer_core::bridge::layer().dropped_events();
+    /// assert_eq!(dropped.count(), 0);
+    /// ```
     pub fn count(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }

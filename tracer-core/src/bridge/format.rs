@@ -46,7 +46,9 @@ impl TraceIdFormat {
     /// let format = tracer_core::bridge::TraceIdFormat::new();
     /// ```
     pub fn new() -> TraceIdFormat {
-        TraceIdFormat { inner: Format::default() }
+        TraceIdFormat {
+            inner: Format::default(),
+        }
     }
 }
 

@@ -127,7 +127,9 @@ pub(super) fn bridged<S>(span: &SpanRef<'_, S>) -> Option<Arc<SharedSpan>>
 where
     S: for<'a> LookupSpan<'a>,
 {
-    span.extensions().get::<BridgedSpan>().map(|bridged| Arc::clone(&bridged.0))
+    span.extensions()
+        .get::<BridgedSpan>()
+        .map(|bridged| Arc::clone(&bridged.0))
 }
 
 /// Where a new `tracing` span's tracer span hangs.
@@ -149,7 +151,12 @@ where
     let ancestor = span.parent();
     // The usual case, the ancestor entered last on this thread: no look
     // into its extensions.
-    if contextual && ancestor.as_ref().map(|a| a.id().into_u64()).is_some_and(|id| current_shared_key() == Some(id)) {
+    if contextual
+        && ancestor
+            .as_ref()
+            .map(|a| a.id().into_u64())
+            .is_some_and(|id| current_shared_key() == Some(id))
+    {
         return Parent::Current;
     }
     let Some(ancestor) = ancestor.as_ref().and_then(bridged) else {
@@ -199,7 +206,9 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(shared) = ctx.span(id).as_ref().and_then(bridged) else { return };
+        let Some(shared) = ctx.span(id).as_ref().and_then(bridged) else {
+            return;
+        };
         if !shared.is_recording() {
             return;
         }
@@ -210,9 +219,15 @@ where
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
-        let Some(shared) = ctx.span(id).as_ref().and_then(bridged) else { return };
-        let Some(follows) = ctx.span(follows).as_ref().and_then(bridged) else { return };
-        let Some(context) = follows.context().cloned() else { return };
+        let Some(shared) = ctx.span(id).as_ref().and_then(bridged) else {
+            return;
+        };
+        let Some(follows) = ctx.span(follows).as_ref().and_then(bridged) else {
+            return;
+        };
+        let Some(context) = follows.context().cloned() else {
+            return;
+        };
         let link = Link::new(context, []);
         let limits = provider::limits();
         shared.with_record(|data| data.add_link(link, &limits));
@@ -305,7 +320,11 @@ impl BridgeLayer {
         // touched.
         event.record(&mut fields);
         let status = (self.error_events_fail_span && level == Level::ERROR).then(|| {
-            let message = fields.error.clone().or_else(|| fields.message.clone()).unwrap_or_default();
+            let message = fields
+                .error
+                .clone()
+                .or_else(|| fields.message.clone())
+                .unwrap_or_default();
             Status::error(message)
         });
         let name = match fields.message {

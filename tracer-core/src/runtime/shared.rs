@@ -184,7 +184,9 @@ pub(crate) struct Exited {
 
 impl Drop for Exited {
     fn drop(&mut self) {
-        let Some((pointer, batch)) = self.done.take() else { return };
+        let Some((pointer, batch)) = self.done.take() else {
+            return;
+        };
         // SAFETY: its frame was removed from the stack, and owned this
         // count; it may be the last, whose drop finishes the span.
         unsafe { release_frame(pointer) };

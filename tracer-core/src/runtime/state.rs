@@ -187,6 +187,8 @@ impl LocalState {
         unsafe {
             self.records.set_len(0);
             let mut kept = 0;
+            // `read` indexes the raw records as much as `new_slot`.
+            #[allow(clippy::needless_range_loop)]
             for read in 0..len {
                 let record = records.add(read);
                 if (*record).end_time_unix_nano != 0 {
