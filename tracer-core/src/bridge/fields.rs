@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use smallvec::SmallVec;
 use tracing_core::field::{Field, Visit};
 
 use crate::model::{KeyValue, SpanData, SpanKind, SpanLimits, Status, Value};
@@ -29,7 +30,8 @@ pub(super) const MESSAGE_FIELD: &str = "message";
 /// touched: recording a field runs the user's `Debug` and `Display`.
 #[derive(Default)]
 pub(super) struct SpanFields {
-    pub(super) attributes: Vec<KeyValue>,
+    /// On the stack for most spans: no allocation before the record.
+    pub(super) attributes: SmallVec<[KeyValue; 8]>,
     pub(super) name: Option<Cow<'static, str>>,
     pub(super) kind: Option<SpanKind>,
     /// `Some(true)` for `otel.status_code = "ok"`, `Some(false)` for
@@ -41,14 +43,6 @@ pub(super) struct SpanFields {
 }
 
 impl SpanFields {
-    /// Fields with room for `capacity` attributes (no allocation for 0).
-    pub(super) fn with_capacity(capacity: usize) -> SpanFields {
-        SpanFields {
-            attributes: Vec::with_capacity(capacity),
-            ..SpanFields::default()
-        }
-    }
-
     /// The status the fields set, if any. An `error` field wins over
     /// `otel.status_code = "ok"`.
     pub(super) fn status(&self) -> Option<Status> {

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Metadata, Subscriber};
 use tracing_log::NormalizeEvent;
@@ -12,10 +13,13 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::dropped::DroppedEvents;
 use super::fields::{EventFields, SpanFields};
+use super::span_pool;
 use crate::model::{Event as SpanEvent, KeyValue, Link, SpanKind, Status, Value};
 use crate::provider;
-use crate::runtime::{current_shared_key, enter_shared, exit_shared, is_entered_here, Parent, SharedSpan, StartSpec};
-use crate::span::current_span;
+use crate::runtime::{
+    current_is_local, current_recording_span, current_shared_key, current_span_id, enter_shared, exit_shared,
+    is_entered_here, with_open_record, Parent, SharedSpan, StartSpec,
+};
 
 /// A `tracing_subscriber` layer that records `tracing` spans as tracer
 /// spans and `tracing` events as events on them, in the traces of the
@@ -104,7 +108,7 @@ impl BridgeLayer {
 
     /// The attributes every span starts with: where it was made, and its
     /// target.
-    fn metadata_attributes(&self, metadata: &'static Metadata<'static>, attributes: &mut Vec<KeyValue>) {
+    fn metadata_attributes(&self, metadata: &'static Metadata<'static>, attributes: &mut SmallVec<[KeyValue; 8]>) {
         if self.location {
             if let Some(module) = metadata.module_path() {
                 attributes.push(KeyValue::new("code.namespace", module));
@@ -183,26 +187,47 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let metadata = attributes.metadata();
-        let extra = if self.location { 3 } else { 0 } + usize::from(self.target);
-        let mut fields = SpanFields::with_capacity(attributes.fields().len() + extra);
+        let mut fields = SpanFields::default();
         self.metadata_attributes(metadata, &mut fields.attributes);
         // The user's `Debug` and `Display` run here, before any record is
         // touched.
         attributes.record(&mut fields);
         let status = fields.status();
+        let parent = parent_of(attributes, &span);
+        // A sampler sees the attributes when it is asked: for a root or
+        // under a remote parent. A child of a local span follows its
+        // parent's decision, and starts on the fast path without them.
+        let sampler_asked = match &parent {
+            Parent::Root => true,
+            Parent::Current => !current_is_local(),
+            Parent::Explicit(context) => context.is_remote(),
+        };
+        let mut attributes = std::mem::take(&mut fields.attributes);
         let spec = StartSpec {
             name: fields.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
             kind: fields.kind.unwrap_or(SpanKind::Internal),
-            parent: parent_of(attributes, &span),
-            attributes: std::mem::take(&mut fields.attributes),
+            parent,
+            attributes: if sampler_asked {
+                std::mem::take(&mut attributes).into_vec()
+            } else {
+                Vec::new()
+            },
             links: Vec::new(),
             start_time: None,
         };
         let shared = SharedSpan::start(spec, id.into_u64());
-        if let Some(status) = status {
-            shared.with_record(|data| data.set_status(status));
+        if status.is_some() || !attributes.is_empty() {
+            let limits = provider::limits();
+            shared.with_record(|data| {
+                for kv in attributes {
+                    data.put_attribute(kv, &limits);
+                }
+                if let Some(status) = status {
+                    data.set_status(status);
+                }
+            });
         }
-        span.extensions_mut().insert(BridgedSpan(Arc::new(shared)));
+        span.extensions_mut().insert(BridgedSpan(span_pool::shared(shared)));
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -252,6 +277,7 @@ where
         // Outside the extensions' lock: finishing may hand spans over.
         if let Some(BridgedSpan(shared)) = bridged {
             shared.finish();
+            span_pool::recycle(shared);
         }
     }
 
@@ -267,34 +293,33 @@ where
         };
         let recording = match &explicit {
             Some(shared) => shared.is_recording(),
-            None => {
-                let current = current_span();
-                if current.span_id().is_none() {
-                    return self.dropped.add_one();
-                }
-                current.is_recording()
-            }
+            None => match current_recording_span() {
+                Some(_) => true,
+                // Inside a span that records nothing: not dropped.
+                None if current_span_id().is_some() => false,
+                None => return self.dropped.add_one(),
+            },
         };
         if !recording {
             return;
         }
         let (span_event, status) = self.span_event(event);
+        let limits = provider::limits();
+        let add = |data: &mut crate::model::SpanData| {
+            if let Some(status) = status {
+                data.set_status(status);
+            }
+            crate::buffer::add_event(data, span_event, &limits);
+        };
         match explicit {
             Some(shared) => {
-                let limits = provider::limits();
-                shared.with_record(|data| {
-                    if let Some(status) = status {
-                        data.set_status(status);
-                    }
-                    crate::buffer::add_event(data, span_event, &limits);
-                });
+                shared.with_record(add);
             }
             None => {
-                let current = current_span();
-                if let Some(status) = status {
-                    current.set_status(status);
+                // Looked up again: the fields' `Debug` ran in between.
+                if let Some(span_id) = current_recording_span() {
+                    with_open_record(span_id, add);
                 }
-                current.add_event(span_event.name, span_event.attributes);
             }
         }
     }

@@ -97,6 +97,7 @@ mod dropped;
 mod fields;
 mod format;
 mod layer;
+mod span_pool;
 
 pub use dropped::DroppedEvents;
 pub use format::TraceIdFormat;

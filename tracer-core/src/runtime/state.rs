@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::hand_over::{flush_due, flush_if_due};
+use super::hand_over::{flush_due, flush_if_due, LOCAL_BATCH_LIMIT};
 use super::owned::SpanState;
 use super::shared::{frame_span, release_frame, SharedSpan};
 use super::stack::{frame_context, Frame, FrameKind, Stack};
@@ -37,6 +37,11 @@ pub(super) struct LocalState {
     /// owned span's record can be: children started in the buffer are of
     /// sampled parents.
     pub(super) unsampled: bool,
+    /// The largest hand-over of records from the buffer (at most
+    /// [`LOCAL_BATCH_LIMIT`]): the buffer it is replaced by has room for
+    /// that many, even after a smaller hand-over (a lone span ending
+    /// outside others), so that the next trace does not grow it again.
+    pub(super) batch_capacity: usize,
 }
 
 /// Emptied record boxes a thread keeps: enough for a deep chain of nested
@@ -56,6 +61,7 @@ impl LocalState {
             new_slots: Vec::new(),
             dirty: false,
             unsampled: false,
+            batch_capacity: 0,
         }
     }
 
@@ -144,10 +150,11 @@ impl LocalState {
     pub(super) fn take_finished(&mut self) -> SpanBatch {
         let summary = self.summary();
         if self.open_records == 0 {
-            let capacity = self.records.len();
+            self.batch_capacity = self.batch_capacity.max(self.records.len()).min(LOCAL_BATCH_LIMIT);
             self.dirty = false;
             self.unsampled = false;
-            return SpanBatch::new(std::mem::replace(&mut self.records, recycled_buffer(capacity)), summary);
+            let replacement = recycled_buffer(self.batch_capacity);
+            return SpanBatch::new(std::mem::replace(&mut self.records, replacement), summary);
         }
         let finished_count = self.records.len() - self.open_records;
         let after_last_open = self
