@@ -19,10 +19,11 @@ const WORKLOADS: [&str; 7] = [
 ];
 
 /// The contenders, as contenders/mod.rs names them.
-const CONTENDERS: [&str; 6] = [
+const CONTENDERS: [&str; 7] = [
     "tracer",
     "fastrace",
     "tracing+otel",
+    "tracing+bridge",
     "otel_sdk",
     "tracing_noop",
     "baseline",
@@ -84,11 +85,13 @@ fn child(workload: &str, extra: &[&str], env: &[(&str, &str)]) -> (HashMap<Strin
 }
 
 /// The contenders that take part in `workload` (otel_sdk has no
-/// attribute macro).
+/// attribute macro; the bridge with nothing installed would be bare
+/// `tracing`, tracing+otel's `off` row).
 fn taking_part(workload: &str) -> Vec<&'static str> {
     CONTENDERS
         .into_iter()
         .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")))
+        .filter(|c| !(*c == "tracing+bridge" && workload == "off"))
         .collect()
 }
 
@@ -192,7 +195,9 @@ fn reports_a_contender_that_delivers_less() {
         );
         assert!(result.median_ns.is_nan(), "a failed contender is not timed:\n{stdout}");
     }
+    // tracer's provider is set up in code: through the bridge too.
     assert_eq!(results["tracer"].status, "ok", "{stdout}");
+    assert_eq!(results["tracing+bridge"].status, "ok", "{stdout}");
 
     let limit = [("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "2")];
     let (results, stdout) = child("flat100_attrs", &["--only", "otel_sdk"], &limit);

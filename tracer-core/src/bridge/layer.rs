@@ -202,13 +202,12 @@ where
             Parent::Current => !current_is_local(),
             Parent::Explicit(context) => context.is_remote(),
         };
-        let mut attributes = std::mem::take(&mut fields.attributes);
         let spec = StartSpec {
             name: fields.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
             kind: fields.kind.unwrap_or(SpanKind::Internal),
             parent,
             attributes: if sampler_asked {
-                std::mem::take(&mut attributes).into_vec()
+                fields.attributes.drain(..).collect()
             } else {
                 Vec::new()
             },
@@ -216,8 +215,10 @@ where
             start_time: None,
         };
         let shared = SharedSpan::start(spec, id.into_u64());
-        if status.is_some() || !attributes.is_empty() {
+        if status.is_some() || !fields.attributes.is_empty() {
             let limits = provider::limits();
+            // Drained in place: the inline attributes are not moved.
+            let attributes = fields.attributes.drain(..);
             shared.with_record(|data| {
                 for kv in attributes {
                     data.put_attribute(kv, &limits);
