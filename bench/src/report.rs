@@ -668,7 +668,9 @@ mod tests {
             );
         }
         let mut r = results(&[("nested100", "tracing+bridge", 10.0)]);
-        r.get_mut(&("nested100".into(), "tracing+bridge".into())).unwrap().status = "FAIL lost spans".into();
+        r.get_mut(&("nested100".into(), "tracing+bridge".into()))
+            .unwrap()
+            .status = "FAIL lost spans".into();
         let table = targets(&r, &Scaling::new(), &Alternated::default());
         assert_eq!(met(&table, "no span lost (tracing+bridge)"), "**no**", "{table}");
         assert_eq!(met(&table, "no span lost (tracer)"), "yes", "{table}");

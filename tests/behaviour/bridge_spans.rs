@@ -355,3 +355,72 @@ fn spans_under_an_unsampled_parent_record_nothing_and_keep_the_trace_id() {
     assert_eq!(span_id, Some(unsampled.span_id()));
     assert!(common::trace(unsampled.trace_id()).is_empty());
 }
+
+/// Pending on its first poll, ready on its second.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// A boxed future, to move between threads.
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Polls `task` once; returns whether it is done and what is current after.
+fn poll_once(task: &mut Task) -> (bool, Option<tracer::SpanId>) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let ready = task.as_mut().poll(&mut cx).is_ready();
+    (ready, current_span_id())
+}
+
+#[test]
+fn an_instrumented_future_is_current_on_every_poll_on_any_thread() {
+    use tracing::Instrument;
+
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(tracer::bridge::layer()));
+    let (between_polls, spans) = tracing::dispatcher::with_default(&dispatch, || {
+        common::traced(|| {
+            let mut task: Task = Box::pin(
+                async {
+                    in_span("first_poll", |_| {});
+                    YieldOnce(false).await;
+                    in_span("second_poll", |_| {});
+                }
+                .instrument(info_span!("polled")),
+            );
+            let (ready, between_polls) = poll_once(&mut task);
+            assert!(!ready);
+            let worker = dispatch.clone();
+            let (ready, after) = std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&worker, || {
+                    let polled = poll_once(&mut task);
+                    drop(task);
+                    polled
+                })
+            })
+            .join()
+            .unwrap();
+            assert!(ready);
+            // Nothing stays current on the worker.
+            assert_eq!(after, None);
+            between_polls
+        })
+    });
+    let root = one(&spans, "test_root");
+    let polled = one(&spans, "polled");
+    // Between polls the span is not current: the root is.
+    assert_eq!(between_polls, Some(root.span_id()));
+    assert_child_of(polled, root);
+    assert_child_of(one(&spans, "first_poll"), polled);
+    assert_child_of(one(&spans, "second_poll"), polled);
+    assert_eq!(spans.len(), 4);
+}

@@ -41,8 +41,6 @@ pub(crate) struct SharedSpan {
 // SAFETY: the state is reached only under `lock`, and a `SpanState` may
 // move between threads (`Span` is `Send`).
 unsafe impl Sync for SharedSpan {}
-// SAFETY: as above; nothing in it is tied to a thread.
-unsafe impl Send for SharedSpan {}
 
 impl SharedSpan {
     /// Starts a span from `spec`, as `SpanBuilder::start` does; `key` is
