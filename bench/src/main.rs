@@ -452,10 +452,17 @@ fn child(options: ChildOptions) {
             }
         }
     }
-    // Heap allocations, counted in one more repetition each.
+    // Heap allocations, counted in one more repetition each, after one
+    // uncounted: the count is then the contender's own steady state, not
+    // what the previous one left in a shared pool (tracer and the bridge
+    // share tracer's provider and its buffer pool).
     let mut allocations = vec![f64::NAN; active.len()];
     for (i, contender) in active.iter().enumerate() {
         if status[i].is_ok() {
+            if let Err(e) = measure(*contender, workload, options.traces) {
+                status[i] = Err(e);
+                continue;
+            }
             alloc::start();
             let result = measure(*contender, workload, traces);
             let count = alloc::stop();

@@ -469,6 +469,19 @@ fn targets_markdown(
             ratio <= 1.5,
         ));
     }
+    // The bridge against the layer it stands in for, on the same `tracing`
+    // code. The registry alone (tracing_noop) sets a floor under both.
+    for w in ["nested100", "flat100_attrs", "macro_async"] {
+        if let Some(bridge) = instr(w, "tracing+bridge") {
+            let ratio = bridge / instr_or_nan(w, "tracing+otel");
+            rows.push((
+                format!("{w}: tracing+bridge instructions ≤ 0.2× tracing+otel"),
+                ratio,
+                "≤",
+                ratio <= 0.2,
+            ));
+        }
+    }
     let mut out = String::new();
     let _ = writeln!(out, "| target | measured | met |");
     let _ = writeln!(out, "|---|---:|:---:|");
@@ -480,13 +493,15 @@ fn targets_markdown(
         .filter(|(_, r)| r.status != "ok")
         .map(|((w, c), r)| format!("{c} on {w}: {}", r.status))
         .collect();
-    let tracer_lost = lost.iter().any(|l| l.starts_with("tracer "));
-    let _ = writeln!(
-        out,
-        "| no span lost (tracer) | {} | {} |",
-        if tracer_lost { "lost" } else { "0 lost" },
-        if tracer_lost { "**no**" } else { "yes" }
-    );
+    for contender in ["tracer", "tracing+bridge"] {
+        let contender_lost = lost.iter().any(|l| l.starts_with(&format!("{contender} ")));
+        let _ = writeln!(
+            out,
+            "| no span lost ({contender}) | {} | {} |",
+            if contender_lost { "lost" } else { "0 lost" },
+            if contender_lost { "**no**" } else { "yes" }
+        );
+    }
     let allocs: Vec<String> = ["nested100", "flat100_attrs", "macro_sync"]
         .iter()
         .filter_map(|w| results.get(&(w.to_string(), "tracer".to_string())))
@@ -664,6 +679,36 @@ mod tests {
                 "{tracer}\n{table}"
             );
         }
+    }
+
+    #[test]
+    fn the_bridge_is_held_to_a_fifth_of_tracing_opentelemetry() {
+        let instructions = |bridge: f64| {
+            let mut table = Instructions::new();
+            table.insert(("nested100".into(), "tracing+bridge".into()), bridge);
+            table.insert(("nested100".into(), "tracing+otel".into()), 1000.0);
+            table
+        };
+        for (bridge, verdict) in [(200.0, "yes"), (201.0, "**no**")] {
+            let table = targets_markdown(
+                &Results::new(),
+                &Scaling::new(),
+                &Alternated::default(),
+                &instructions(bridge),
+            );
+            assert_eq!(
+                met(&table, "nested100: tracing+bridge instructions ≤ 0.2× tracing+otel"),
+                verdict,
+                "{table}"
+            );
+        }
+        let mut r = results(&[("nested100", "tracing+bridge", 10.0)]);
+        r.get_mut(&("nested100".into(), "tracing+bridge".into()))
+            .unwrap()
+            .status = "FAIL lost spans".into();
+        let table = targets(&r, &Scaling::new(), &Alternated::default());
+        assert_eq!(met(&table, "no span lost (tracing+bridge)"), "**no**", "{table}");
+        assert_eq!(met(&table, "no span lost (tracer)"), "yes", "{table}");
     }
 
     #[test]

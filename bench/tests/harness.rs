@@ -20,11 +20,12 @@ const WORKLOADS: [&str; 8] = [
 ];
 
 /// The contenders, as contenders/mod.rs names them.
-const CONTENDERS: [&str; 7] = [
+const CONTENDERS: [&str; 8] = [
     "tracer",
     "tracer_tail",
     "fastrace",
     "tracing+otel",
+    "tracing+bridge",
     "otel_sdk",
     "tracing_noop",
     "baseline",
@@ -87,11 +88,13 @@ fn child(workload: &str, extra: &[&str], env: &[(&str, &str)]) -> (HashMap<Strin
 
 /// The contenders that take part in `workload` in one child of them all
 /// (otel_sdk has no attribute macro; tracer_tail runs in a child of its
-/// own).
+/// own; the bridge with nothing installed would be bare `tracing`,
+/// tracing+otel's `off` row).
 fn taking_part(workload: &str) -> Vec<&'static str> {
     CONTENDERS
         .into_iter()
         .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail")
+        .filter(|c| !(*c == "tracing+bridge" && workload == "off"))
         .collect()
 }
 
@@ -220,7 +223,9 @@ fn reports_a_contender_that_delivers_less() {
         );
         assert!(result.median_ns.is_nan(), "a failed contender is not timed:\n{stdout}");
     }
+    // tracer's provider is set up in code: through the bridge too.
     assert_eq!(results["tracer"].status, "ok", "{stdout}");
+    assert_eq!(results["tracing+bridge"].status, "ok", "{stdout}");
 
     let limit = [("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "2")];
     let (results, stdout) = child("flat100_attrs", &["--only", "otel_sdk"], &limit);

@@ -15,6 +15,8 @@ mod otlp_grpc_receiver;
 mod otlp_receiver;
 
 mod async_context;
+mod bridge_events;
+mod bridge_spans;
 mod context;
 mod cross_thread;
 mod deep_nesting;

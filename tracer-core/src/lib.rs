@@ -57,7 +57,7 @@
 //!
 //! The types of the model and the span handles are at the crate root;
 //! families of parts are in modules: [`export`], [`processor`],
-//! [`sampler`], [`propagation`], [`env`](mod@env), `http` and `logging`. The three
+//! [`sampler`], [`propagation`], [`env`](mod@env), `http`, `logging` and `bridge`. The three
 //! functions most programs call, [`init_from_env`], [`inject_context`] and
 //! [`extract_context`], are also at the root, deliberately: they are the
 //! same items as in their modules.
@@ -69,6 +69,8 @@
 
 // Plain data, then the runtime, then what it hands spans to. Each module
 // imports only from those listed before it (CI checks for cycles).
+#[cfg(feature = "tracing")]
+pub mod bridge;
 mod buffer;
 mod clock;
 mod diag;

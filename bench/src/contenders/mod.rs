@@ -12,6 +12,7 @@ mod fastrace_c;
 mod otel;
 mod tracer_c;
 mod tracer_tail;
+mod tracing_bridge_c;
 mod tracing_c;
 
 /// Room for every span of one timed repetition in the batch processors'
@@ -65,6 +66,7 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
         Box::new(tracer_c::Tracer::new(workload, queue)),
         Box::new(fastrace_c::Fastrace::new(workload)),
         Box::new(tracing_c::TracingOtel::new(workload, queue)),
+        Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),
         Box::new(otel::Otel::new(workload, queue)),
         Box::new(tracing_c::TracingNoop::new(workload)),
         Box::new(baseline::Baseline),
@@ -72,11 +74,12 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
 }
 
 /// The contenders' names, in the table's order.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "tracer",
     "tracer_tail",
     "fastrace",
     "tracing+otel",
+    "tracing+bridge",
     "otel_sdk",
     "tracing_noop",
     "baseline",
@@ -112,6 +115,7 @@ pub fn by_name(name: &str, workload: Workload, queue: usize) -> Option<Box<dyn C
         "tracer_tail" => Box::new(tracer_tail::TracerTail::new(queue)),
         "fastrace" => Box::new(fastrace_c::Fastrace::new(workload)),
         "tracing+otel" => Box::new(tracing_c::TracingOtel::new(workload, queue)),
+        "tracing+bridge" => Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),
         "otel_sdk" => Box::new(otel::Otel::new(workload, queue)),
         "tracing_noop" => Box::new(tracing_c::TracingNoop::new(workload)),
         "baseline" => Box::new(baseline::Baseline),

@@ -3,7 +3,7 @@
 //! and a batch processor.
 
 use std::hint::black_box;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tracer::export::{ExportError, SpanExporter};
@@ -18,7 +18,6 @@ use crate::{chains, Workload, CHILDREN};
 /// tracer with a [`BatchSpanProcessor`] and a counting exporter.
 pub struct Tracer {
     sink: Arc<Sink>,
-    _guard: Option<ProviderGuard>,
 }
 
 /// The counting exporter (shared with `tracer_tail`).
@@ -57,18 +56,33 @@ fn rec(span: &SpanData) -> Rec {
     }
 }
 
+/// The process's one tracer provider, with its counting exporter,
+/// installed by the first contender that asks (tracer, or `tracing`
+/// through the bridge: both record into it, one repetition at a time).
+/// `None` for the `off` workload.
+pub fn installed(workload: Workload, queue: usize) -> Option<Arc<Sink>> {
+    static INSTALLED: OnceLock<(Arc<Sink>, ProviderGuard)> = OnceLock::new();
+    if workload == Workload::Off {
+        return None;
+    }
+    let (sink, _guard) = INSTALLED.get_or_init(|| {
+        let sink = Arc::new(Sink::default());
+        let mut builder = TracerProvider::builder().with_processor(batch_processor(&sink, queue));
+        if workload == Workload::Unsampled {
+            builder = builder.sampler(AlwaysOff);
+        }
+        let guard = builder.install().expect("one tracer provider per process");
+        (sink, guard)
+    });
+    Some(Arc::clone(sink))
+}
+
 impl Tracer {
     /// Installs the provider, except for the `off` workload.
     pub fn new(workload: Workload, queue: usize) -> Tracer {
-        let sink = Arc::new(Sink::default());
-        let guard = (workload != Workload::Off).then(|| {
-            let mut builder = TracerProvider::builder().with_processor(batch_processor(&sink, queue));
-            if workload == Workload::Unsampled {
-                builder = builder.sampler(AlwaysOff);
-            }
-            builder.install().expect("one tracer provider per process")
-        });
-        Tracer { sink, _guard: guard }
+        Tracer {
+            sink: installed(workload, queue).unwrap_or_default(),
+        }
     }
 }
 

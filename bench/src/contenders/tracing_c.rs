@@ -59,7 +59,7 @@ fn trace(workload: Workload) {
 }
 
 /// Runs the workload under `dispatch`, or with no subscriber at all.
-fn run(dispatch: Option<&Dispatch>, workload: Workload, traces: usize) {
+pub(super) fn run(dispatch: Option<&Dispatch>, workload: Workload, traces: usize) {
     let body = || (0..traces).for_each(|_| trace(workload));
     match dispatch {
         Some(dispatch) => dispatcher::with_default(dispatch, body),

@@ -217,13 +217,22 @@ impl Shards {
     }
 }
 
-/// An empty buffer, recycled when one is available (from this thread's
-/// shard, else from another), else a new one with room for `capacity`
-/// records (the last batch's size: growing from empty would reallocate and
-/// copy several times).
+/// An empty buffer with room for `capacity` records (the thread's usual
+/// batch: growing from less would reallocate and copy several times),
+/// recycled when one is available (from this thread's shard, else from
+/// another). A recycled one too small for that is freed for a new one: it
+/// comes from a smaller hand-over (a lone span), and would grow record by
+/// record.
 pub(crate) fn recycled_buffer(capacity: usize) -> Vec<SpanData> {
     match BUFFERS.take(PoolShard::current()) {
-        Some(buffer) => buffer.into_empty(),
+        Some(buffer) => {
+            let empty = buffer.into_empty();
+            if empty.capacity() >= capacity {
+                empty
+            } else {
+                Vec::with_capacity(capacity)
+            }
+        }
         None => Vec::with_capacity(capacity),
     }
 }

@@ -21,7 +21,9 @@
 //!   of `Span::in_scope` or one `poll` of an instrumented future;
 //! - a bare [`SpanContext`](crate::SpanContext): a span that was sampled
 //!   out (kept so that its trace id still propagates), or a context
-//!   attached with [`attach`](crate::attach).
+//!   attached with [`attach`](crate::attach);
+//! - a shared span ([`shared`]): an owned span behind a lock, which any
+//!   thread may enter and change, for the `tracing` bridge.
 //!
 //! # The borrow rule
 //!
@@ -47,6 +49,7 @@ mod lookup;
 mod owned;
 mod record_borrow;
 mod scope;
+mod shared;
 mod stack;
 mod start;
 mod state;
@@ -55,10 +58,12 @@ pub(crate) use end::{end_entry, exit_entry};
 pub(crate) use enter::{enter_child, enter_new, enter_spec, enter_state, Entry, FromEntry};
 pub(crate) use hand_over::flush_local;
 pub(crate) use lookup::{
-    context_of, current_context, current_span_id, current_trace_id, has_open_record, with_open_record,
+    context_of, current_context, current_is_local, current_recording_span, current_span_id, current_trace_id,
+    has_open_record, with_open_record,
 };
 pub(crate) use owned::{finish_owned, SpanState};
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{attach, detach, ScopeGuard};
+pub(crate) use shared::{current_shared_key, enter_shared, exit_shared, is_entered_here, SharedSpan};
 pub(crate) use stack::unsampled_top;
 pub(crate) use start::{start_into, start_root_into, Parent, StartSpec};

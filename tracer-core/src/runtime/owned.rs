@@ -59,7 +59,14 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
             // leaves `Done`.
             submit_finished(state);
         }
-        SpanState::NonRecording(_) => *state = SpanState::Done,
+        SpanState::NonRecording(context) => {
+            // The context is all it owns: dropped as such, and the rest
+            // forgotten, so that no drop of a whole `SpanState` is called
+            // (out of line once shared spans also dropped states: 0.2
+            // instructions more per span on `off`).
+            drop(context.take());
+            std::mem::forget(std::mem::replace(state, SpanState::Done));
+        }
         // Checked first so that dropping a finished or entered span costs
         // no copy of the state.
         SpanState::Done => {}

@@ -16,6 +16,10 @@ pub(super) enum FrameKind {
     /// A sampled-out span or an attached context; `slot` indexes
     /// `Stack::scoped`.
     Context,
+    /// A shared span (see [`shared`](super::shared)), current until it is
+    /// exited; `slot` indexes `Stack::scoped`, whose `state` points at the
+    /// `SharedSpan` and owns a strong count of it.
+    Shared,
 }
 
 /// One entry of the span stack: 16 bytes, `Copy`, no drop glue, so that a
@@ -33,7 +37,8 @@ pub(super) struct Frame {
 /// The context of a `Borrowed` or `Context` frame.
 pub(super) struct Scoped {
     pub(super) context: SpanContext,
-    /// The owned span's state for `Borrowed`, null for `Context`.
+    /// The owned span's state for `Borrowed`, the shared span for
+    /// `Shared`, null for `Context`.
     pub(super) state: *mut SpanState,
 }
 
@@ -83,8 +88,18 @@ impl Stack {
         set_unsampled_top(if unsampled { frame.span_id.to_u64() } else { 0 });
     }
 
+    /// Pushes a shared span's frame; `state` owns a strong count, which the
+    /// caller of [`remove`](Self::remove) gives back.
+    pub(super) fn push_shared(&mut self, context: SpanContext, state: *mut SpanState) {
+        self.push_scoped(context, state);
+        if let Some(frame) = self.frames.last_mut() {
+            frame.kind = FrameKind::Shared;
+        }
+    }
+
     /// Removes the frame at `position` (usually the top), and its context
-    /// if it has one.
+    /// if it has one. A `Shared` frame's strong count is the caller's to
+    /// give back.
     #[inline(always)]
     pub(super) fn remove(&mut self, position: usize) -> (Frame, Option<Scoped>) {
         let frame = if position + 1 == self.frames.len() {
@@ -172,6 +187,6 @@ pub(crate) fn unsampled_top() -> Option<SpanId> {
 pub(super) fn frame_context<'a>(records: &'a [SpanData], scoped: &'a [Scoped], frame: &Frame) -> &'a SpanContext {
     match frame.kind {
         FrameKind::Local => &records[frame.slot as usize].context,
-        FrameKind::Borrowed | FrameKind::Context => &scoped[frame.slot as usize].context,
+        FrameKind::Borrowed | FrameKind::Context | FrameKind::Shared => &scoped[frame.slot as usize].context,
     }
 }

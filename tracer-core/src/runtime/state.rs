@@ -3,8 +3,9 @@
 
 use std::mem::MaybeUninit;
 
-use super::hand_over::{flush_due, flush_if_due};
+use super::hand_over::{flush_due, flush_if_due, LOCAL_BATCH_LIMIT};
 use super::owned::SpanState;
+use super::shared::{frame_span, release_frame, SharedSpan};
 use super::stack::{frame_context, Frame, FrameKind, Stack};
 use crate::buffer::{recycled_buffer, BatchSummary, SpanBatch, POOLED_CAPACITY};
 use crate::clock;
@@ -36,6 +37,11 @@ pub(super) struct LocalState {
     /// owned span's record can be: children started in the buffer are of
     /// sampled parents.
     pub(super) unsampled: bool,
+    /// The largest hand-over of records from the buffer (at most
+    /// [`LOCAL_BATCH_LIMIT`]): the buffer it is replaced by has room for
+    /// that many, even after a smaller hand-over (a lone span ending
+    /// outside others), so that the next trace does not grow it again.
+    pub(super) batch_capacity: usize,
 }
 
 /// Emptied record boxes a thread keeps: enough for a deep chain of nested
@@ -55,6 +61,7 @@ impl LocalState {
             new_slots: Vec::new(),
             dirty: false,
             unsampled: false,
+            batch_capacity: 0,
         }
     }
 
@@ -73,6 +80,13 @@ impl LocalState {
         // Whatever the caller does with it.
         self.dirty |= frame.kind == FrameKind::Local;
         self.record_of(frame)
+    }
+
+    /// The shared span of `span_id`'s frame, if it is a `Shared` one.
+    pub(super) fn shared_of(&self, span_id: SpanId) -> Option<&SharedSpan> {
+        let frame = self.stack.frames[self.stack.position(span_id)?];
+        // SAFETY: the frame is on the stack, so it owns a strong count.
+        (frame.kind == FrameKind::Shared).then(|| unsafe { frame_span(self.stack.scoped[frame.slot as usize].state) })
     }
 
     /// Whether `span_id`'s frame has an open record; looks, changes nothing.
@@ -94,7 +108,8 @@ impl LocalState {
                 SpanState::Recording(data) => Some(&mut **data),
                 _ => None,
             },
-            FrameKind::Context => None,
+            // Behind its lock: see `with_open_record`.
+            FrameKind::Context | FrameKind::Shared => None,
         }
     }
 
@@ -138,10 +153,11 @@ impl LocalState {
         // the thread, for its next deep trace: handed over, it would be
         // freed, and the thread would grow one again record by record.
         if self.open_records == 0 && self.records.capacity() <= POOLED_CAPACITY {
-            let capacity = self.records.len();
+            self.batch_capacity = self.batch_capacity.max(self.records.len()).min(LOCAL_BATCH_LIMIT);
             self.dirty = false;
             self.unsampled = false;
-            return SpanBatch::new(std::mem::replace(&mut self.records, recycled_buffer(capacity)), summary);
+            let replacement = recycled_buffer(self.batch_capacity);
+            return SpanBatch::new(std::mem::replace(&mut self.records, replacement), summary);
         }
         let finished_count = self.records.len() - self.open_records;
         let after_last_open = self
@@ -285,6 +301,12 @@ impl Drop for LocalState {
         for record in &mut self.records {
             if record.end_time_unix_nano == 0 {
                 record.end_time_unix_nano = now;
+            }
+        }
+        for frame in std::mem::take(&mut self.stack.frames) {
+            if frame.kind == FrameKind::Shared {
+                // SAFETY: the frame leaves the stack here, with its count.
+                unsafe { release_frame(self.stack.scoped[frame.slot as usize].state) };
             }
         }
         let records = std::mem::take(&mut self.records);
