@@ -71,7 +71,7 @@ fn tracing_and_tracer_spans_nest_both_ways() {
     assert_eq!(work_id, Some(work.span_id()));
     assert_eq!(
         traceparent,
-        Some(format!("00-{}-{}-01", root.trace_id(), request.span_id()))
+        Some(format!("00-{}-{}-03", root.trace_id(), request.span_id()))
     );
 }
 
