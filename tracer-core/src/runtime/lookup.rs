@@ -68,6 +68,7 @@ pub(crate) fn current_span_id() -> Option<SpanId> {
 }
 
 /// The current span if it is open and recorded: one look at the stack.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) fn current_recording_span() -> Option<SpanId> {
     with_local(|local| {
         let top = local.stack.frames.last()?.span_id;
@@ -79,6 +80,7 @@ pub(crate) fn current_recording_span() -> Option<SpanId> {
 
 /// Whether the current span is a local one (not a remote context): a child
 /// started under it inherits its sampling decision, no sampler is asked.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) fn current_is_local() -> bool {
     with_local(|local| local.top_context().is_some_and(|context| !context.is_remote())).unwrap_or(false)
 }

@@ -58,12 +58,14 @@ pub(crate) use end::{end_entry, exit_entry};
 pub(crate) use enter::{enter_child, enter_new, enter_spec, enter_state, Entry, FromEntry};
 pub(crate) use hand_over::flush_local;
 pub(crate) use lookup::{
-    context_of, current_context, current_is_local, current_recording_span, current_span_id, current_trace_id,
-    has_open_record, with_open_record,
+    context_of, current_context, current_span_id, current_trace_id, has_open_record, with_open_record,
 };
+#[cfg(feature = "tracing")]
+pub(crate) use lookup::{current_is_local, current_recording_span};
 pub(crate) use owned::{finish_owned, SpanState};
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{attach, detach, ScopeGuard};
+#[cfg(feature = "tracing")]
 pub(crate) use shared::{current_shared_key, enter_shared, exit_shared, is_entered_here, SharedSpan};
 pub(crate) use stack::unsampled_top;
 pub(crate) use start::{start_into, start_root_into, Parent, StartSpec};

@@ -90,6 +90,7 @@ impl Stack {
 
     /// Pushes a shared span's frame; `state` owns a strong count, which the
     /// caller of [`remove`](Self::remove) gives back.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(super) fn push_shared(&mut self, context: SpanContext, state: *mut SpanState) {
         self.push_scoped(context, state);
         if let Some(frame) = self.frames.last_mut() {
