@@ -88,30 +88,38 @@ impl SpanFields {
     }
 }
 
+/// The `Visit` methods for typed values, alike for span and event fields:
+/// each keeps its type as an attribute value, through the visitor's `push`.
+macro_rules! typed_fields {
+    () => {
+        fn record_i64(&mut self, field: &Field, value: i64) {
+            self.push(field, Value::I64(value));
+        }
+
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            self.push(field, Value::from(value));
+        }
+
+        fn record_i128(&mut self, field: &Field, value: i128) {
+            self.push(field, Value::from(value));
+        }
+
+        fn record_u128(&mut self, field: &Field, value: u128) {
+            self.push(field, Value::from(value));
+        }
+
+        fn record_f64(&mut self, field: &Field, value: f64) {
+            self.push(field, Value::F64(value));
+        }
+
+        fn record_bool(&mut self, field: &Field, value: bool) {
+            self.push(field, Value::Bool(value));
+        }
+    };
+}
+
 impl Visit for SpanFields {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, Value::from(value));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.push(field, Value::from(value));
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.push(field, Value::from(value));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, Value::F64(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, Value::Bool(value));
-    }
+    typed_fields!();
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.special_str(field.name(), value) {
@@ -181,29 +189,7 @@ impl EventFields {
 }
 
 impl Visit for EventFields {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, Value::from(value));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.push(field, Value::from(value));
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.push(field, Value::from(value));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, Value::F64(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, Value::Bool(value));
-    }
+    typed_fields!();
 
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
