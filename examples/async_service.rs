@@ -10,8 +10,8 @@ use std::time::Duration;
 use tracer::export::ConsoleExporter;
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
 use tracer::{
-    current_span, current_span_id, current_trace_id, trace, FutureExt, KeyValue, Span, SpanId, SpanKind, Status,
-    TraceId, TracerProvider,
+    FutureExt, KeyValue, Span, SpanId, SpanKind, Status, TraceId, TracerProvider, current_span, current_span_id,
+    current_trace_id, trace,
 };
 
 /// A closure sampler: always sample under a parent; a new trace is sampled

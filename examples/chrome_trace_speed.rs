@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use tracer::export::{ChromeTraceExporter, InMemoryExporter, SpanExporter};
-use tracer::{in_span, KeyValue, Span, SpanData, TracerProvider};
+use tracer::{KeyValue, Span, SpanData, TracerProvider, in_span};
 
 const ROUNDS: usize = 10;
 

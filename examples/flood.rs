@@ -9,13 +9,13 @@
 //! cargo run --release --example flood -- 8 5 65536
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tracer::export::JsonLinesExporter;
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
-use tracer::{in_span, Span, TracerProvider};
+use tracer::{Span, TracerProvider, in_span};
 
 fn resident_mib() -> f64 {
     // Pages resident, from /proc (Linux); 0 elsewhere.

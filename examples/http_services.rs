@@ -17,14 +17,14 @@
 
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::body::{Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use axum::Router;
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tower::{Layer, ServiceExt};
 use tracer::http::{ClientTracingLayer, ClientTracingService, TracingLayer};

@@ -33,7 +33,7 @@
 
 use std::time::Duration;
 
-use tracer::{in_span, KeyValue, Span, SpanKind, Status, TracerProvider};
+use tracer::{KeyValue, Span, SpanKind, Status, TracerProvider, in_span};
 
 fn main() {
     // Reads OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, ... and installs

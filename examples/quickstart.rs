@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use tracer::{current_span_id, current_trace_id, in_span, trace, Span};
+use tracer::{Span, current_span_id, current_trace_id, in_span, trace};
 
 fn main() {
     // Print every finished trace as a tree on stdout; flush at the end of main.

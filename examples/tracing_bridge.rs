@@ -22,11 +22,11 @@
 
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::body::{Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use axum::Router;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -35,7 +35,7 @@ use tower_http::trace::TraceLayer;
 use tracer::bridge::TraceIdFormat;
 use tracer::http::{ClientTracingLayer, TracingLayer};
 use tracer::trace;
-use tracing::{info, instrument, Level};
+use tracing::{Level, info, instrument};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 

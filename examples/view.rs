@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tracer::export::{ChromeTraceExporter, HtmlExporter};
-use tracer::{in_span, FutureExt, KeyValue, Span, SpanContext, SpanKind, Status, TracerProvider};
+use tracer::{FutureExt, KeyValue, Span, SpanContext, SpanKind, Status, TracerProvider, in_span};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 3)]
 async fn main() {

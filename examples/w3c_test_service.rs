@@ -23,20 +23,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, Request, StatusCode, Uri};
+use axum::http::{Request, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
-use axum::Router;
 use http_body_util::Full;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tower::{Layer, ServiceExt};
-use tracer::http::{ClientTracingLayer, ClientTracingService, TracingLayer};
 use tracer::TracerProvider;
+use tracer::http::{ClientTracingLayer, ClientTracingService, TracingLayer};
 
 type TracedClient = ClientTracingService<Client<HttpConnector, Full<Bytes>>>;
 
@@ -86,7 +86,7 @@ async fn test(State(client): State<TracedClient>, body: Bytes) -> impl IntoRespo
             return (
                 StatusCode::BAD_REQUEST,
                 format!("{{\"error\":{:?}}}", error.to_string()),
-            )
+            );
         }
     };
     let mut results = Vec::with_capacity(actions.len());

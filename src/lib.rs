@@ -83,6 +83,6 @@ pub use tracer_core::__private;
 /// The names most programs use: `use tracer::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        current_span, current_span_id, current_trace_id, in_span, trace, FutureExt, KeyValue, Span, SpanKind, Status,
+        FutureExt, KeyValue, Span, SpanKind, Status, current_span, current_span_id, current_trace_id, in_span, trace,
     };
 }

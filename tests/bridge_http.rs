@@ -12,20 +12,20 @@
 
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use axum::Router;
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tower::{Layer, ServiceExt};
 use tower_http::trace::TraceLayer;
 use tracer::export::InMemoryExporter;
 use tracer::http::{ClientTracingLayer, ClientTracingService, TracingLayer};
-use tracer::{trace, SpanData, SpanKind, Status, TracerProvider, Value};
-use tracing::{info, info_span, instrument, Instrument};
+use tracer::{SpanData, SpanKind, Status, TracerProvider, Value, trace};
+use tracing::{Instrument, info, info_span, instrument};
 use tracing_subscriber::prelude::*;
 
 type Body = Empty<axum::body::Bytes>;

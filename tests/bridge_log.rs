@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use tracer::bridge::TraceIdFormat;
 use tracer::export::InMemoryExporter;
-use tracer::{in_span, Span, SpanData, TracerProvider, Value};
+use tracer::{Span, SpanData, TracerProvider, Value, in_span};
 use tracing_subscriber::prelude::*;
 
 /// The lines the `fmt` layer writes.
@@ -136,9 +136,11 @@ fn log_records_tracing_events_and_tracer_spans_share_the_ids() {
     assert_eq!(request.events[0].name, "log inside a tracing span");
     assert_eq!(request.events[0].attribute("level"), Some(&Value::from("WARN")));
     // `log.*` fields are the record's metadata, not attributes.
-    assert!(request.events[0]
-        .attributes
-        .iter()
-        .all(|kv| !kv.key.as_str().starts_with("log.")));
+    assert!(
+        request.events[0]
+            .attributes
+            .iter()
+            .all(|kv| !kv.key.as_str().starts_with("log."))
+    );
     assert_eq!(step.events[0].name, "tracing inside a tracer span");
 }

@@ -13,15 +13,15 @@
 #[path = "support/counting_allocator.rs"]
 mod counting_allocator;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use counting_allocator::{live_bytes, CountingAllocator};
+use counting_allocator::{CountingAllocator, live_bytes};
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{
     BatchConfig, BatchSpanProcessor, FlushError, ProcessorStats, SimpleSpanProcessor, SpanBatch, SpanProcessor,
 };
-use tracer::{in_span, Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider};
+use tracer::{Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider, in_span};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;

@@ -11,7 +11,7 @@ use std::io::{Cursor, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use tracer::export::{ChromeTraceExporter, ExportError, InMemoryExporter, SpanExporter};
 use tracer::{Array, Resource, SpanData, Status, TracerProvider, Value};
 

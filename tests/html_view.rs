@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use browser::Browser;
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use tracer::export::{HtmlExporter, InMemoryExporter, SpanExporter};
 use tracer::{
-    in_span, Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, TracerProvider,
+    Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, TracerProvider, in_span,
 };
 
 fn out_dir() -> PathBuf {

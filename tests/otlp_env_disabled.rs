@@ -3,14 +3,17 @@
 //!
 //! This binary sets the process environment, so it holds this one test.
 
-use tracer::env::{propagators, PropagatorChoice};
+use tracer::env::{PropagatorChoice, propagators};
 use tracer::{Span, TracerProvider};
 
 #[test]
 fn sdk_disabled_installs_nothing() {
-    std::env::set_var("OTEL_SDK_DISABLED", "true");
-    std::env::set_var("OTEL_TRACES_EXPORTER", "console");
-    std::env::set_var("OTEL_PROPAGATORS", "jaeger");
+    // TODO: Audit that the environment access only happens in single-threaded code.
+    unsafe { std::env::set_var("OTEL_SDK_DISABLED", "true") };
+    // TODO: Audit that the environment access only happens in single-threaded code.
+    unsafe { std::env::set_var("OTEL_TRACES_EXPORTER", "console") };
+    // TODO: Audit that the environment access only happens in single-threaded code.
+    unsafe { std::env::set_var("OTEL_PROPAGATORS", "jaeger") };
     let guard = tracer::init_from_env();
     assert!(TracerProvider::global().is_none());
     assert!(!Span::new("ignored").is_recording());

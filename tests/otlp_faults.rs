@@ -9,7 +9,7 @@ mod otlp_receiver;
 
 use std::time::Duration;
 
-use otlp_receiver::{reserve_port, Receiver, Reply};
+use otlp_receiver::{Receiver, Reply, reserve_port};
 use tracer::export::otlp::{OtlpExporter, OtlpExporterBuilder, OtlpProtocol, RetryPolicy};
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use otlp_receiver::{Receiver, Reply};
 use tracer::export::otlp::{OtlpExporter, RetryPolicy};
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
-use tracer::{in_span, Span, TracerProvider};
+use tracer::{Span, TracerProvider, in_span};
 
 const THREADS: usize = 4;
 const ROOTS_PER_THREAD: usize = 200;

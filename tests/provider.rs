@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use tracer::export::InMemoryExporter;
 use tracer::processor::SpanProcessor;
-use tracer::{in_span, KeyValue, Span, SpanData, TracerProvider, Value};
+use tracer::{KeyValue, Span, SpanData, TracerProvider, Value, in_span};
 
 /// Panics on the spans of one test's trace (named `multi`), so that the
 /// binary's count of panics is that test's alone.
@@ -81,9 +81,11 @@ fn every_processor_sees_every_span_despite_a_panicking_one() {
         "on_start ran for both spans"
     );
     let exported = setup.first.trace(trace_id);
-    assert!(exported
-        .iter()
-        .all(|s| s.attribute("stamped") == Some(&Value::Bool(true))));
+    assert!(
+        exported
+            .iter()
+            .all(|s| s.attribute("stamped") == Some(&Value::Bool(true)))
+    );
 }
 
 #[test]

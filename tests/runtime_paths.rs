@@ -13,8 +13,8 @@ use std::task::{Context, Poll, Waker};
 
 use tracer::export::InMemoryExporter;
 use tracer::{
-    attach, current_span, current_span_id, current_trace_id, in_span, FutureExt, Span, SpanData, SpanId, Status,
-    TraceId, TracerProvider, Value,
+    FutureExt, Span, SpanData, SpanId, Status, TraceId, TracerProvider, Value, attach, current_span, current_span_id,
+    current_trace_id, in_span,
 };
 
 /// Fewer rounds under Miri, which runs this code a thousand times slower.
@@ -223,10 +223,12 @@ fn a_long_trace_hands_over_mid_way_and_buffers_are_reused() {
         let spans = exporter.trace(trace_id);
         assert_eq!(spans.len(), 602, "round {round}");
         let open = find(&spans, "open_across").span_id();
-        assert!(spans
-            .iter()
-            .filter(|s| s.name == "item")
-            .all(|s| s.parent_span_id == Some(open)));
+        assert!(
+            spans
+                .iter()
+                .filter(|s| s.name == "item")
+                .all(|s| s.parent_span_id == Some(open))
+        );
         let owned = spans.iter().filter(|s| s.attribute("owned").is_some()).count();
         assert_eq!(owned, 6);
     }
@@ -279,13 +281,17 @@ fn finished_records_between_open_ones_are_compacted_out() {
     let open = find(&spans, "open");
     assert_eq!(open.attribute("still").and_then(Value::as_str), Some("current"));
     assert_eq!(open.parent_span_id, Some(root.span_id()));
-    assert!(spans
-        .iter()
-        .filter(|s| s.name == "before")
-        .all(|s| s.parent_span_id == Some(root.span_id())));
-    assert!(spans
-        .iter()
-        .filter(|s| s.name == "after")
-        .all(|s| s.parent_span_id == Some(open.span_id())));
+    assert!(
+        spans
+            .iter()
+            .filter(|s| s.name == "before")
+            .all(|s| s.parent_span_id == Some(root.span_id()))
+    );
+    assert!(
+        spans
+            .iter()
+            .filter(|s| s.name == "after")
+            .all(|s| s.parent_span_id == Some(open.span_id()))
+    );
     assert_eq!(find(&spans, "last").parent_span_id, Some(open.span_id()));
 }

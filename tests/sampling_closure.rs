@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use tracer::export::InMemoryExporter;
 use tracer::{
-    attach, current_context, current_span, current_trace_id, in_span, Span, SpanContext, SpanId, TraceFlags, TraceId,
-    TraceState,
+    Span, SpanContext, SpanId, TraceFlags, TraceId, TraceState, attach, current_context, current_span,
+    current_trace_id, in_span,
 };
 
 /// Every span the closure was asked about: its name and trace.

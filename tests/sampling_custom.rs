@@ -5,7 +5,7 @@
 mod common;
 
 use tracer::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
-use tracer::{current_context, current_trace_id, in_span, trace, KeyValue, Span, SpanKind, TraceState, Value};
+use tracer::{KeyValue, Span, SpanKind, TraceState, Value, current_context, current_trace_id, in_span, trace};
 
 /// Decides by the name's first word: `keep`, `drop` or `record`.
 struct ByName;

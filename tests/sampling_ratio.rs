@@ -5,7 +5,7 @@ mod common;
 
 use tracer::export::InMemoryExporter;
 use tracer::sampler::{ParentBased, TraceIdRatio};
-use tracer::{in_span, Span, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use tracer::{Span, SpanContext, SpanId, TraceFlags, TraceId, TraceState, in_span};
 
 const RATIO: f64 = 0.25;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracer::export::InMemoryExporter;
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
-use tracer::{in_span, Span, TracerProvider};
+use tracer::{Span, TracerProvider, in_span};
 
 #[test]
 fn the_guard_flushes_then_recording_stops() {

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use counting_allocator::{live_bytes, CountingAllocator};
+use counting_allocator::{CountingAllocator, live_bytes};
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
-use tracer::{in_span, Span, SpanData, TracerProvider};
+use tracer::{Span, SpanData, TracerProvider, in_span};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;

@@ -11,14 +11,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::{mpsc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock, mpsc};
 use std::time::{Duration, SystemTime};
 
 use tracer::export::InMemoryExporter;
 use tracer::processor::{SimpleSpanProcessor, TailSamplingProcessor, TailSamplingStats, TailStatsHandle};
 use tracer::{
-    in_span, FutureExt, Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider,
-    Value,
+    FutureExt, Span, SpanContext, SpanData, SpanId, Status, TraceFlags, TraceId, TraceState, TracerProvider, Value,
+    in_span,
 };
 
 struct Setup {

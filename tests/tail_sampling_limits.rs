@@ -98,10 +98,12 @@ fn held_spans_stay_within_the_limits_and_every_span_is_counted() {
     let spans: Vec<SpanData> = exporter.trace(trace_id);
     assert_eq!(spans.len(), 13, "the whole trace");
     let root_id = spans.iter().find(|s| s.name == "long_root").unwrap().span_id();
-    assert!(spans
-        .iter()
-        .filter(|s| s.name != "long_root")
-        .all(|s| s.parent_span_id == Some(root_id)));
+    assert!(
+        spans
+            .iter()
+            .filter(|s| s.name != "long_root")
+            .all(|s| s.parent_span_id == Some(root_id))
+    );
 
     // The provider's counters: the next processor's, with the policy's
     // drops as `sampled_out`.

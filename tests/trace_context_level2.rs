@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use tracer::propagation::{
-    extract, extract_context, inject, inject_context, parse_traceparent, Baggage, BaggagePropagator,
-    PropagationContext, Propagator, TraceContextPropagator,
+    Baggage, BaggagePropagator, PropagationContext, Propagator, TraceContextPropagator, extract, extract_context,
+    inject, inject_context, parse_traceparent,
 };
 use tracer::sampler::{ParentBased, Sampler, SamplingParams, SamplingResult};
-use tracer::{trace, Span, SpanContext, TraceState};
+use tracer::{Span, SpanContext, TraceState, trace};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT: &str = "00f067aa0ba902b7";

@@ -11,7 +11,7 @@
 
 mod common;
 
-use tracer::{current_span_id, trace, SpanId, SpanKind};
+use tracer::{SpanId, SpanKind, current_span_id, trace};
 
 fn label(order_id: u64) -> String {
     format!("order-{order_id}")

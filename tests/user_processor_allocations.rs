@@ -11,9 +11,9 @@ mod counting_allocator;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use counting_allocator::{allocations_in, CountingAllocator};
+use counting_allocator::{CountingAllocator, allocations_in};
 use tracer::processor::{SpanBatch, SpanProcessor};
-use tracer::{in_span, trace, Span, SpanData, TracerProvider};
+use tracer::{Span, SpanData, TracerProvider, in_span, trace};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;

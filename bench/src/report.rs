@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::process::Command;
 
 use crate::contenders::NAMES;
-use crate::{run_child, Workload};
+use crate::{Workload, run_child};
 
 /// What to run.
 pub struct Options {
@@ -133,11 +133,13 @@ fn wall(options: &Options) -> (Results, Scaling, Alternated) {
             "--reps".into(),
             reps.to_string(),
         ];
-        let mut children: Vec<Vec<String>> = vec![options
-            .only
-            .iter()
-            .flat_map(|only| ["--only".to_string(), only.clone()])
-            .collect()];
+        let mut children: Vec<Vec<String>> = vec![
+            options
+                .only
+                .iter()
+                .flat_map(|only| ["--only".to_string(), only.clone()])
+                .collect(),
+        ];
         // tracer_tail needs a process of its own: a process installs one
         // tracer provider.
         if options.only.is_none() && crate::contenders::takes_part("tracer_tail", *workload) {
@@ -624,7 +626,7 @@ pub fn everything(options: &Options) {
 
 #[cfg(test)]
 mod tests {
-    use super::{targets_markdown, Alternated, Instructions, Results, Row, Scaling};
+    use super::{Alternated, Instructions, Results, Row, Scaling, targets_markdown};
 
     /// Synthetic results: every (workload, contender, median ns) given,
     /// with `status` "ok" and no allocations.

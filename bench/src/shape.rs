@@ -6,8 +6,8 @@
 //! count per trace, depth, attributes and events.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::Workload;
 
@@ -217,9 +217,9 @@ fn check_attrs(rec: &Rec, typed: bool) -> Result<(), String> {
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    use super::{check, Rec, Sink, Val};
+    use super::{Rec, Sink, Val, check};
     use crate::contenders::Contender;
-    use crate::{Workload, SPANS};
+    use crate::{SPANS, Workload};
 
     /// A correct capture of `traces` traces of `workload`, root first in
     /// each trace: trace ids count from 1, span ids from 1 across the

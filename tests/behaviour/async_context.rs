@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use common::{assert_child_of, one};
-use tracer::{current_span, current_span_id, in_span, FutureExt, Span, Status, Value};
+use tracer::{FutureExt, Span, Status, Value, current_span, current_span_id, in_span};
 
 /// Runs `f` under a fresh root span on the current task, returning the
 /// trace's spans after the root finishes.

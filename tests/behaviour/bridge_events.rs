@@ -2,7 +2,7 @@
 //! an `ERROR` event may fail it, and events outside any span are counted.
 #![cfg(feature = "tracing")]
 
-use tracer::{in_span, SpanData, Status, Value};
+use tracer::{SpanData, Status, Value, in_span};
 use tracing::{error, info, info_span, warn};
 use tracing_subscriber::prelude::*;
 

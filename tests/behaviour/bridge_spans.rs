@@ -6,10 +6,10 @@
 
 use std::collections::HashMap;
 
-use tracer::{current_span, current_span_id, current_trace_id, in_span, inject_context, trace, Span, SpanKind};
+use tracer::{Span, SpanKind, current_span, current_span_id, current_trace_id, in_span, inject_context, trace};
 use tracer::{SpanData, Status, Value};
 use tracing::{info_span, instrument};
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::prelude::*;
 
 use crate::common::{self, assert_child_of, one};
@@ -183,9 +183,11 @@ fn otel_fields_rename_set_the_kind_and_the_status() {
     let later = one(&spans, "renamed");
     assert_eq!(later.kind, SpanKind::Consumer);
     assert_eq!(later.status, Status::error(""));
-    assert!(spans
-        .iter()
-        .all(|s| s.name != "static_name" && s.name != "recorded_later"));
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.name != "static_name" && s.name != "recorded_later")
+    );
 }
 
 #[test]

@@ -3,10 +3,10 @@
 
 use crate::common;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::{assert_child_of, exporter, one, trace, traced};
-use tracer::{attach, current_context, current_span, current_span_id, current_trace_id, in_span, Span, Status, Value};
+use tracer::{Span, Status, Value, attach, current_context, current_span, current_span_id, current_trace_id, in_span};
 
 #[test]
 fn three_levels_with_siblings() {
@@ -236,8 +236,9 @@ fn long_lived_roots_hand_over_in_batches() {
     let all = exporter.trace(trace_id);
     assert_eq!(all.len(), children + 1);
     let root_id = one(&all, "long_lived").span_id();
-    assert!(all
-        .iter()
-        .filter(|s| s.name == "child")
-        .all(|c| c.parent_span_id == Some(root_id)));
+    assert!(
+        all.iter()
+            .filter(|s| s.name == "child")
+            .all(|c| c.parent_span_id == Some(root_id))
+    );
 }

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use tracer::{in_span, trace, Span, SpanData, SpanId};
+use tracer::{Span, SpanData, SpanId, in_span, trace};
 
 use crate::common;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::{one, traced};
 use tracer::export::{ConsoleExporter, JsonLinesExporter, SpanExporter};
 use tracer::{
-    in_span, KeyValue, Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    KeyValue, Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, in_span,
 };
 
 /// A `Write` whose bytes the test can read afterwards.

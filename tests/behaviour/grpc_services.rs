@@ -23,7 +23,7 @@ use tonic_prost::ProstCodec;
 use tower::ServiceBuilder;
 use tracer::grpc::{GrpcClientLayer, GrpcClientService, GrpcServerLayer};
 use tracer::propagation::{Baggage, BaggageFutureExt};
-use tracer::{current_span_id, trace, FutureExt, Span, SpanData, SpanKind, Status as SpanStatus, Value};
+use tracer::{FutureExt, Span, SpanData, SpanKind, Status as SpanStatus, Value, current_span_id, trace};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct Item {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};
-use tracer::{attach, current_span_id, current_trace_id, in_span, trace, Span, SpanData, SpanId, TraceId, Value};
+use tracer::{Span, SpanData, SpanId, TraceId, Value, attach, current_span_id, current_trace_id, in_span, trace};
 
 #[trace]
 fn traced_fn() -> Option<TraceId> {

@@ -9,19 +9,19 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tower::{Layer, ServiceExt};
 use tracer::http::{ClientTracingLayer, ClientTracingService, TracingLayer};
 use tracer::propagation::Baggage;
-use tracer::{current_span_id, trace, SpanData, SpanId, SpanKind, Status, TraceId, Value};
+use tracer::{SpanData, SpanId, SpanKind, Status, TraceId, Value, current_span_id, trace};
 
 type Body = Empty<axum::body::Bytes>;
 type TracedClient = ClientTracingService<Client<HttpConnector, Body>>;
@@ -300,9 +300,11 @@ async fn a_panic_in_b_marks_the_spans_as_errors() {
     assert_eq!(b_server.status, Status::error("panicked"));
     assert!(b_server.event("exception").is_some());
     assert!(a_client.status.is_error(), "the client saw the connection fail");
-    assert!(attr(a_client, "error.type")
-        .as_str()
-        .is_some_and(|t| t.contains("hyper_util")));
+    assert!(
+        attr(a_client, "error.type")
+            .as_str()
+            .is_some_and(|t| t.contains("hyper_util"))
+    );
     assert_eq!(a_server.status, Status::error("HTTP 502"));
 }
 

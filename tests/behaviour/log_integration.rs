@@ -11,7 +11,7 @@ use log::kv::{Key, Value as KvValue, VisitSource};
 use tracer::export::SpanExporter;
 use tracer::logging::{LogExporter, LogProcessor, TraceLogger};
 use tracer::processor::SpanProcessor;
-use tracer::{in_span, Span, Status, Value};
+use tracer::{Span, Status, Value, in_span};
 
 #[derive(Debug, Clone)]
 struct Captured {

@@ -13,13 +13,13 @@ use std::time::Duration;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Pb;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as PbKeyValue};
+use opentelemetry_proto::tonic::trace::v1::Span as PbSpan;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind as PbKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode as PbCode;
-use opentelemetry_proto::tonic::trace::v1::Span as PbSpan;
 use otlp_receiver::Receiver;
 use serde_json::Value as Json;
-use tracer::export::otlp::{OtlpCompression, OtlpExporter, OtlpProtocol};
 use tracer::export::SpanExporter;
+use tracer::export::otlp::{OtlpCompression, OtlpExporter, OtlpProtocol};
 use tracer::{
     KeyValue, Resource, Span, SpanContext, SpanData, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };

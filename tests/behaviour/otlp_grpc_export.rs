@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use crate::otlp_export::{check_request, in_provider, sample_spans, SERVICE};
+use crate::otlp_export::{SERVICE, check_request, in_provider, sample_spans};
 use crate::otlp_grpc_receiver::GrpcReceiver;
-use tracer::export::otlp::{OtlpCompression, OtlpExporter, OtlpProtocol};
 use tracer::export::SpanExporter;
+use tracer::export::otlp::{OtlpCompression, OtlpExporter, OtlpProtocol};
 
 fn grpc(receiver: &GrpcReceiver) -> tracer::export::otlp::OtlpExporterBuilder {
     OtlpExporter::builder()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tracer::export::{ExportError, InMemoryExporter, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor, SimpleSpanProcessor, SpanProcessor};
-use tracer::{in_span, SpanData};
+use tracer::{SpanData, in_span};
 
 /// `n` real finished spans, made through the shared reporter.
 fn spans(n: usize) -> Vec<SpanData> {

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 use tracer::propagation::{
-    extract, extract_context, format_traceparent, inject, inject_context, parse_traceparent, Baggage, BaggageFutureExt,
-    BaggagePropagator, CompositePropagator, Extractor, Injector, PropagationContext, Propagator,
-    TraceContextPropagator, TraceparentError, BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS,
+    BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageFutureExt, BaggagePropagator, CompositePropagator,
+    Extractor, Injector, PropagationContext, Propagator, TraceContextPropagator, TraceparentError, extract,
+    extract_context, format_traceparent, inject, inject_context, parse_traceparent,
 };
 use tracer::{ParseIdError, Span, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 

@@ -8,14 +8,14 @@ use crate::common;
 
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
-use axum::Router;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use tracer::http::TracingLayer;
 use tracer::propagation::{Baggage, BaggageFutureExt};
 use tracer::reqwest::TracingMiddleware;
-use tracer::{current_span_id, FutureExt, Span, SpanData, SpanKind, Status, Value};
+use tracer::{FutureExt, Span, SpanData, SpanKind, Status, Value, current_span_id};
 
 /// Echoes what the handler saw: its span, the baggage header.
 async fn stock(headers: HeaderMap) -> String {

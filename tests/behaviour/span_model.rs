@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{assert_child_of, one, traced};
 use tracer::{
-    current_span, in_span, Array, KeyValue, Span, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
-    TraceState, Value,
+    Array, KeyValue, Span, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, Value, current_span,
+    in_span,
 };
 
 #[test]
@@ -21,10 +21,12 @@ fn ids_are_w3c_hex_and_never_zero() {
         let id = span.span_id().to_string();
         assert_eq!(trace.len(), 32);
         assert_eq!(id.len(), 16);
-        assert!(trace
-            .chars()
-            .chain(id.chars())
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            trace
+                .chars()
+                .chain(id.chars())
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_ne!(span.trace_id().to_u128(), 0);
         assert_ne!(span.span_id().to_u64(), 0);
     }
@@ -172,11 +174,13 @@ fn set_error_records_status_and_exception_event() {
         event.attribute("exception.message").and_then(Value::as_str),
         Some("card declined")
     );
-    assert!(event
-        .attribute("exception.type")
-        .and_then(Value::as_str)
-        .unwrap()
-        .ends_with("PaymentDeclined"));
+    assert!(
+        event
+            .attribute("exception.type")
+            .and_then(Value::as_str)
+            .unwrap()
+            .ends_with("PaymentDeclined")
+    );
     let dynamic = one(&spans, "dyn_error");
     assert_eq!(dynamic.status, Status::error("card declined"));
     assert!(dynamic.event("exception").is_some());

@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::{one, traced};
-use tracer::{trace, Value};
+use tracer::{Value, trace};
 
 #[derive(Debug)]
 #[allow(dead_code)] // read through `Debug`

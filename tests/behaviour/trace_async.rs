@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::task::{Context, Waker};
 
 use common::{assert_child_of, one};
-use tracer::{current_span_id, trace, FutureExt, Span, SpanData, SpanId, Status, Value};
+use tracer::{FutureExt, Span, SpanData, SpanId, Status, Value, current_span_id, trace};
 
 /// `common::traced` for async code: runs `f` inside a fresh root span,
 /// current on every poll.

@@ -7,7 +7,7 @@ use std::io;
 
 use async_trait::async_trait;
 use common::{assert_child_of, one};
-use tracer::{current_span_id, trace, FutureExt, Span, SpanData, SpanId, Status, Value};
+use tracer::{FutureExt, Span, SpanData, SpanId, Status, Value, current_span_id, trace};
 
 async fn traced_async<F: std::future::Future>(f: F) -> (F::Output, Vec<SpanData>) {
     common::exporter();
@@ -198,10 +198,12 @@ fn a_dropped_boxed_future_is_cancelled() {
     let (_, spans) = common::traced(|| {
         let mut future = Slow.load("k");
         let waker = std::task::Waker::noop();
-        assert!(future
-            .as_mut()
-            .poll(&mut std::task::Context::from_waker(waker))
-            .is_pending());
+        assert!(
+            future
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(waker))
+                .is_pending()
+        );
     });
     assert_eq!(one(&spans, "load").attribute("cancelled"), Some(&Value::Bool(true)));
 }

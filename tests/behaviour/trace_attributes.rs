@@ -6,7 +6,7 @@ use crate::common;
 use std::cell::Cell;
 
 use common::{one, traced};
-use tracer::{attach, trace, Value};
+use tracer::{Value, attach, trace};
 
 #[derive(Debug)]
 enum Method {

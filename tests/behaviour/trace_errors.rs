@@ -8,7 +8,7 @@ use std::fmt;
 use std::io;
 
 use common::{one, traced};
-use tracer::{trace, SpanData, Status, Value};
+use tracer::{SpanData, Status, Value, trace};
 
 fn exception(span: &SpanData) -> (String, String) {
     let event = span.event("exception").expect("an exception event");
@@ -117,11 +117,7 @@ fn err_false_opts_out() {
 
 #[trace(ok = true)]
 fn marks_ok(fail: bool) -> Result<u8, String> {
-    if fail {
-        Err("nope".into())
-    } else {
-        Ok(1)
-    }
+    if fail { Err("nope".into()) } else { Ok(1) }
 }
 
 #[trace(ok = true)]
@@ -152,11 +148,7 @@ fn ok_true_sets_status_ok_on_success() {
 
 #[trace(ok = true, err = false)]
 fn ok_only(fail: bool) -> Result<(), String> {
-    if fail {
-        Err("ignored".into())
-    } else {
-        Ok(())
-    }
+    if fail { Err("ignored".into()) } else { Ok(()) }
 }
 
 #[test]

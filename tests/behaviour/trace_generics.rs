@@ -7,7 +7,7 @@ use std::fmt::{Debug, Display};
 use std::hash::Hash;
 
 use common::{one, traced};
-use tracer::{trace, Status, Value};
+use tracer::{Status, Value, trace};
 
 #[trace(args(key))]
 fn count_by<K, V, I>(items: I, key: K) -> Result<HashMap<K, usize>, String>
@@ -27,11 +27,7 @@ where
 
 #[trace]
 fn longest<'a, 'b: 'a>(a: &'a str, b: &'b str) -> &'a str {
-    if a.len() >= b.len() {
-        a
-    } else {
-        b
-    }
+    if a.len() >= b.len() { a } else { b }
 }
 
 #[trace]

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{assert_child_of, one, traced};
-use tracer::{trace, SpanKind, Status, Value};
+use tracer::{SpanKind, Status, Value, trace};
 
 #[derive(Default)]
 struct Repo {

@@ -13,7 +13,7 @@ use std::pin::pin;
 use std::task::{Context, Waker};
 
 use common::{assert_child_of, one, traced};
-use tracer::{current_span_id, trace, FutureExt, Span, SpanId, Status, Value};
+use tracer::{FutureExt, Span, SpanId, Status, Value, current_span_id, trace};
 
 #[trace]
 fn sync_part_then_future(n: u32) -> impl Future<Output = (Option<SpanId>, Option<SpanId>, u32)> + Send {
@@ -90,10 +90,12 @@ fn pending_forever() -> impl Future<Output = ()> {
 fn a_dropped_future_is_cancelled() {
     let (_, spans) = traced(|| {
         let mut future = pin!(pending_forever());
-        assert!(future
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-            .is_pending());
+        assert!(
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
     });
     assert_eq!(
         one(&spans, "pending_forever").attribute("cancelled"),
@@ -130,7 +132,7 @@ struct Client {
 
 impl Client {
     #[trace]
-    fn get(&self, path: &str) -> impl Future<Output = String> + '_ {
+    fn get(&self, path: &str) -> impl Future<Output = String> + '_ + use<'_> {
         let url = format!("{}{path}", self.base);
         async move { format!("{url} from {}", self.base.len()) }
     }

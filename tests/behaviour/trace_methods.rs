@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::{assert_child_of, one, traced};
-use tracer::{trace, Status};
+use tracer::{Status, trace};
 
 #[derive(Debug, Clone, PartialEq)]
 struct Account {

@@ -2,7 +2,7 @@
 use crate::common;
 
 use common::{one, traced};
-use tracer::{trace, SpanKind};
+use tracer::{SpanKind, trace};
 
 #[trace(name = "orders.checkout")]
 fn renamed() {}
@@ -44,7 +44,7 @@ fn name_and_kind() {
 #[cfg_attr(feature = "enabled", deny(unused_imports))]
 mod imported_for_the_attribute_only {
     // `SpanKind` is used by the attribute: no "unused import" warning.
-    use tracer::{trace, SpanKind};
+    use tracer::{SpanKind, trace};
 
     #[trace(kind = SpanKind::Producer)]
     pub fn produce() {}

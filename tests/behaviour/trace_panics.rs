@@ -2,10 +2,10 @@
 //! `panicked` (status and `exception` event), sync and async.
 use crate::common;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::{assert_child_of, one, traced};
-use tracer::{trace, SpanData, Status, Value};
+use tracer::{SpanData, Status, Value, trace};
 
 fn assert_panicked(span: &SpanData) {
     assert_eq!(span.status, Status::error("panicked"), "{}", span.name);

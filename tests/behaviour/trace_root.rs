@@ -2,7 +2,7 @@
 use crate::common;
 
 use common::{one, traced};
-use tracer::{current_trace_id, trace, TraceId};
+use tracer::{TraceId, current_trace_id, trace};
 
 #[trace(root)]
 fn new_trace() -> Option<TraceId> {

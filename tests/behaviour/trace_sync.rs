@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::num::ParseIntError;
 
 use common::{assert_child_of, one, traced};
-use tracer::{current_span_id, trace, SpanKind, Status};
+use tracer::{SpanKind, Status, current_span_id, trace};
 
 #[trace]
 fn level_one() -> u32 {

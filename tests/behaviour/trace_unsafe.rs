@@ -2,30 +2,32 @@
 use crate::common;
 
 use common::{one, traced};
-use tracer::{trace, Status};
+use tracer::{Status, trace};
 
 /// # Safety
 /// `ptr` must be valid for reads.
 #[trace]
 unsafe fn read(ptr: *const u32) -> u32 {
-    *ptr
+    unsafe { *ptr }
 }
 
 /// # Safety
 /// `ptr` must be valid for reads.
 #[trace]
 unsafe fn read_checked(ptr: *const u32) -> Result<u32, String> {
-    if ptr.is_null() {
-        return Err("null".into());
+    unsafe {
+        if ptr.is_null() {
+            return Err("null".into());
+        }
+        Ok(*ptr)
     }
-    Ok(*ptr)
 }
 
 /// # Safety
 /// `ptr` must be valid for reads.
 #[trace]
 async unsafe fn read_async(ptr: *const u32) -> u32 {
-    *ptr
+    unsafe { *ptr }
 }
 
 #[trace]

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use tungstenite::{Message, WebSocket};
 
 const NAMES: [&str; 4] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use tracer::{in_span, FutureExt, KeyValue, Span, SpanData, SpanKind, Status, TraceId};
+use tracer::{FutureExt, KeyValue, Span, SpanData, SpanKind, Status, TraceId, in_span};
 
 /// The traces the workload made.
 pub struct Workload {

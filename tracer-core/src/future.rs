@@ -41,7 +41,7 @@ use pin_project_lite::pin_project;
 
 use crate::model::SpanContext;
 use crate::runtime::{self, ScopeGuard};
-use crate::span::{attach, ContextGuard, Span};
+use crate::span::{ContextGuard, Span, attach};
 
 /// Adds span adapters to every future.
 pub trait FutureExt: Future + Sized {

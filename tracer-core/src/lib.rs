@@ -100,7 +100,7 @@ pub mod __private;
 
 pub use env::init_from_env;
 pub use future::{FutureExt, Instrumented, OutputRecorder, WithContext};
-pub use install::{force_flush, init, shutdown, ProviderGuard, DEFAULT_FLUSH_TIMEOUT};
+pub use install::{DEFAULT_FLUSH_TIMEOUT, ProviderGuard, force_flush, init, shutdown};
 pub use model::{
     Array, Attributes, Event, Key, KeyValue, Link, ParseIdError, Resource, ResourceBuilder, SpanContext, SpanData,
     SpanId, SpanKind, SpanLimits, Status, TraceFlags, TraceId, TraceState, TraceStateError, Value,
@@ -108,6 +108,6 @@ pub use model::{
 pub use propagation::{extract_context, inject_context};
 pub use provider::{InstallError, ProviderBuilder, ProviderStats, TracerProvider};
 pub use span::{
-    attach, current_context, current_span, current_span_id, current_trace_id, in_span, with_current_context,
-    ContextGuard, EnteredSpan, Span, SpanBuilder, SpanRef,
+    ContextGuard, EnteredSpan, Span, SpanBuilder, SpanRef, attach, current_context, current_span, current_span_id,
+    current_trace_id, in_span, with_current_context,
 };

@@ -20,11 +20,7 @@ pub fn enter_fn(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
 pub fn start_fn(name: &'static str, kind: SpanKind, root: bool) -> Span {
     // Through the builder, which writes the record into the span in place.
     let builder = SpanBuilder::new(name).kind(kind);
-    if root {
-        builder.root().start()
-    } else {
-        builder.start()
-    }
+    if root { builder.root().start() } else { builder.start() }
 }
 
 /// Wraps an async body with its span and output recorder.
@@ -200,7 +196,9 @@ macro_rules! as_value_copy {
     )*};
 }
 
-as_value_copy!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
+as_value_copy!(
+    bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+);
 
 impl AsValue for str {
     fn as_value(&self) -> Value {

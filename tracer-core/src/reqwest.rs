@@ -36,7 +36,7 @@ use crate::future::Instrumented;
 use crate::http::client_attributes;
 use crate::model::{SpanKind, Status};
 use crate::propagation::{self, Baggage, PropagationContext};
-use crate::span::{current_context, Span};
+use crate::span::{Span, current_context};
 
 /// A `reqwest-middleware` middleware: a CLIENT span per request, its
 /// context and the current baggage in the request's headers. See the

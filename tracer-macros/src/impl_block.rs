@@ -8,7 +8,7 @@ use syn::{ImplItem, ImplItemFn, ItemImpl};
 
 use crate::attribute::SpanAttribute;
 use crate::expand::rewrite_body;
-use crate::markers::{check_no_markers, crate_name, strip_markers, take_markers, MethodMarking};
+use crate::markers::{MethodMarking, check_no_markers, crate_name, strip_markers, take_markers};
 use crate::parse::{Argument, TraceArgs};
 use crate::validate;
 
@@ -172,11 +172,13 @@ mod tests {
         );
         assert_eq!(methods[1].attrs.len(), 1);
         assert!(methods[1].attrs[0].path().is_ident("inline"));
-        assert!(methods[1]
-            .block
-            .to_token_stream()
-            .to_string()
-            .contains("SpanKind :: Server"));
+        assert!(
+            methods[1]
+                .block
+                .to_token_stream()
+                .to_string()
+                .contains("SpanKind :: Server")
+        );
         assert_eq!(after.items.len(), 3);
     }
 

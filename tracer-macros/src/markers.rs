@@ -69,7 +69,7 @@ pub fn take_markers(attrs: &mut Vec<Attribute>, krate: &str) -> syn::Result<Meth
                     Meta::Path(_) => TraceArgs::default(),
                     Meta::List(list) => list.parse_args::<TraceArgs>()?,
                     Meta::NameValue(value) => {
-                        return Err(syn::Error::new_spanned(value, "expected `#[trace]` or `#[trace(...)]`"))
+                        return Err(syn::Error::new_spanned(value, "expected `#[trace]` or `#[trace(...)]`"));
                     }
                 };
                 if trace.is_some() {

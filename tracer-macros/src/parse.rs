@@ -97,7 +97,7 @@ impl Parse for TraceArgs {
                     return Err(syn::Error::new(
                         key.span(),
                         format!("unknown argument `{other}` of `#[trace]`; {ARGUMENT_NAMES}"),
-                    ))
+                    ));
                 }
             }
             if input.is_empty() {
@@ -174,7 +174,7 @@ fn parse_kind(input: ParseStream, key: &Ident) -> syn::Result<SpanKindValue> {
             return Err(syn::Error::new_spanned(
                 value,
                 "`kind` takes a span kind: `kind = SpanKind::Server` or `kind = Server`",
-            ))
+            ));
         }
     };
     let last = path.segments.last().expect("a path has a segment");

@@ -2,7 +2,7 @@
 //! what to name it as in generated code, and which future it returns.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{ToTokens, quote};
 use syn::visit_mut::{self, VisitMut};
 use syn::{GenericArgument, PathArguments, ReturnType, Signature, Type, TypeParamBound};
 

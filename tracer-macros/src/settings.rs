@@ -2,7 +2,7 @@
 //! its signature, with the defaults filled in.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::{LitStr, Signature};
 

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 use tracer_core::export::{InMemoryExporter, JsonLinesExporter};
-use tracer_core::{in_span, KeyValue, Span, SpanData, SpanKind, Status, TracerProvider};
+use tracer_core::{KeyValue, Span, SpanData, SpanKind, Status, TracerProvider, in_span};
 
 fn scratch_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tracer-view-cli-{}", std::process::id()));

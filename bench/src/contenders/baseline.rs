@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Contender;
 use crate::shape::Sink;
-use crate::{chains, Workload, CHILDREN};
+use crate::{CHILDREN, Workload, chains};
 
 /// The loop with no tracing.
 pub struct Baseline;

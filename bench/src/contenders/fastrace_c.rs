@@ -13,7 +13,7 @@ use fastrace::{Event, Span};
 
 use super::Contender;
 use crate::shape::{Rec, Sink, Val};
-use crate::{chains, Workload, CHILDREN};
+use crate::{CHILDREN, Workload, chains};
 
 /// fastrace with a counting reporter (none for the `off` workload).
 pub struct Fastrace {

@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-use crate::shape::Sink;
 use crate::Workload;
+use crate::shape::Sink;
 
 mod baseline;
 mod fastrace_c;

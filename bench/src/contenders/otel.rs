@@ -14,7 +14,7 @@ use opentelemetry_sdk::trace::{
 
 use super::Contender;
 use crate::shape::{Rec, Sink, Val};
-use crate::{Workload, CHILDREN};
+use crate::{CHILDREN, Workload};
 
 /// A counting `opentelemetry_sdk` exporter.
 pub struct Counting(pub Arc<Sink>);

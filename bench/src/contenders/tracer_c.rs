@@ -9,11 +9,11 @@ use std::time::Duration;
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor};
 use tracer::sampler::AlwaysOff;
-use tracer::{in_span, FutureExt, ProviderGuard, Span, SpanData, TracerProvider, Value};
+use tracer::{FutureExt, ProviderGuard, Span, SpanData, TracerProvider, Value, in_span};
 
 use super::Contender;
 use crate::shape::{Rec, Sink, Val};
-use crate::{chains, Workload, CHILDREN};
+use crate::{CHILDREN, Workload, chains};
 
 /// tracer with a [`BatchSpanProcessor`] and a counting exporter.
 pub struct Tracer {

@@ -4,17 +4,17 @@
 //! in a process of its own (a process installs one tracer provider), on
 //! nested100 and threads.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tracer::processor::TailSamplingProcessor;
 use tracer::{ProviderGuard, Span, Status, TracerProvider};
 
-use super::tracer_c::{batch_processor, nested};
 use super::Contender;
+use super::tracer_c::{batch_processor, nested};
 use crate::shape::Sink;
-use crate::{Workload, CHILDREN};
+use crate::{CHILDREN, Workload};
 
 /// The fraction of traces kept besides the failed ones.
 const RATIO: f64 = 0.01;

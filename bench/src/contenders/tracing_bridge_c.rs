@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use tracer::TracerProvider;
 use tracing::Dispatch;
-use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Registry;
+use tracing_subscriber::layer::SubscriberExt;
 
-use super::{tracer_c, tracing_c, Contender};
-use crate::shape::Sink;
+use super::{Contender, tracer_c, tracing_c};
 use crate::Workload;
+use crate::shape::Sink;
 
 /// `tracing` + `tracer::bridge::layer()`, configured as lean as the
 /// tracing-opentelemetry contender: no code location, no target.

@@ -4,21 +4,21 @@
 
 use std::fmt;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
-use tracing::{dispatcher, info, info_span, Dispatch, Metadata, Subscriber};
+use tracing::{Dispatch, Metadata, Subscriber, dispatcher, info, info_span};
+use tracing_subscriber::Registry;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Registry;
 
 use super::Contender;
 use crate::shape::{Rec, Sink, Val};
-use crate::{chains, Workload, CHILDREN};
+use crate::{CHILDREN, Workload, chains};
 
 fn nested(depth: usize) {
     if depth == 0 {
@@ -237,20 +237,19 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for NoopLayer {
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        if let Some(span) = ctx.event_span(event) {
-            if let Some(captured) = span.extensions_mut().get_mut::<Captured>() {
-                captured.rec.events.push(fields.message.unwrap_or_default());
-            }
+        if let Some(span) = ctx.event_span(event)
+            && let Some(captured) = span.extensions_mut().get_mut::<Captured>()
+        {
+            captured.rec.events.push(fields.message.unwrap_or_default());
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if self.sink.capturing() {
-            if let Some(span) = ctx.span(&id) {
-                if let Some(captured) = span.extensions_mut().remove::<Captured>() {
-                    self.sink.keep([captured.rec]);
-                }
-            }
+        if self.sink.capturing()
+            && let Some(span) = ctx.span(&id)
+            && let Some(captured) = span.extensions_mut().remove::<Captured>()
+        {
+            self.sink.keep([captured.rec]);
         }
         self.sink.count(1);
     }

@@ -1,7 +1,7 @@
 //! The count of `tracing` events that no span could take.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A handle on the number of `tracing` events the bridge dropped because
 /// they happened outside any span: no span was current (neither a

@@ -17,8 +17,8 @@ use super::span_pool;
 use crate::model::{Event as SpanEvent, KeyValue, Link, SpanKind, Status, Value};
 use crate::provider;
 use crate::runtime::{
-    current_is_local, current_recording_span, current_shared_key, current_span_id, enter_shared, exit_shared,
-    is_entered_here, with_open_record, Parent, SharedSpan, StartSpec,
+    Parent, SharedSpan, StartSpec, current_is_local, current_recording_span, current_shared_key, current_span_id,
+    enter_shared, exit_shared, is_entered_here, with_open_record,
 };
 
 /// A `tracing_subscriber` layer that records `tracing` spans as tracer

@@ -14,7 +14,7 @@ mod span_batch;
 
 pub(crate) use event_lists::{add_event, record_exception};
 pub(crate) use pool::{
-    allow_in_flight, free_pool, recycled_buffer, trim_pool, wait_for_pool, InFlightAllowance, POOLED_CAPACITY,
+    InFlightAllowance, POOLED_CAPACITY, allow_in_flight, free_pool, recycled_buffer, trim_pool, wait_for_pool,
 };
 pub(crate) use span_batch::BatchSummary;
 pub use span_batch::SpanBatch;

@@ -11,8 +11,8 @@
 //! each cleared and rewrote records whose cache lines the other core held.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use super::event_lists::recycle_event_list;
 use crate::model::SpanData;
@@ -321,9 +321,11 @@ mod tests {
             100
         );
         assert!(shards.keep(PoolShard(3), empty(0), 250, true).is_err());
-        assert!(shards
-            .keep(PoolShard(3), empty(POOLED_CAPACITY + 1), usize::MAX, true)
-            .is_err());
+        assert!(
+            shards
+                .keep(PoolShard(3), empty(POOLED_CAPACITY + 1), usize::MAX, true)
+                .is_err()
+        );
         assert_eq!(shards.pooled_records(), 200);
         assert_eq!(shards.take(PoolShard(5)).map(|b| b.capacity()), Some(100));
         assert_eq!(shards.pooled_records(), 100);

@@ -4,7 +4,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
-use super::pool::{give_back, FilledBuffer, PoolShard};
+use super::pool::{FilledBuffer, PoolShard, give_back};
 use crate::model::SpanData;
 
 /// What the thread that filled a batch knows about its records, which

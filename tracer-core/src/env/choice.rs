@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::export::otlp::{traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT};
+use crate::export::otlp::{DEFAULT_ENDPOINT, DEFAULT_TIMEOUT, OtlpCompression, OtlpProtocol, traces_url};
 use crate::provider::ProviderBuilder;
 use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
 
@@ -223,7 +223,7 @@ impl OtlpEnv {
     /// assert_eq!(exporter.url(), "http://localhost:4318/v1/traces");
     /// ```
     pub fn exporter(&self) -> Result<crate::export::otlp::OtlpExporter, crate::export::otlp::OtlpConfigError> {
-        use crate::export::otlp::{certificates, private_key, OtlpConfigError};
+        use crate::export::otlp::{OtlpConfigError, certificates, private_key};
         let mut builder = crate::export::otlp::OtlpExporter::builder()
             .traces_endpoint(self.url.clone())
             .headers(self.headers.iter().cloned())

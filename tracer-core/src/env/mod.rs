@@ -85,4 +85,4 @@ mod parse;
 mod tail;
 
 pub use choice::{EnvFile, OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
-pub use config::{init_from_env, propagators, EnvConfig};
+pub use config::{EnvConfig, init_from_env, propagators};

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::choice::{EnvFile, OtlpEnv, PropagatorChoice, SamplerChoice, TracesExporter};
-use crate::export::otlp::{check_header, check_url, default_endpoint, signal_url, OtlpCompression, OtlpProtocol};
+use crate::export::otlp::{OtlpCompression, OtlpProtocol, check_header, check_url, default_endpoint, signal_url};
 use crate::model::SpanLimits;
 use crate::processor::BatchConfig;
 

@@ -147,10 +147,26 @@ mod tests {
     #[test]
     fn invalid_values_warn_naming_the_variable_and_default() {
         let cases: [(&str, &str, &str); 14] = [
-            (RATIO, "1.5", "TRACER_TAIL_SAMPLING_RATIO=\"1.5\" is not a ratio between 0 and 1; using 0.0"),
-            (RATIO, "-0.1", "TRACER_TAIL_SAMPLING_RATIO=\"-0.1\" is not a ratio between 0 and 1; using 0.0"),
-            (RATIO, "1%", "TRACER_TAIL_SAMPLING_RATIO=\"1%\" is not a ratio between 0 and 1; using 0.0"),
-            (RATIO, "NaN", "TRACER_TAIL_SAMPLING_RATIO=\"NaN\" is not a ratio between 0 and 1; using 0.0"),
+            (
+                RATIO,
+                "1.5",
+                "TRACER_TAIL_SAMPLING_RATIO=\"1.5\" is not a ratio between 0 and 1; using 0.0",
+            ),
+            (
+                RATIO,
+                "-0.1",
+                "TRACER_TAIL_SAMPLING_RATIO=\"-0.1\" is not a ratio between 0 and 1; using 0.0",
+            ),
+            (
+                RATIO,
+                "1%",
+                "TRACER_TAIL_SAMPLING_RATIO=\"1%\" is not a ratio between 0 and 1; using 0.0",
+            ),
+            (
+                RATIO,
+                "NaN",
+                "TRACER_TAIL_SAMPLING_RATIO=\"NaN\" is not a ratio between 0 and 1; using 0.0",
+            ),
             (
                 SLOWER_THAN_MS,
                 "0",
@@ -161,10 +177,26 @@ mod tests {
                 "2s",
                 "TRACER_TAIL_SAMPLING_SLOWER_THAN_MS=\"2s\" is not a positive number of milliseconds; using none",
             ),
-            (KEEP_ERRORS, "yes", "TRACER_TAIL_SAMPLING_KEEP_ERRORS=\"yes\" is not true or false; using true"),
-            (MAX_TRACES, "0", "TRACER_TAIL_SAMPLING_MAX_TRACES=\"0\" is not a positive integer; using 2048"),
-            (MAX_TRACES, "-5", "TRACER_TAIL_SAMPLING_MAX_TRACES=\"-5\" is not a positive integer; using 2048"),
-            (MAX_SPANS, "1e4", "TRACER_TAIL_SAMPLING_MAX_SPANS=\"1e4\" is not a positive integer; using 16384"),
+            (
+                KEEP_ERRORS,
+                "yes",
+                "TRACER_TAIL_SAMPLING_KEEP_ERRORS=\"yes\" is not true or false; using true",
+            ),
+            (
+                MAX_TRACES,
+                "0",
+                "TRACER_TAIL_SAMPLING_MAX_TRACES=\"0\" is not a positive integer; using 2048",
+            ),
+            (
+                MAX_TRACES,
+                "-5",
+                "TRACER_TAIL_SAMPLING_MAX_TRACES=\"-5\" is not a positive integer; using 2048",
+            ),
+            (
+                MAX_SPANS,
+                "1e4",
+                "TRACER_TAIL_SAMPLING_MAX_SPANS=\"1e4\" is not a positive integer; using 16384",
+            ),
             (
                 REMEMBERED_TRACES,
                 "lots",

@@ -2,7 +2,7 @@
 //! trailers (with `grpc-status`) arrive, the body ends, or it is dropped.
 
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;

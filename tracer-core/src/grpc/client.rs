@@ -13,7 +13,7 @@ use super::body::GrpcBody;
 use super::future::GrpcResponseFuture;
 use crate::model::{KeyValue, SpanKind};
 use crate::propagation::{self, Baggage, PropagationContext};
-use crate::span::{current_context, Span};
+use crate::span::{Span, current_context};
 
 /// A tower layer for gRPC clients (around a `tonic::transport::Channel`):
 /// each call gets a CLIENT span named `package.Service/Method`, a child of

@@ -15,8 +15,8 @@ use super::client_attributes;
 use crate::future::{Instrumented, OutputRecorder};
 use crate::model::SpanKind;
 use crate::propagation::{self, Baggage, PropagationContext};
-use crate::span::current_context;
 use crate::span::Span;
+use crate::span::current_context;
 
 /// A tower layer for HTTP clients: each request gets a CLIENT span (a
 /// child of the current span, named after the method) with the HTTP client

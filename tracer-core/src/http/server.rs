@@ -5,9 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use http::header::{HeaderName, HeaderValue, HOST, USER_AGENT};
+use http::header::{HOST, HeaderName, HeaderValue, USER_AGENT};
 use http::uri::Authority;
 use http::{Request, Response};
 use pin_project_lite::pin_project;

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::context::SpanContext;
-use super::value::{find_value, KeyValue, Value};
+use super::value::{KeyValue, Value, find_value};
 
 /// A timestamped annotation on a span.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,8 +10,8 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::str::FromStr;
 
-use rand::rngs::SmallRng;
 use rand::Rng;
+use rand::rngs::SmallRng;
 
 /// A 128-bit trace identifier, never zero.
 ///
@@ -86,10 +86,12 @@ fn parse_hex(text: &str, width: usize) -> Result<u128, ParseIdError> {
 impl TraceId {
     /// A new random trace id from this thread's generator.
     pub fn random() -> TraceId {
-        with_rng(|rng| loop {
-            let value = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
-            if let Some(id) = TraceId::from_u128(value) {
-                return id;
+        with_rng(|rng| {
+            loop {
+                let value = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+                if let Some(id) = TraceId::from_u128(value) {
+                    return id;
+                }
             }
         })
     }
@@ -129,9 +131,11 @@ impl TraceId {
 impl SpanId {
     /// A new random span id from this thread's generator.
     pub fn random() -> SpanId {
-        with_rng(|rng| loop {
-            if let Some(id) = SpanId::from_u64(rng.next_u64()) {
-                return id;
+        with_rng(|rng| {
+            loop {
+                if let Some(id) = SpanId::from_u64(rng.next_u64()) {
+                    return id;
+                }
             }
         })
     }

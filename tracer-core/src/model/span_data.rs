@@ -10,9 +10,9 @@ use super::context::SpanContext;
 use super::event::{Event, Link};
 use super::id::{SpanId, TraceId};
 use super::kind::SpanKind;
-use super::limits::{limit_attributes, SpanLimits};
+use super::limits::{SpanLimits, limit_attributes};
 use super::status::Status;
-use super::value::{find_value, Key, KeyValue, Value};
+use super::value::{Key, KeyValue, Value, find_value};
 
 /// The attributes of a span, stored inline for up to four.
 #[derive(Clone, Default, PartialEq)]

@@ -1,7 +1,7 @@
 //! The simple processor: export at once, on the calling thread.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{Counters, FlushError, ProcessorStats, SpanBatch, SpanProcessor};

@@ -1,6 +1,6 @@
 //! B3 (Zipkin) propagation, single and multi header (feature `propagators`).
 
-use super::{trim_ows, Baggage, Extractor, Injector, PropagationContext, Propagator};
+use super::{Baggage, Extractor, Injector, PropagationContext, Propagator, trim_ows};
 use crate::model::{SpanContext, TraceFlags, TraceState};
 use crate::model::{SpanId, TraceId};
 

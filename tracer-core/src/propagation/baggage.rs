@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::percent_encoding::{decode, encode, encoded_len, is_baggage_octet};
-use super::{trim_ows, Extractor, Injector, PropagationContext, Propagator};
+use super::{Extractor, Injector, PropagationContext, Propagator, trim_ows};
 
 /// The `baggage` header name.
 ///

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request};
 
-use super::{inject_context, Extractor, Injector};
+use super::{Extractor, Injector, inject_context};
 
 /// Header names are case-insensitive; several lines of one header are
 /// joined with `,`. A header with a value that is not visible ASCII reads

@@ -1,6 +1,6 @@
 //! Jaeger `uber-trace-id` propagation (feature `propagators`).
 
-use super::{trim_ows, Baggage, Extractor, Injector, PropagationContext, Propagator};
+use super::{Baggage, Extractor, Injector, PropagationContext, Propagator, trim_ows};
 use crate::model::{SpanContext, TraceFlags, TraceState};
 use crate::model::{SpanId, TraceId};
 

@@ -120,7 +120,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use crate::model::SpanContext;
-use crate::span::{attach, current_context, ContextGuard};
+use crate::span::{ContextGuard, attach, current_context};
 
 #[cfg(feature = "propagators")]
 mod b3;
@@ -135,16 +135,16 @@ mod trace_context;
 #[cfg(feature = "propagators")]
 pub use b3::{B3Encoding, B3Propagator};
 pub use baggage::{
-    Baggage, BaggageError, BaggageFutureExt, BaggageGuard, BaggagePropagator, WithBaggage, BAGGAGE_HEADER,
-    BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS,
+    BAGGAGE_HEADER, BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageError, BaggageFutureExt, BaggageGuard,
+    BaggagePropagator, WithBaggage,
 };
 #[cfg(feature = "http")]
 pub use http_carrier::{current_headers, inject_request};
 #[cfg(feature = "propagators")]
 pub use jaeger::JaegerPropagator;
 pub use trace_context::{
-    format_traceparent, parse_traceparent, TraceContextPropagator, TraceparentError, TRACEPARENT_HEADER,
-    TRACESTATE_HEADER,
+    TRACEPARENT_HEADER, TRACESTATE_HEADER, TraceContextPropagator, TraceparentError, format_traceparent,
+    parse_traceparent,
 };
 
 /// Reads header values from a carrier.

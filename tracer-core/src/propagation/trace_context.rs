@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{trim_ows, Baggage, Extractor, Injector, PropagationContext, Propagator};
+use super::{Baggage, Extractor, Injector, PropagationContext, Propagator, trim_ows};
 use crate::model::{ParseIdError, SpanId, TraceId};
 use crate::model::{SpanContext, TraceFlags, TraceState};
 

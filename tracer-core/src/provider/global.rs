@@ -1,8 +1,8 @@
 //! The global provider: installed once per process.
 
 use std::fmt;
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use super::TracerProvider;
 use crate::model::SpanLimits;

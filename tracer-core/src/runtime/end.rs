@@ -3,8 +3,8 @@
 use super::cell::{local_mut, with_local};
 use super::enter::Entry;
 use super::hand_over::{flush_due_holding_records, hand_over, hand_over_batch};
-use super::owned::{fill_record_box, SpanState};
-use super::stack::{set_unsampled_top, FrameKind, Scoped};
+use super::owned::{SpanState, fill_record_box};
+use super::stack::{FrameKind, Scoped, set_unsampled_top};
 use crate::model::SpanId;
 
 /// Ends the span `entry` pushed. The common case, the entry's own local

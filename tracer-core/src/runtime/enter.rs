@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use super::cell::{local_mut, with_local};
-use super::owned::{finish_owned, SpanState};
+use super::owned::{SpanState, finish_owned};
 use super::stack::{frame_context, unsampled_top};
-use super::start::{start_root_into, start_with, Parent, StartSpec};
+use super::start::{Parent, StartSpec, start_root_into, start_with};
 use super::state::LocalState;
 use crate::model::{SpanContext, SpanData, SpanId, SpanKind};
 use crate::provider::{self, TracerProvider};

@@ -55,17 +55,17 @@ mod start;
 mod state;
 
 pub(crate) use end::{end_entry, exit_entry};
-pub(crate) use enter::{enter_child, enter_new, enter_spec, enter_state, Entry, FromEntry};
+pub(crate) use enter::{Entry, FromEntry, enter_child, enter_new, enter_spec, enter_state};
 pub(crate) use hand_over::flush_local;
 pub(crate) use lookup::{
     context_of, current_context, current_span_id, current_trace_id, has_open_record, with_open_record,
 };
 #[cfg(feature = "tracing")]
 pub(crate) use lookup::{current_is_local, current_recording_span};
-pub(crate) use owned::{finish_owned, SpanState};
+pub(crate) use owned::{SpanState, finish_owned};
 pub(crate) use record_borrow::RecordBorrow;
-pub(crate) use scope::{attach, detach, ScopeGuard};
+pub(crate) use scope::{ScopeGuard, attach, detach};
 #[cfg(feature = "tracing")]
-pub(crate) use shared::{current_shared_key, enter_shared, exit_shared, is_entered_here, SharedSpan};
+pub(crate) use shared::{SharedSpan, current_shared_key, enter_shared, exit_shared, is_entered_here};
 pub(crate) use stack::unsampled_top;
-pub(crate) use start::{start_into, start_root_into, Parent, StartSpec};
+pub(crate) use start::{Parent, StartSpec, start_into, start_root_into};

@@ -19,10 +19,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
-use super::owned::{finish_owned, SpanState};
+use super::owned::{SpanState, finish_owned};
 use super::record_borrow::RecordBorrow;
 use super::stack::{FrameKind, Stack};
-use super::start::{start_into, StartSpec};
+use super::start::{StartSpec, start_into};
 use crate::buffer::SpanBatch;
 use crate::model::{SpanContext, SpanData};
 

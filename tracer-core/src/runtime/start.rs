@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::cell::with_local;
-use super::owned::{box_record, SpanState};
+use super::owned::{SpanState, box_record};
 use crate::clock;
 use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use crate::provider::{self, TracerProvider};

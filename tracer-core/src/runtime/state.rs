@@ -3,11 +3,11 @@
 
 use std::mem::MaybeUninit;
 
-use super::hand_over::{flush_due, flush_if_due, LOCAL_BATCH_LIMIT};
+use super::hand_over::{LOCAL_BATCH_LIMIT, flush_due, flush_if_due};
 use super::owned::SpanState;
-use super::shared::{frame_span, release_frame, SharedSpan};
-use super::stack::{frame_context, Frame, FrameKind, Stack};
-use crate::buffer::{recycled_buffer, BatchSummary, SpanBatch, POOLED_CAPACITY};
+use super::shared::{SharedSpan, frame_span, release_frame};
+use super::stack::{Frame, FrameKind, Stack, frame_context};
+use crate::buffer::{BatchSummary, POOLED_CAPACITY, SpanBatch, recycled_buffer};
 use crate::clock;
 use crate::model::{IdGenerator, SpanContext, SpanData, SpanId};
 use crate::provider;

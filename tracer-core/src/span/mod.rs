@@ -24,8 +24,8 @@ mod entered;
 mod methods;
 mod owned;
 
-pub use attach::{attach, with_current_context, ContextGuard};
+pub use attach::{ContextGuard, attach, with_current_context};
 pub use builder::SpanBuilder;
-pub use current::{current_context, current_span, current_span_id, current_trace_id, in_span, SpanRef};
+pub use current::{SpanRef, current_context, current_span, current_span_id, current_trace_id, in_span};
 pub use entered::EnteredSpan;
 pub use owned::Span;

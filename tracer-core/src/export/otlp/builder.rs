@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::config::{
-    check_header, check_url, default_endpoint, signal_url, OtlpCompression, OtlpProtocol, DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, OtlpCompression, OtlpProtocol, check_header, check_url, default_endpoint, signal_url,
 };
 use super::encode::Scope;
 use super::exporter::OtlpExporter;

@@ -4,10 +4,10 @@
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
-    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue as PbKeyValue,
+    AnyValue, ArrayValue, InstrumentationScope, KeyValue as PbKeyValue, any_value,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
-use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span as PbSpan, Status as PbStatus};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as PbSpan, Status as PbStatus, span};
 
 use crate::export::json::{kind_number, span_flags, status_code, write_attributes, write_span, write_string};
 use crate::model::Resource;
@@ -185,9 +185,11 @@ mod tests {
         let body = String::from_utf8(json(&Resource::default(), &scope, &[])).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(parsed["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"], "tracer");
-        assert!(parsed["resourceSpans"][0]["scopeSpans"][0]["spans"]
-            .as_array()
-            .unwrap()
-            .is_empty());
+        assert!(
+            parsed["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -123,11 +123,11 @@ mod transport;
 
 #[cfg(feature = "otlp")]
 pub use builder::{OtlpConfigError, OtlpExporterBuilder};
-pub(crate) use config::{check_header, check_url};
 pub use config::{
-    default_endpoint, signal_url, traces_url, OtlpCompression, OtlpProtocol, DEFAULT_ENDPOINT, DEFAULT_GRPC_ENDPOINT,
-    DEFAULT_TIMEOUT,
+    DEFAULT_ENDPOINT, DEFAULT_GRPC_ENDPOINT, DEFAULT_TIMEOUT, OtlpCompression, OtlpProtocol, default_endpoint,
+    signal_url, traces_url,
 };
+pub(crate) use config::{check_header, check_url};
 #[cfg(feature = "otlp")]
 pub use exporter::OtlpExporter;
 #[cfg(feature = "otlp")]

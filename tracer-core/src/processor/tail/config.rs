@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::policy::Predicate;
 use super::TailSamplingProcessor;
+use super::policy::Predicate;
 use crate::model::SpanData;
 use crate::processor::SpanProcessor;
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use self::decisions::{marks_len, Decisions, HeldMarks, Tick, TraceKey};
+use self::decisions::{Decisions, HeldMarks, Tick, TraceKey, marks_len};
 use self::held::{Cause, Forced, HeldTraces};
 use self::policy::{Policy, Predicate, TraceScan, Verdict};
 use self::stats::{Count, TailCounters};

@@ -1,6 +1,6 @@
 //! The tail sampling policy: which traces to keep, judged from their spans.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::diag;

@@ -1,8 +1,8 @@
 //! What a tail sampler counts, and a handle to read it once the provider
 //! owns the processor.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The counters of a [`TailSamplingProcessor`](super::TailSamplingProcessor).
 ///
