@@ -5,7 +5,7 @@
 //! - `tests/ui/pass/*.rs`: hygiene, programs that must build under
 //!   `#![deny(warnings)]` and whose `main` checks the spans recorded.
 //!
-//! Regenerate the diagnostics with `TRYBUILD=overwrite cargo test --test ui`
+//! Regenerate the diagnostics with `TRYBUILD=overwrite cargo test -p tracer-macros --test ui`
 //! and review them.
 
 #[test]
