@@ -140,10 +140,13 @@ fn wall(options: &Options) -> (Results, Scaling, Alternated) {
                 .flat_map(|only| ["--only".to_string(), only.clone()])
                 .collect(),
         ];
-        // tracer_tail needs a process of its own: a process installs one
-        // tracer provider.
-        if options.only.is_none() && crate::contenders::takes_part("tracer_tail", *workload) {
-            children.push(vec!["--only".to_string(), "tracer_tail".to_string()]);
+        // tracer_tail and tracer_scoped need a process of their own: a
+        // process installs one tracer provider, and one that sets a default
+        // provider changes every span start in it.
+        for own in ["tracer_tail", "tracer_scoped"] {
+            if options.only.is_none() && crate::contenders::takes_part(own, *workload) {
+                children.push(vec!["--only".to_string(), own.to_string()]);
+            }
         }
         let lines: Vec<String> = children
             .iter()
@@ -432,6 +435,24 @@ fn targets_markdown(
                 format!("{w}: instructions with tail sampling ≤ 1.2× tracer's"),
                 instr_or_nan(w, "tracer_tail") / instr_or_nan(w, "tracer"),
                 1.2,
+            );
+        }
+    }
+    // A default provider (`set_default`) against the installed one.
+    for w in [
+        "nested100",
+        "flat100_attrs",
+        "unsampled",
+        "threads",
+        "deep",
+        "macro_sync",
+        "macro_async",
+    ] {
+        if instr(w, "tracer_scoped").is_some() && instr(w, "tracer").is_some() {
+            at_most(
+                format!("{w}: instructions under a default provider ≤ 1.05× tracer's"),
+                instr_or_nan(w, "tracer_scoped") / instr_or_nan(w, "tracer"),
+                1.05,
             );
         }
     }

@@ -9,11 +9,8 @@ use std::time::Duration;
 use crate::diag;
 use crate::export::ConsoleExporter;
 use crate::processor::FlushError;
-use crate::provider::{self, InstallError, ProviderBuilder, TracerProvider};
+use crate::provider::{self, DEFAULT_FLUSH_TIMEOUT, InstallError, ProviderBuilder, TracerProvider};
 use crate::runtime;
-
-/// How long `force_flush()` and `shutdown()` wait by default.
-pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl ProviderBuilder {
     /// Installs the provider for the whole process. Fails if one is already

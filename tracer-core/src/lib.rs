@@ -92,7 +92,10 @@ mod provider;
 pub mod reqwest;
 mod runtime;
 pub mod sampler;
+mod scoped;
 mod span;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -100,13 +103,14 @@ pub mod __private;
 
 pub use env::init_from_env;
 pub use future::{FutureExt, Instrumented, OutputRecorder, WithContext};
-pub use install::{DEFAULT_FLUSH_TIMEOUT, ProviderGuard, force_flush, init, shutdown};
+pub use install::{ProviderGuard, force_flush, init, shutdown};
 pub use model::{
     Array, Attributes, Event, Key, KeyValue, Link, ParseIdError, Resource, ResourceBuilder, SpanContext, SpanData,
     SpanId, SpanKind, SpanLimits, Status, TraceFlags, TraceId, TraceState, TraceStateError, Value,
 };
 pub use propagation::{extract_context, inject_context};
-pub use provider::{InstallError, ProviderBuilder, ProviderStats, TracerProvider};
+pub use provider::{DEFAULT_FLUSH_TIMEOUT, InstallError, ProviderBuilder, ProviderStats, TracerProvider};
+pub use scoped::{DefaultGuard, WithProvider};
 pub use span::{
     ContextGuard, EnteredSpan, Span, SpanBuilder, SpanRef, attach, current_context, current_span, current_span_id,
     current_trace_id, in_span, with_current_context,

@@ -11,6 +11,7 @@ mod baseline;
 mod fastrace_c;
 mod otel;
 mod tracer_c;
+mod tracer_scoped;
 mod tracer_tail;
 mod tracing_bridge_c;
 mod tracing_c;
@@ -59,8 +60,9 @@ pub fn set_baseline_work(work: u64) {
 }
 
 /// Every contender, set up for `workload`, in the table's order, but
-/// `tracer_tail`, which needs a process of its own (one tracer provider per
-/// process; see [`by_name`]).
+/// `tracer_tail` and `tracer_scoped`, which need a process of their own
+/// (one tracer provider per process, and a process that sets a default
+/// provider changes every span start; see [`by_name`]).
 pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
     vec![
         Box::new(tracer_c::Tracer::new(workload, queue)),
@@ -74,8 +76,9 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
 }
 
 /// The contenders' names, in the table's order.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "tracer",
+    "tracer_scoped",
     "tracer_tail",
     "fastrace",
     "tracing+otel",
@@ -104,6 +107,7 @@ pub fn takes_part(name: &str, workload: Workload) -> bool {
         // No attribute macro.
         "otel_sdk" => !matches!(workload, Workload::MacroSync | Workload::MacroAsync),
         "tracer_tail" => tracer_tail::WORKLOADS.contains(&workload),
+        "tracer_scoped" => tracer_scoped::supports(workload),
         _ => true,
     }
 }
@@ -113,6 +117,7 @@ pub fn by_name(name: &str, workload: Workload, queue: usize) -> Option<Box<dyn C
     Some(match name {
         "tracer" => Box::new(tracer_c::Tracer::new(workload, queue)),
         "tracer_tail" => Box::new(tracer_tail::TracerTail::new(queue)),
+        "tracer_scoped" => Box::new(tracer_scoped::TracerScoped::new(workload, queue)),
         "fastrace" => Box::new(fastrace_c::Fastrace::new(workload)),
         "tracing+otel" => Box::new(tracing_c::TracingOtel::new(workload, queue)),
         "tracing+bridge" => Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),

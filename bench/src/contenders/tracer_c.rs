@@ -108,38 +108,44 @@ pub(super) fn nested(depth: usize) {
     }
 }
 
+/// Runs `traces` traces of `workload` on this thread, under whichever
+/// provider is in force (shared with `tracer_scoped`).
+pub(super) fn run_traces(workload: Workload, traces: usize) {
+    for _ in 0..traces {
+        match workload {
+            Workload::Nested | Workload::Unsampled | Workload::Threads | Workload::Deep => {
+                let _root = Span::root("root").entered();
+                nested(workload.children());
+            }
+            Workload::Flat => {
+                let _root = Span::root("root").entered();
+                for _ in 0..CHILDREN {
+                    in_span("child", |child| {
+                        child.set_attribute("s", "str");
+                        child.set_attribute("i", 42i64);
+                        child.set_attribute("b", true);
+                        child.add_event("e", []);
+                    });
+                }
+            }
+            Workload::Off | Workload::MacroSync => {
+                let _root = Span::root("root").entered();
+                chains::tracer_sync::f99();
+            }
+            Workload::MacroAsync => {
+                super::block_on(chains::tracer_async::f99().in_span(Span::root("root")));
+            }
+        }
+    }
+}
+
 impl Contender for Tracer {
     fn name(&self) -> &'static str {
         "tracer"
     }
 
     fn run(&self, workload: Workload, traces: usize) {
-        for _ in 0..traces {
-            match workload {
-                Workload::Nested | Workload::Unsampled | Workload::Threads | Workload::Deep => {
-                    let _root = Span::root("root").entered();
-                    nested(workload.children());
-                }
-                Workload::Flat => {
-                    let _root = Span::root("root").entered();
-                    for _ in 0..CHILDREN {
-                        in_span("child", |child| {
-                            child.set_attribute("s", "str");
-                            child.set_attribute("i", 42i64);
-                            child.set_attribute("b", true);
-                            child.add_event("e", []);
-                        });
-                    }
-                }
-                Workload::Off | Workload::MacroSync => {
-                    let _root = Span::root("root").entered();
-                    chains::tracer_sync::f99();
-                }
-                Workload::MacroAsync => {
-                    super::block_on(chains::tracer_async::f99().in_span(Span::root("root")));
-                }
-            }
-        }
+        run_traces(workload, traces);
     }
 
     fn flush(&self) {

@@ -15,7 +15,7 @@ use super::dropped::DroppedEvents;
 use super::fields::{EventFields, SpanFields};
 use super::span_pool;
 use crate::model::{Event as SpanEvent, KeyValue, Link, SpanKind, Status, Value};
-use crate::provider;
+use crate::runtime;
 use crate::runtime::{
     Parent, SharedSpan, StartSpec, current_is_local, current_recording_span, current_shared_key, current_span_id,
     enter_shared, exit_shared, is_entered_here, with_open_record,
@@ -182,7 +182,7 @@ where
 {
     fn on_new_span(&self, attributes: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         // With no provider there is nothing to record, nor to propagate.
-        if provider::active().is_none() {
+        if !runtime::recording_possible() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -216,7 +216,7 @@ where
         };
         let shared = SharedSpan::start(spec, id.into_u64());
         if status.is_some() || !fields.attributes.is_empty() {
-            let limits = provider::limits();
+            let limits = runtime::limits();
             // Drained in place: the inline attributes are not moved.
             let attributes = fields.attributes.drain(..);
             shared.with_record(|data| {
@@ -240,7 +240,7 @@ where
         }
         let mut fields = SpanFields::default();
         values.record(&mut fields);
-        let limits = provider::limits();
+        let limits = runtime::limits();
         shared.with_record(|data| fields.apply(data, &limits));
     }
 
@@ -255,7 +255,7 @@ where
             return;
         };
         let link = Link::new(context, []);
-        let limits = provider::limits();
+        let limits = runtime::limits();
         shared.with_record(|data| data.add_link(link, &limits));
     }
 
@@ -305,7 +305,7 @@ where
             return;
         }
         let (span_event, status) = self.span_event(event);
-        let limits = provider::limits();
+        let limits = runtime::limits();
         let add = |data: &mut crate::model::SpanData| {
             if let Some(status) = status {
                 data.set_status(status);

@@ -306,7 +306,7 @@ mod tests {
                 attributes: &[],
                 links: &[],
             };
-            provider.sampler().should_sample(&params).decision
+            provider.inner.sampler().should_sample(&params).decision
         };
         [
             decide(None),

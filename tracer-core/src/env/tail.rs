@@ -243,7 +243,7 @@ mod tests {
         );
         let mut root = SpanData::new("root".into(), SpanKind::Internal, context, None, 1);
         root.end_time_unix_nano = 2;
-        provider.on_end_batch(SpanBatch::from(vec![root]));
+        provider.inner.on_end_batch(SpanBatch::from(vec![root]));
         let stats = provider.stats().processors;
         // Dropped by the policy (ratio 0, no error), so nothing is printed.
         assert_eq!((stats.received, stats.sampled_out, stats.exported), (1, 1, 0));

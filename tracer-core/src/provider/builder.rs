@@ -1,16 +1,19 @@
 //! Configuring a provider.
 
 use std::any::Any;
-use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
-use super::TracerProvider;
+use super::{ProviderInner, TracerProvider};
 use crate::export::SpanExporter;
 use crate::model::{Key, Resource, ResourceBuilder, SpanLimits, Value};
 use crate::processor::{BatchConfig, BatchSpanProcessor, SimpleSpanProcessor, SpanProcessor};
 use crate::sampler::{AlwaysOff, AlwaysOn, ParentBased, Sampler, TraceIdRatio};
 
-/// Configures and installs the global [`TracerProvider`].
-#[must_use = "a builder does nothing until `install`"]
+/// Configures a [`TracerProvider`]: [`install`](ProviderBuilder::install)
+/// makes it the process's, [`build`](ProviderBuilder::build) returns it
+/// without installing it.
+#[must_use = "a builder does nothing until `install` or `build`"]
 pub struct ProviderBuilder {
     sampler: Box<dyn Sampler>,
     inherits_local_sampled: bool,
@@ -82,15 +85,34 @@ impl ProviderBuilder {
         self
     }
 
-    /// The provider, built.
-    pub(crate) fn build(self) -> TracerProvider {
+    /// The provider, built and not installed: spans report to it where it
+    /// is made the default ([`TracerProvider::set_default`],
+    /// [`TracerProvider::in_scope`], [`TracerProvider::scope`]). Its last
+    /// handle, dropped, shuts it down.
+    ///
+    /// ```
+    /// use tracer_core::export::InMemoryExporter;
+    /// use tracer_core::TracerProvider;
+    ///
+    /// let exporter = InMemoryExporter::new();
+    /// let provider = TracerProvider::builder()
+    ///     .service_name("test")
+    ///     .with_simple_exporter(exporter.clone())
+    ///     .build();
+    /// {
+    ///     let _default = provider.set_default();
+    ///     tracer_core::in_span("work", |_| {});
+    /// }
+    /// assert_eq!(exporter.spans_named("work").len(), 1);
+    /// ```
+    pub fn build(self) -> TracerProvider {
         let has_on_start = self.processors.iter().any(|p| p.wants_on_start());
         let resource = self.resource.build();
         let mut processors = self.processors;
         for processor in &mut processors {
             processor.set_resource(&resource);
         }
-        TracerProvider {
+        let inner = ProviderInner {
             sampler: self.sampler,
             inherits_local_sampled: self.inherits_local_sampled,
             processors,
@@ -99,6 +121,9 @@ impl ProviderBuilder {
             limits: self.limits,
             resource,
             processor_panics: AtomicU64::new(0),
-        }
+            shut_down: AtomicBool::new(false),
+            global: AtomicBool::new(false),
+        };
+        TracerProvider { inner: Arc::new(inner) }
     }
 }

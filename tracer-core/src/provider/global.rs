@@ -2,23 +2,63 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::TracerProvider;
+use super::{ProviderInner, TracerProvider};
 use crate::model::SpanLimits;
 
 static PROVIDER: OnceLock<TracerProvider> = OnceLock::new();
-/// The installed provider while it records, null otherwise: what every
-/// span start checks, in one load.
-static ACTIVE: AtomicPtr<TracerProvider> = AtomicPtr::new(std::ptr::null_mut());
 
-/// The installed provider, while it records.
-#[inline]
-pub(crate) fn active() -> Option<&'static TracerProvider> {
-    // SAFETY: the pointer is null or points into `PROVIDER`, which is set
-    // once and never dropped; `Acquire` pairs with the release in `install`
-    // so the provider is seen fully built.
-    unsafe { ACTIVE.load(Ordering::Acquire).as_ref() }
+/// What every span start reads, in one load: the installed provider's
+/// address while it records (0 otherwise), with [`SCOPES_USED`] set once a
+/// provider has been made a default anywhere in the process. Without that
+/// bit the address is the answer; with it, the thread's default is looked
+/// at first (see [`Active`]).
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// The bit of [`ACTIVE`] that sends span starts to the thread's default
+/// provider first. Set once and kept: a process that never scopes a
+/// provider pays nothing for the feature, one that does pays a look at
+/// its thread's state. `ProviderInner` is aligned to 8, so its address
+/// never has the bit.
+const SCOPES_USED: usize = 1;
+
+/// Which provider a span starting now reports to, as far as the global
+/// state tells.
+#[derive(Clone, Copy)]
+pub(crate) enum Active {
+    /// None: spans are not recorded.
+    Off,
+    /// The installed provider; no provider has been scoped in the process.
+    Global(&'static ProviderInner),
+    /// The thread's default provider if it has one, else the installed one
+    /// (if recording).
+    Scoped(Option<&'static ProviderInner>),
+}
+
+/// Which provider a span starting now reports to. See [`Active`].
+#[inline(always)]
+pub(crate) fn active() -> Active {
+    let word = ACTIVE.load(Ordering::Acquire);
+    if word == 0 {
+        return Active::Off;
+    }
+    if word & SCOPES_USED == 0 {
+        // SAFETY: without the bit, the word is the address of the installed
+        // provider's `ProviderInner`, which lives in `PROVIDER` (set once,
+        // never dropped); `Acquire` pairs with the `SeqCst` store in
+        // `set_global`, so it is seen fully built.
+        return Active::Global(unsafe { &*(word as *const ProviderInner) });
+    }
+    // SAFETY: as above, once the bit is cleared.
+    Active::Scoped(unsafe { ((word & !SCOPES_USED) as *const ProviderInner).as_ref() })
+}
+
+/// From now on, span starts look at their thread's default provider.
+pub(crate) fn mark_scopes_used() {
+    if ACTIVE.load(Ordering::Relaxed) & SCOPES_USED == 0 {
+        ACTIVE.fetch_or(SCOPES_USED, Ordering::SeqCst);
+    }
 }
 
 /// The installed provider, also after shutdown.
@@ -26,22 +66,27 @@ pub(crate) fn get() -> Option<&'static TracerProvider> {
     PROVIDER.get()
 }
 
-/// The span limits in force.
+/// The installed provider's span limits (the defaults without one).
 pub(crate) fn limits() -> SpanLimits {
-    PROVIDER.get().map_or_else(SpanLimits::default, |p| p.limits)
+    PROVIDER.get().map_or_else(SpanLimits::default, |p| p.inner.limits)
 }
 
 /// Makes `provider` the process's provider, recording from now on.
 pub(crate) fn set_global(provider: TracerProvider) -> Result<&'static TracerProvider, InstallError> {
     PROVIDER.set(provider).map_err(|_| InstallError::AlreadyInstalled)?;
     let installed = PROVIDER.get().expect("set just above");
-    ACTIVE.store(installed as *const TracerProvider as *mut _, Ordering::SeqCst);
+    installed.inner.global.store(true, Ordering::Relaxed);
+    let address = std::sync::Arc::as_ptr(&installed.inner) as usize;
+    debug_assert_eq!(address & SCOPES_USED, 0);
+    // Keeps the scopes bit, which another thread may be setting.
+    ACTIVE.fetch_or(address, Ordering::SeqCst);
     Ok(installed)
 }
 
-/// Stops recording: spans started from now on are not.
+/// Stops recording through the installed provider: spans started from now
+/// on are not, unless a thread's default provider takes them.
 pub(super) fn deactivate() {
-    ACTIVE.store(std::ptr::null_mut(), Ordering::SeqCst);
+    ACTIVE.fetch_and(SCOPES_USED, Ordering::SeqCst);
 }
 
 /// Why a provider could not be installed.

@@ -1,9 +1,15 @@
-//! Installation: the global tracer provider.
+//! The tracer provider: the sampler, the span processors, the span limits
+//! and the resource that spans are recorded with.
 //!
-//! A process has one provider, installed once. It holds the sampler, the
-//! span processors, the span limits and the resource. Until it is installed
-//! (and after it is shut down) spans are not recorded and cost a single
-//! relaxed load.
+//! A process usually has one provider, installed once for the whole process
+//! ([`ProviderBuilder::install`]). Until it is installed (and after it is
+//! shut down) spans are not recorded and cost a single relaxed load.
+//!
+//! A provider can also be built without installing it
+//! ([`ProviderBuilder::build`]) and made the default for one thread, one
+//! closure or one future (`set_default`, `in_scope`, `scope`): what a test
+//! does to see only its own spans. A span reports to the provider it started
+//! under, wherever it ends.
 //!
 //! ```no_run
 //! use tracer_core::export::ConsoleExporter;
@@ -22,7 +28,8 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::buffer::SpanBatch;
@@ -36,10 +43,37 @@ mod global;
 
 pub use builder::ProviderBuilder;
 pub use global::InstallError;
-pub(crate) use global::{active, get, limits, set_global};
+pub(crate) use global::{Active, active, get, limits, mark_scopes_used, set_global};
 
-/// The sampler, processors, limits and resource of the process.
+/// How long `force_flush()` and `shutdown()` wait by default.
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The sampler, processors, limits and resource that spans are recorded
+/// with: the process's, once installed, or one made the default for a
+/// thread, a closure or a future.
+///
+/// A handle: clones share one provider (its processors, its stats, its
+/// shutdown).
+///
+/// ```
+/// use tracer_core::export::InMemoryExporter;
+/// use tracer_core::{Span, TracerProvider};
+///
+/// let exporter = InMemoryExporter::new();
+/// let provider = TracerProvider::builder()
+///     .with_simple_exporter(exporter.clone())
+///     .build();
+/// provider.in_scope(|| drop(Span::new("only_here")));
+/// assert_eq!(exporter.spans()[0].name, "only_here");
+/// ```
+#[derive(Clone)]
 pub struct TracerProvider {
+    pub(crate) inner: Arc<ProviderInner>,
+}
+
+/// What a [`TracerProvider`] handle shares: what the runtime reads on every
+/// span start.
+pub(crate) struct ProviderInner {
     pub(super) sampler: Box<dyn Sampler>,
     pub(super) inherits_local_sampled: bool,
     pub(super) processors: Vec<Box<dyn SpanProcessor>>,
@@ -49,6 +83,11 @@ pub struct TracerProvider {
     pub(super) limits: SpanLimits,
     pub(super) resource: Resource,
     pub(super) processor_panics: AtomicU64,
+    /// Set by `shutdown`: spans started afterwards are not recorded.
+    pub(super) shut_down: AtomicBool,
+    /// Whether this is the installed provider, which spans refer to
+    /// without holding a handle.
+    pub(super) global: AtomicBool,
 }
 
 /// Everything the provider's processors counted.
@@ -74,16 +113,86 @@ impl TracerProvider {
 
     /// The resource describing this process.
     pub fn resource(&self) -> &Resource {
-        &self.resource
+        &self.inner.resource
     }
 
     /// The span limits.
     pub fn limits(&self) -> &SpanLimits {
+        &self.inner.limits
+    }
+
+    /// Counters from every processor.
+    pub fn stats(&self) -> ProviderStats {
+        self.inner.stats()
+    }
+
+    /// Whether `shutdown` was called: spans started under it are not
+    /// recorded.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.is_shut_down()
+    }
+
+    /// Whether `self` and `other` are handles of the same provider.
+    pub fn same_as(&self, other: &TracerProvider) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Flushes every processor, waiting at most `timeout` for each.
+    pub(crate) fn flush_processors(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.inner.each_processor(|p| p.force_flush(timeout))
+    }
+
+    /// Stops recording, then shuts every processor down, waiting at most
+    /// `timeout` for each.
+    pub(crate) fn shutdown_processors(&self, timeout: Duration) -> Result<(), FlushError> {
+        self.inner.shut_down.store(true, Ordering::SeqCst);
+        if self.inner.global.load(Ordering::Relaxed) {
+            global::deactivate();
+        }
+        self.inner.each_processor(|p| p.shutdown(timeout))
+    }
+}
+
+impl ProviderInner {
+    pub(crate) fn sampler(&self) -> &dyn Sampler {
+        &*self.sampler
+    }
+
+    /// The span limits.
+    #[inline]
+    pub(crate) fn limits(&self) -> &SpanLimits {
         &self.limits
     }
 
-    pub(crate) fn sampler(&self) -> &dyn Sampler {
-        &*self.sampler
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Relaxed)
+    }
+
+    /// A handle for an owned span to keep, so that it reports here wherever
+    /// it ends: `None` for the installed provider, which needs none.
+    #[inline]
+    pub(crate) fn owner_handle(&self) -> Option<TracerProvider> {
+        if self.global.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(self.handle())
+    }
+
+    /// A new handle of this provider.
+    #[cold]
+    #[inline(never)]
+    fn handle(&self) -> TracerProvider {
+        let ptr: *const ProviderInner = self;
+        // SAFETY: every `ProviderInner` lives in the `Arc` of a
+        // `TracerProvider` (only `ProviderBuilder::build` makes one), and
+        // `&self` proves that `Arc` alive: one more count, then a handle
+        // owning it.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            TracerProvider {
+                inner: Arc::from_raw(ptr),
+            }
+        }
     }
 
     /// Whether children of a sampled local parent are sampled without
@@ -139,20 +248,6 @@ impl TracerProvider {
         }
     }
 
-    /// Flushes every processor, waiting at most `timeout` for each.
-    pub(crate) fn flush_processors(&self, timeout: Duration) -> Result<(), FlushError> {
-        self.each_processor(|p| p.force_flush(timeout))
-    }
-
-    /// Stops recording if this is the global provider, then shuts every
-    /// processor down, waiting at most `timeout` for each.
-    pub(crate) fn shutdown_processors(&self, timeout: Duration) -> Result<(), FlushError> {
-        if global::get().is_some_and(|global| std::ptr::eq(global, self)) {
-            global::deactivate();
-        }
-        self.each_processor(|p| p.shutdown(timeout))
-    }
-
     fn each_processor(&self, f: impl Fn(&dyn SpanProcessor) -> Result<(), FlushError>) -> Result<(), FlushError> {
         let mut failure: Option<FlushError> = None;
         for processor in &self.processors {
@@ -167,7 +262,7 @@ impl TracerProvider {
     }
 
     /// Counters from every processor.
-    pub fn stats(&self) -> ProviderStats {
+    fn stats(&self) -> ProviderStats {
         ProviderStats {
             processors: self
                 .processors
@@ -181,10 +276,22 @@ impl TracerProvider {
 impl fmt::Debug for TracerProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TracerProvider")
-            .field("sampler", &self.sampler.description())
-            .field("processors", &self.processors.len())
-            .field("limits", &self.limits)
-            .field("resource", &self.resource)
+            .field("sampler", &self.inner.sampler.description())
+            .field("processors", &self.inner.processors.len())
+            .field("limits", &self.inner.limits)
+            .field("resource", &self.inner.resource)
             .finish()
+    }
+}
+
+impl Drop for ProviderInner {
+    /// The last handle of a provider that was not shut down: its
+    /// processors flush and stop, as at shutdown.
+    fn drop(&mut self) {
+        if !self.is_shut_down() {
+            if let Err(e) = self.each_processor(|p| p.shutdown(DEFAULT_FLUSH_TIMEOUT)) {
+                diag::warn(&format!("provider dropped: {e}"));
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ use super::cell::{local_mut, with_local};
 use super::enter::Entry;
 use super::hand_over::{flush_due_holding_records, hand_over, hand_over_batch};
 use super::owned::{SpanState, fill_record_box};
+use super::provider_scope::leave_default;
 use super::stack::{FrameKind, Scoped, set_unsampled_top};
 use crate::model::SpanId;
 
@@ -30,8 +31,13 @@ pub(crate) fn end_entry(entry: &Entry) {
         }
         _ => {
             let batch = local.end_anywhere(span_id, panicked);
+            let leaves_default = entry.depth == Entry::LEAVES_DEFAULT && local.default_opened_by(span_id);
             drop(local);
-            return hand_over(batch);
+            hand_over(batch);
+            if leaves_default {
+                leave_default();
+            }
+            return;
         }
     };
     // `Frame` is `Copy`: popping is shortening.
@@ -64,7 +70,12 @@ pub(crate) fn exit_entry(span_id: SpanId) -> SpanState {
                 let data = local.records.swap_remove(index);
                 local.open_records -= 1;
                 local.stack.move_record(last, index);
-                Some(SpanState::Recording(fill_record_box(local.record_boxes.pop(), data)))
+                // Its owner is the provider whose buffer it was in.
+                let owner = local.provider.clone();
+                Some(SpanState::Recording(
+                    fill_record_box(local.record_boxes.pop(), data),
+                    owner,
+                ))
             }
             (_, Some(Scoped { context, state })) if state.is_null() => Some(SpanState::NonRecording(Some(context))),
             _ => None,

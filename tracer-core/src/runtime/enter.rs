@@ -5,11 +5,12 @@ use std::borrow::Cow;
 
 use super::cell::{local_mut, with_local};
 use super::owned::{SpanState, finish_owned};
+use super::provider_scope::with_active;
 use super::stack::{frame_context, unsampled_top};
 use super::start::{Parent, StartSpec, start_root_into, start_with};
 use super::state::LocalState;
 use crate::model::{SpanContext, SpanData, SpanId, SpanKind};
-use crate::provider::{self, TracerProvider};
+use crate::provider::ProviderInner;
 
 /// A span made current by this thread's runtime, as its guard
 /// ([`EnteredSpan`](crate::EnteredSpan)) holds it.
@@ -40,6 +41,11 @@ pub(crate) trait FromEntry {
 }
 
 impl Entry {
+    /// The depth of an entry that entered its span's provider as the
+    /// thread's default, and leaves it when it ends: never a real depth, so
+    /// that ending it always takes the slow path, which leaves the default.
+    pub(crate) const LEAVES_DEFAULT: u32 = u32::MAX;
+
     #[inline(always)]
     fn new(span_id: SpanId, depth: usize) -> Entry {
         Entry {
@@ -86,18 +92,26 @@ pub(crate) fn enter_new<E: FromEntry>(name: &'static str, kind: SpanKind, root: 
             return E::from_entry(Entry::inert());
         }
     }
-    match provider::active() {
-        Some(provider) => enter_active(provider, name, kind, root, false),
-        None => E::from_entry(Entry::inert()),
-    }
+    with_active(
+        (),
+        |provider, ()| enter_active(provider, name, kind, root, false),
+        |()| E::from_entry(Entry::inert()),
+    )
 }
 
 /// `SpanBuilder::entered`: start a span and make it current.
 #[inline]
 pub(crate) fn enter_spec<E: FromEntry>(spec: StartSpec) -> E {
-    let Some(provider) = provider::active() else {
-        return E::from_entry(Entry::inert());
-    };
+    with_active(
+        spec,
+        |provider, spec| enter_spec_with(provider, spec),
+        |_| E::from_entry(Entry::inert()),
+    )
+}
+
+/// [`enter_spec`] under `provider`.
+#[inline(always)]
+fn enter_spec_with<E: FromEntry>(provider: &ProviderInner, spec: StartSpec) -> E {
     let plain = matches!(spec.parent, Parent::Current)
         && spec.attributes.is_empty()
         && spec.links.is_empty()
@@ -123,7 +137,7 @@ pub(crate) fn enter_spec<E: FromEntry>(spec: StartSpec) -> E {
 /// sampled-out owned span's does).
 #[inline(never)]
 pub(super) fn enter_active<N: Into<Cow<'static, str>>, E: FromEntry>(
-    provider: &'static TracerProvider,
+    provider: &ProviderInner,
     name: N,
     kind: SpanKind,
     root: bool,
@@ -161,7 +175,7 @@ fn enter_root<E: FromEntry>(name: Cow<'static, str>, kind: SpanKind) -> E {
 
 /// Starts any span through `start_with` and makes it current.
 #[inline(never)]
-fn enter_started<E: FromEntry>(provider: &'static TracerProvider, mut spec: StartSpec) -> E {
+fn enter_started<E: FromEntry>(provider: &ProviderInner, mut spec: StartSpec) -> E {
     let mut state = SpanState::Done;
     start_with(provider, &mut spec, &mut state);
     enter_or_finish(state)
@@ -247,19 +261,29 @@ fn start_child<N: Into<Cow<'static, str>>, E: FromEntry>(
 #[inline(never)]
 pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
     match state {
-        SpanState::Recording(_) => {
+        SpanState::Recording(..) => {
             // Unavailable state: the closure does not run and `*state` is
             // left as it was.
             with_local(|local| {
-                let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) else {
+                let SpanState::Recording(record, owner) = std::mem::replace(state, SpanState::Done) else {
                     unreachable!("matched above");
                 };
                 let span_id = record.context.span_id();
+                // A span of another provider than the thread's default:
+                // its provider is the default until its guard drops.
+                let foreign = !local.owns(owner.as_ref());
+                if foreign {
+                    local.enter_default(owner, Some(span_id));
+                }
                 let index = local.take_boxed(record);
                 local.open_records += 1;
                 let depth = local.stack.frames.len();
                 local.stack.push_local(span_id, index);
-                E::from_entry(Entry::new(span_id, depth))
+                let mut entry = Entry::new(span_id, depth);
+                if foreign {
+                    entry.depth = Entry::LEAVES_DEFAULT;
+                }
+                E::from_entry(entry)
             })
             .unwrap_or_else(|| E::from_entry(Entry::inert()))
         }
@@ -290,8 +314,9 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
 /// unsampled one.
 #[inline(always)]
 pub(crate) fn enter_child<N: Into<Cow<'static, str>>, E: FromEntry>(name: N) -> E {
-    match provider::active() {
-        Some(provider) => enter_active(provider, name, SpanKind::Internal, false, true),
-        None => E::from_entry(Entry::inert()),
-    }
+    with_active(
+        name,
+        |provider, name| enter_active(provider, name, SpanKind::Internal, false, true),
+        |_| E::from_entry(Entry::inert()),
+    )
 }

@@ -4,7 +4,7 @@
 use super::cell::with_local;
 use super::state::LocalState;
 use crate::buffer::SpanBatch;
-use crate::provider;
+use crate::provider::{self, Active};
 
 /// A thread hands its finished records over once it holds this many, even
 /// while spans are still open on it (a long-lived root).
@@ -19,10 +19,17 @@ pub(super) fn hand_over(batch: Option<SpanBatch>) {
     }
 }
 
+/// Hands a batch of this thread's buffer to the provider the buffer is
+/// for: the thread's default, else the installed provider.
 #[inline(never)]
 pub(super) fn hand_over_batch(batch: SpanBatch) {
+    if matches!(provider::active(), Active::Scoped(_)) {
+        if let Some(Some(default)) = with_local(|local| local.provider.clone()) {
+            return default.inner.on_end_batch(batch);
+        }
+    }
     match provider::get() {
-        Some(provider) => provider.on_end_batch(batch),
+        Some(provider) => provider.inner.on_end_batch(batch),
         // Dropped: the buffer goes back to this thread's pool.
         None => drop(batch),
     }

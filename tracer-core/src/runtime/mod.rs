@@ -47,6 +47,7 @@ mod enter;
 mod hand_over;
 mod lookup;
 mod owned;
+mod provider_scope;
 mod record_borrow;
 mod scope;
 mod shared;
@@ -63,6 +64,9 @@ pub(crate) use lookup::{
 #[cfg(feature = "tracing")]
 pub(crate) use lookup::{current_is_local, current_recording_span};
 pub(crate) use owned::{SpanState, finish_owned};
+pub(crate) use provider_scope::{enter_default, leave_defaults_from, limits};
+#[cfg(feature = "tracing")]
+pub(crate) use provider_scope::recording_possible;
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{ScopeGuard, attach, detach};
 #[cfg(feature = "tracing")]

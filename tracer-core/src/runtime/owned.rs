@@ -5,10 +5,11 @@ use std::mem::MaybeUninit;
 
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
+use super::provider_scope::{deliver, owner_limits};
 use crate::buffer::SpanBatch;
 use crate::clock;
 use crate::model::{SpanContext, SpanData};
-use crate::provider;
+use crate::provider::TracerProvider;
 
 /// The state of an owned span.
 pub(crate) enum SpanState {
@@ -18,7 +19,10 @@ pub(crate) enum SpanState {
     /// moved on every call, the records of all its levels. The boxes come
     /// from a per-thread pool (`LocalState::record_boxes`), so that a span
     /// still costs no allocation.
-    Recording(Box<SpanData>),
+    ///
+    /// The provider is the one it started under, when that is not the
+    /// installed one: its record goes there wherever it ends.
+    Recording(Box<SpanData>, Option<TracerProvider>),
     /// Not recorded; keeps a context when there is one, for propagation.
     NonRecording(Option<SpanContext>),
     /// Finished, or moved into the thread's stack by `entered`.
@@ -50,9 +54,9 @@ pub(super) fn fill_record_box(empty: Option<Box<MaybeUninit<SpanData>>>, data: S
 #[inline]
 pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
     match state {
-        SpanState::Recording(data) => {
+        SpanState::Recording(data, owner) => {
             if !panicking_at_start && std::thread::panicking() {
-                data.record_panic(clock::now_unix_nanos(), &provider::limits());
+                data.record_panic(clock::now_unix_nanos(), &owner_limits(owner.as_ref()));
             }
             data.end_time_unix_nano = end.unwrap_or_else(clock::now_unix_nanos);
             // Moves the record into the thread's buffer (one copy) and
@@ -73,25 +77,31 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
     }
 }
 
-/// Takes a finished owned span's record into this thread's buffer. `*state`
-/// must be `Recording`; it becomes `Done`.
+/// Takes a finished owned span's record into this thread's buffer, or, if
+/// the thread's buffer is another provider's, straight to its own provider.
+/// `*state` must be `Recording`; it becomes `Done`.
 fn submit_finished(state: &mut SpanState) {
-    if !matches!(state, SpanState::Recording(_)) {
+    if !matches!(state, SpanState::Recording(..)) {
         return;
     }
     let batch = with_local(|local| {
-        if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
-            local.take_boxed(record);
+        let SpanState::Recording(record, owner) = std::mem::replace(state, SpanState::Done) else {
+            unreachable!("checked above");
+        };
+        if !local.owns(owner.as_ref()) {
+            return Err((record, owner));
         }
-        flush_if_due(local)
+        local.take_boxed(record);
+        Ok(flush_if_due(local))
     });
     match batch {
-        Some(batch) => hand_over(batch),
+        Some(Ok(batch)) => hand_over(batch),
+        Some(Err((record, owner))) => deliver(owner.as_ref(), SpanBatch::from(vec![*record])),
         // No thread-local state (thread exit, or re-entrant): the closure did
         // not run; the record is handed over alone rather than lost.
         None => {
-            if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
-                hand_over(Some(SpanBatch::from(vec![*record])));
+            if let SpanState::Recording(record, owner) = std::mem::replace(state, SpanState::Done) {
+                deliver(owner.as_ref(), SpanBatch::from(vec![*record]));
             }
         }
     }

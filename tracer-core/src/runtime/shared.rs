@@ -53,12 +53,12 @@ impl SharedSpan {
         let mut state = SpanState::Done;
         start_into(spec, &mut state);
         let context = match &state {
-            SpanState::Recording(data) => Some(data.context.clone()),
+            SpanState::Recording(data, _) => Some(data.context.clone()),
             SpanState::NonRecording(context) => context.clone(),
             SpanState::Done => None,
         };
         SharedSpan {
-            panicking_at_start: matches!(state, SpanState::Recording(_)) && std::thread::panicking(),
+            panicking_at_start: matches!(state, SpanState::Recording(..)) && std::thread::panicking(),
             state: UnsafeCell::new(state),
             lock: Mutex::new(()),
             context,
@@ -83,7 +83,7 @@ impl SharedSpan {
         let _lock = self.locked();
         // SAFETY: the lock is held, so this is the only reference.
         match unsafe { &mut *self.state.get() } {
-            SpanState::Recording(data) => {
+            SpanState::Recording(data, _) => {
                 let _borrow = RecordBorrow::start();
                 Some(f(data))
             }
@@ -95,7 +95,7 @@ impl SharedSpan {
     pub(crate) fn is_recording(&self) -> bool {
         let _lock = self.locked();
         // SAFETY: the lock is held.
-        matches!(unsafe { &*self.state.get() }, SpanState::Recording(_))
+        matches!(unsafe { &*self.state.get() }, SpanState::Recording(..))
     }
 
     /// Ends the span now, on this thread (its record joins this thread's

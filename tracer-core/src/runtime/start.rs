@@ -5,9 +5,10 @@ use std::borrow::Cow;
 
 use super::cell::with_local;
 use super::owned::{SpanState, box_record};
+use super::provider_scope::with_active;
 use crate::clock;
 use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
-use crate::provider::{self, TracerProvider};
+use crate::provider::ProviderInner;
 use crate::sampler::{SamplingDecision, SamplingParams, SamplingResult};
 
 /// Where a new span's parent comes from.
@@ -34,11 +35,12 @@ pub(crate) struct StartSpec {
 /// writing the outcome into `*out` (which is `Done`).
 #[inline(never)]
 pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
-    match provider::active() {
+    with_active(
+        out,
         // Lent, not moved: the ~140-byte spec is not copied into each call.
-        Some(provider) => start_with(provider, &mut spec, out),
-        None => *out = SpanState::NonRecording(None),
-    }
+        |provider, out| start_with(provider, &mut spec, out),
+        |out| *out = SpanState::NonRecording(None),
+    )
 }
 
 /// What one look at the thread's state found for a new span.
@@ -56,7 +58,7 @@ enum ParentLookup {
 #[inline]
 /// Starts a span from `spec`, taking from it what the record keeps; the
 /// caller drops the rest.
-pub(super) fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec, out: &mut SpanState) {
+pub(super) fn start_with(provider: &ProviderInner, spec: &mut StartSpec, out: &mut SpanState) {
     if matches!(spec.parent, Parent::Root) {
         // No parent to look for: only the ids.
         return match with_local(|local| (local.ids.trace_id(), local.ids.span_id())) {
@@ -110,7 +112,8 @@ pub(super) fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec
             let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
             let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
             let name = std::mem::take(&mut spec.name);
-            *out = SpanState::Recording(box_record(SpanData::new(name, spec.kind, context, Some(p), start)));
+            let record = box_record(SpanData::new(name, spec.kind, context, Some(p), start));
+            *out = SpanState::Recording(record, provider.owner_handle());
         }
         _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
     }
@@ -121,7 +124,7 @@ pub(super) fn start_with(provider: &'static TracerProvider, spec: &mut StartSpec
 /// `start_into` does.
 #[inline(never)]
 fn start_sampled(
-    provider: &'static TracerProvider,
+    provider: &ProviderInner,
     spec: &mut StartSpec,
     parent: Option<SpanContext>,
     trace_id: TraceId,
@@ -156,9 +159,16 @@ fn start_sampled(
 /// and a context. Writes into `*out`, as `start_into` does.
 #[inline(never)]
 pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
-    let Some(provider) = provider::active() else {
-        return *out = SpanState::NonRecording(None);
-    };
+    with_active(
+        (name, out),
+        |provider, (name, out)| start_root_with(provider, name, kind, out),
+        |(_, out)| *out = SpanState::NonRecording(None),
+    )
+}
+
+/// [`start_root_into`] under `provider`.
+#[inline(always)]
+fn start_root_with(provider: &ProviderInner, name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     let Some((trace_id, span_id)) = with_local(|local| (local.ids.trace_id(), local.ids.span_id())) else {
         return *out = SpanState::NonRecording(None);
     };
@@ -224,7 +234,7 @@ fn sampled_out(context: SpanContext, out: &mut SpanState) {
 /// nothing, and its caller drops the spec whole).
 #[inline(never)]
 fn record_started(
-    provider: &'static TracerProvider,
+    provider: &ProviderInner,
     spec: &mut StartSpec,
     context: SpanContext,
     parent: Option<&SpanContext>,
@@ -252,7 +262,7 @@ fn record_started(
         }
     }
     provider.on_start(&mut data);
-    *out = SpanState::Recording(data);
+    *out = SpanState::Recording(data, provider.owner_handle());
 }
 
 impl StartSpec {

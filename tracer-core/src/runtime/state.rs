@@ -5,12 +5,13 @@ use std::mem::MaybeUninit;
 
 use super::hand_over::{LOCAL_BATCH_LIMIT, flush_due, flush_if_due};
 use super::owned::SpanState;
-use super::shared::{SharedSpan, frame_span, release_frame};
+use super::provider_scope::{SavedDefault, deliver};
+use super::shared::{SharedSpan, frame_span};
 use super::stack::{Frame, FrameKind, Stack, frame_context};
 use crate::buffer::{BatchSummary, POOLED_CAPACITY, SpanBatch, recycled_buffer};
 use crate::clock;
 use crate::model::{IdGenerator, SpanContext, SpanData, SpanId};
-use crate::provider;
+use crate::provider::TracerProvider;
 
 pub(super) struct LocalState {
     pub(super) stack: Stack,
@@ -42,6 +43,12 @@ pub(super) struct LocalState {
     /// that many, even after a smaller hand-over (a lone span ending
     /// outside others), so that the next trace does not grow it again.
     pub(super) batch_capacity: usize,
+    /// The provider this thread's buffer and stack are for: `None` for the
+    /// installed one, else the thread's default (see
+    /// [`provider_scope`](super::provider_scope)).
+    pub(super) provider: Option<TracerProvider>,
+    /// What the thread had before each default it is in, innermost last.
+    pub(super) saved: Vec<SavedDefault>,
 }
 
 /// Emptied record boxes a thread keeps: enough for a deep chain of nested
@@ -62,6 +69,8 @@ impl LocalState {
             dirty: false,
             unsampled: false,
             batch_capacity: 0,
+            provider: None,
+            saved: Vec::new(),
         }
     }
 
@@ -105,7 +114,7 @@ impl LocalState {
             // (a future being polled) or borrowed (`in_scope`), and is popped
             // before either ends.
             FrameKind::Borrowed => match unsafe { &mut *self.stack.scoped[frame.slot as usize].state } {
-                SpanState::Recording(data) => Some(&mut **data),
+                SpanState::Recording(data, _) => Some(&mut **data),
                 _ => None,
             },
             // Behind its lock: see `with_open_record`.
@@ -244,7 +253,7 @@ impl LocalState {
     }
 
     /// What the flags say about the records in the buffer.
-    fn summary(&self) -> BatchSummary {
+    pub(super) fn summary(&self) -> BatchSummary {
         BatchSummary {
             owns_no_heap: !self.dirty,
             all_sampled: !self.unsampled,
@@ -283,36 +292,32 @@ impl LocalState {
 
     #[inline(always)]
     pub(super) fn close_record(&mut self, index: usize, panicked: bool) {
-        let record = &mut self.records[index];
         if panicked {
-            record.record_panic(self.clock.now_unix_nanos(), &provider::limits());
-            self.dirty = true;
+            self.mark_panicked(index);
         }
+        let record = &mut self.records[index];
         record.end_time_unix_nano = self.clock.now_unix_nanos();
         self.open_records -= 1;
+    }
+
+    #[cold]
+    fn mark_panicked(&mut self, index: usize) {
+        let limits = self.limits();
+        self.records[index].record_panic(self.clock.now_unix_nanos(), &limits);
+        self.dirty = true;
     }
 }
 
 impl Drop for LocalState {
     fn drop(&mut self) {
         // The thread is exiting: close what a leaked guard left open, and
-        // hand everything over.
-        let now = clock::now_unix_nanos();
-        for record in &mut self.records {
-            if record.end_time_unix_nano == 0 {
-                record.end_time_unix_nano = now;
-            }
+        // hand everything over, to each default's provider (a default's
+        // guard that was leaked) and the installed one.
+        while let Some((batch, provider)) = self.leave_default() {
+            deliver(provider.as_ref(), batch);
         }
-        for frame in std::mem::take(&mut self.stack.frames) {
-            if frame.kind == FrameKind::Shared {
-                // SAFETY: the frame leaves the stack here, with its count.
-                unsafe { release_frame(self.stack.scoped[frame.slot as usize].state) };
-            }
-        }
-        let records = std::mem::take(&mut self.records);
-        if let Some(provider) = provider::get() {
-            provider.on_end_batch(SpanBatch::new(records, self.summary()));
-        }
+        let batch = self.close_all();
+        deliver(self.provider.as_ref(), batch);
     }
 }
 

@@ -14,7 +14,7 @@ macro_rules! span_methods {
         /// ```
         pub fn set_attribute(&self, key: impl Into<$crate::Key>, value: impl Into<$crate::Value>) {
             let kv = $crate::KeyValue::new(key, value);
-            let limits = $crate::provider::limits();
+            let limits = $crate::runtime::limits();
             self.with_data(|data| data.put_attribute(kv, &limits));
         }
 
@@ -30,7 +30,7 @@ macro_rules! span_methods {
                 return;
             }
             let attributes: ::std::vec::Vec<_> = attributes.into_iter().collect();
-            let limits = $crate::provider::limits();
+            let limits = $crate::runtime::limits();
             self.with_data(|data| {
                 for kv in attributes {
                     data.put_attribute(kv, &limits);
@@ -81,7 +81,7 @@ macro_rules! span_methods {
                 attributes: attributes.into_iter().collect(),
                 dropped_attributes_count: 0,
             };
-            let limits = $crate::provider::limits();
+            let limits = $crate::runtime::limits();
             self.with_data(|data| $crate::buffer::add_event(data, event, &limits));
         }
 
@@ -89,7 +89,7 @@ macro_rules! span_methods {
         pub fn add_link(&self, context: $crate::SpanContext, attributes: impl IntoIterator<Item = $crate::KeyValue>) {
             if self.is_recording() {
                 let link = $crate::Link::new(context, attributes);
-                let limits = $crate::provider::limits();
+                let limits = $crate::runtime::limits();
                 self.with_data(|data| data.add_link(link, &limits));
             }
         }
@@ -135,7 +135,7 @@ macro_rules! span_methods {
         /// `#[trace]`, whose errors need only `Display`).
         pub(crate) fn record_error_parts(&self, type_name: &'static str, message: ::std::string::String) {
             let now = $crate::clock::now_unix_nanos();
-            let limits = $crate::provider::limits();
+            let limits = $crate::runtime::limits();
             self.with_data(|data| $crate::buffer::record_exception(data, type_name, message, now, &limits));
         }
 
