@@ -20,8 +20,9 @@ const WORKLOADS: [&str; 8] = [
 ];
 
 /// The contenders, as contenders/mod.rs names them.
-const CONTENDERS: [&str; 8] = [
+const CONTENDERS: [&str; 9] = [
     "tracer",
+    "tracer_scoped",
     "tracer_tail",
     "fastrace",
     "tracing+otel",
@@ -87,13 +88,13 @@ fn child(workload: &str, extra: &[&str], env: &[(&str, &str)]) -> (HashMap<Strin
 }
 
 /// The contenders that take part in `workload` in one child of them all
-/// (otel_sdk has no attribute macro; tracer_tail runs in a child of its
-/// own; the bridge with nothing installed would be bare `tracing`,
+/// (otel_sdk has no attribute macro; tracer_tail and tracer_scoped run in a
+/// child of their own; the bridge with nothing installed would be bare `tracing`,
 /// tracing+otel's `off` row).
 fn taking_part(workload: &str) -> Vec<&'static str> {
     CONTENDERS
         .into_iter()
-        .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail")
+        .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail" && *c != "tracer_scoped")
         .filter(|c| !(*c == "tracing+bridge" && workload == "off"))
         .collect()
 }
@@ -202,6 +203,22 @@ fn tracer_tail_runs_alone_where_it_takes_part() {
             assert_eq!(results["tracer_tail"].status, "ok", "{workload}:\n{stdout}");
         } else {
             assert!(results.is_empty(), "{workload}:\n{stdout}");
+        }
+    }
+}
+
+/// tracer under a default provider, alone in its child: every workload with
+/// a provider (all but `off`) checks out.
+#[test]
+fn tracer_scoped_runs_alone_where_it_takes_part() {
+    for workload in WORKLOADS {
+        let (results, stdout) = child(workload, &["--only", "tracer_scoped"], &[]);
+        if workload == "off" {
+            assert!(results.is_empty(), "{workload}:\n{stdout}");
+        } else {
+            let printed: Vec<&str> = results.keys().map(String::as_str).collect();
+            assert_eq!(printed, ["tracer_scoped"], "{workload}:\n{stdout}");
+            assert_eq!(results["tracer_scoped"].status, "ok", "{workload}:\n{stdout}");
         }
     }
 }

@@ -64,9 +64,9 @@ pub(crate) use lookup::{
 #[cfg(feature = "tracing")]
 pub(crate) use lookup::{current_is_local, current_recording_span};
 pub(crate) use owned::{SpanState, finish_owned};
-pub(crate) use provider_scope::{enter_default, leave_defaults_from, limits};
 #[cfg(feature = "tracing")]
 pub(crate) use provider_scope::recording_possible;
+pub(crate) use provider_scope::{enter_default, leave_defaults_from, limits};
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{ScopeGuard, attach, detach};
 #[cfg(feature = "tracing")]
