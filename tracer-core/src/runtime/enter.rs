@@ -10,7 +10,7 @@ use super::stack::{frame_context, unsampled_top};
 use super::start::{Parent, StartSpec, start_root_into, start_with};
 use super::state::LocalState;
 use crate::model::{SpanContext, SpanData, SpanId, SpanKind};
-use crate::provider::ProviderInner;
+use crate::provider::{self, Active, ProviderInner};
 
 /// A span made current by this thread's runtime, as its guard
 /// ([`EnteredSpan`](crate::EnteredSpan)) holds it.
@@ -92,6 +92,17 @@ pub(crate) fn enter_new<E: FromEntry>(name: &'static str, kind: SpanKind, root: 
             return E::from_entry(Entry::inert());
         }
     }
+    match provider::active() {
+        Active::Off => E::from_entry(Entry::inert()),
+        Active::Global(provider) => enter_active(provider, name, kind, root, false),
+        Active::Scoped(_) => enter_new_under_default(name, kind, root),
+    }
+}
+
+/// [`enter_new`] once defaults are in use. Out of line: the hot path
+/// inlined into every `#[trace]` function stays a load and two branches.
+#[inline(never)]
+fn enter_new_under_default<E: FromEntry>(name: &'static str, kind: SpanKind, root: bool) -> E {
     with_active(
         (),
         |provider, ()| enter_active(provider, name, kind, root, false),
@@ -102,6 +113,16 @@ pub(crate) fn enter_new<E: FromEntry>(name: &'static str, kind: SpanKind, root: 
 /// `SpanBuilder::entered`: start a span and make it current.
 #[inline]
 pub(crate) fn enter_spec<E: FromEntry>(spec: StartSpec) -> E {
+    match provider::active() {
+        Active::Off => E::from_entry(Entry::inert()),
+        Active::Global(provider) => enter_spec_with(provider, spec),
+        Active::Scoped(_) => enter_spec_under_default(spec),
+    }
+}
+
+/// [`enter_spec`] once defaults are in use, out of line.
+#[inline(never)]
+fn enter_spec_under_default<E: FromEntry>(spec: StartSpec) -> E {
     with_active(
         spec,
         |provider, spec| enter_spec_with(provider, spec),
@@ -314,6 +335,16 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
 /// unsampled one.
 #[inline(always)]
 pub(crate) fn enter_child<N: Into<Cow<'static, str>>, E: FromEntry>(name: N) -> E {
+    match provider::active() {
+        Active::Off => E::from_entry(Entry::inert()),
+        Active::Global(provider) => enter_active(provider, name, SpanKind::Internal, false, true),
+        Active::Scoped(_) => enter_child_under_default(name.into()),
+    }
+}
+
+/// [`enter_child`] once defaults are in use, out of line.
+#[inline(never)]
+fn enter_child_under_default<E: FromEntry>(name: Cow<'static, str>) -> E {
     with_active(
         name,
         |provider, name| enter_active(provider, name, SpanKind::Internal, false, true),

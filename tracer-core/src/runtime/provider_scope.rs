@@ -19,7 +19,9 @@
 //! `entered`), it makes its provider the default for that time; finished
 //! there, its record goes straight to its provider.
 
+use std::cell::Cell;
 use std::mem;
+use std::sync::Arc;
 
 use super::cell::with_local;
 use super::owned::SpanState;
@@ -56,8 +58,8 @@ pub(crate) fn with_active<C, R>(cx: C, on: impl FnOnce(&ProviderInner, C) -> R, 
 }
 
 /// [`with_active`] once defaults are in use: the thread's default, else the
-/// installed provider.
-#[cold]
+/// installed provider. Out of line, so that the installed provider's path
+/// stays as short as it was.
 #[inline(never)]
 fn with_thread_default<C, R>(
     global: Option<&'static ProviderInner>,
@@ -65,15 +67,76 @@ fn with_thread_default<C, R>(
     on: impl FnOnce(&ProviderInner, C) -> R,
     off: impl FnOnce(C) -> R,
 ) -> R {
-    // A handle, held for the call: the sampler and `on_start` processors
-    // run inside it, and the default may end meanwhile.
-    match with_local(|local| local.provider.clone()).flatten() {
-        Some(default) if default.inner.is_shut_down() => off(cx),
-        Some(default) => on(&default.inner, cx),
-        None => match global {
+    let default = THREAD_DEFAULT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    if default.is_null() {
+        return match global {
             Some(global) => on(global, cx),
             None => off(cx),
-        },
+        };
+    }
+    // SAFETY: `THREAD_DEFAULT` is the address of the `ProviderInner` whose
+    // handle `LocalState::provider` holds (`set_thread_default`); a handle
+    // leaving it while a start is under way here (a sampler or `on_start`
+    // processor that ends the default) is kept alive until the start is
+    // over (`Starting`, `retire`).
+    let default = unsafe { &*default };
+    if default.is_shut_down() {
+        return off(cx);
+    }
+    let _starting = Starting::begin();
+    on(default, cx)
+}
+
+thread_local! {
+    /// The address of this thread's default provider, null without one:
+    /// what a span start reads, instead of borrowing the thread's state.
+    static THREAD_DEFAULT: Cell<*const ProviderInner> = const { Cell::new(std::ptr::null()) };
+    /// How many span starts under the thread's default are under way on
+    /// this thread (a sampler may start spans).
+    static STARTING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Points [`THREAD_DEFAULT`] at `provider`'s (null for `None`).
+fn set_thread_default(provider: Option<&TracerProvider>) {
+    let address = provider.map_or(std::ptr::null(), |p| Arc::as_ptr(&p.inner));
+    let _ = THREAD_DEFAULT.try_with(|cell| cell.set(address));
+}
+
+/// A span start under the thread's default, under way until dropped (also
+/// when unwinding).
+struct Starting;
+
+impl Starting {
+    #[inline(always)]
+    fn begin() -> Starting {
+        let _ = STARTING.try_with(|n| n.set(n.get() + 1));
+        Starting
+    }
+}
+
+impl Drop for Starting {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let _ = STARTING.try_with(|n| n.set(n.get() - 1));
+    }
+}
+
+/// Drops a default's handle, or, while a span start under a default is
+/// under way on this thread (whose provider this may be), keeps it until
+/// the thread's next default ends with none under way.
+fn retire(provider: Option<TracerProvider>) {
+    let Some(provider) = provider else { return };
+    if STARTING.try_with(Cell::get).unwrap_or(0) == 0 {
+        drop(provider);
+        // Those kept earlier go too (outside the borrow: a last handle
+        // shuts its provider down).
+        drop(with_local(|local| std::mem::take(&mut local.retired)));
+    } else {
+        let mut kept = Some(provider);
+        let _ = with_local(|local| local.retired.extend(kept.take()));
+        // Without the thread's state (the thread is exiting): leaked rather
+        // than freed under a start.
+        std::mem::forget(kept);
     }
 }
 
@@ -84,7 +147,17 @@ pub(crate) fn recording_possible() -> bool {
 }
 
 /// The span limits of the provider spans started now report to.
+#[inline]
 pub(crate) fn limits() -> SpanLimits {
+    match provider::active() {
+        Active::Global(provider) => provider.limits,
+        Active::Off => SpanLimits::default(),
+        Active::Scoped(_) => limits_under_default(),
+    }
+}
+
+#[inline(never)]
+fn limits_under_default() -> SpanLimits {
     with_active((), |provider, ()| *provider.limits(), |()| SpanLimits::default())
 }
 
@@ -133,6 +206,7 @@ pub(crate) fn leave_defaults_from(depth: usize) {
     .flatten()
     {
         deliver(provider.as_ref(), batch);
+        retire(provider);
     }
 }
 
@@ -142,6 +216,7 @@ pub(crate) fn leave_defaults_from(depth: usize) {
 pub(super) fn leave_default() {
     if let Some((batch, provider)) = with_local(LocalState::leave_default).flatten() {
         deliver(provider.as_ref(), batch);
+        retire(provider);
     }
 }
 
@@ -187,6 +262,7 @@ impl LocalState {
             opened_by,
         };
         self.saved.push(saved);
+        set_thread_default(self.provider.as_ref());
         self.stack.sync();
     }
 
@@ -207,6 +283,7 @@ impl LocalState {
         self.dirty = saved.dirty;
         self.unsampled = saved.unsampled;
         let provider = mem::replace(&mut self.provider, saved.provider);
+        set_thread_default(self.provider.as_ref());
         self.stack.sync();
         Some((batch, provider))
     }

@@ -49,6 +49,9 @@ pub(super) struct LocalState {
     pub(super) provider: Option<TracerProvider>,
     /// What the thread had before each default it is in, innermost last.
     pub(super) saved: Vec<SavedDefault>,
+    /// Handles of defaults that ended while a span start under one was
+    /// under way (see `provider_scope::retire`).
+    pub(super) retired: Vec<TracerProvider>,
 }
 
 /// Emptied record boxes a thread keeps: enough for a deep chain of nested
@@ -71,6 +74,7 @@ impl LocalState {
             batch_capacity: 0,
             provider: None,
             saved: Vec::new(),
+            retired: Vec::new(),
         }
     }
 
