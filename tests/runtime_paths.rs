@@ -295,3 +295,96 @@ fn finished_records_between_open_ones_are_compacted_out() {
     );
     assert_eq!(find(&spans, "last").parent_span_id, Some(open.span_id()));
 }
+
+thread_local! {
+    static HELD: std::cell::RefCell<Option<tracer::DefaultGuard>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn defaults_swap_the_thread_s_stack_and_buffer_and_bring_them_back() {
+    let global = exporter();
+    let scoped = InMemoryExporter::new();
+    let provider = TracerProvider::builder().with_simple_exporter(scoped.clone()).build();
+    for round in 0..ROUNDS {
+        let outer = Span::new("global_outer").entered();
+        let outer_id = current_span_id();
+        let (moved, future) = provider.in_scope(|| {
+            let _inside = Span::new("scoped_entered").entered();
+            in_span("scoped_child", |_| {});
+            // A guard left open ends with the default.
+            std::mem::forget(Span::new("scoped_leaked").entered());
+            (
+                Span::new("scoped_moved"),
+                async { in_span("scoped_polled", |_| {}) }.in_span(Span::new("scoped_future")),
+            )
+        });
+        assert_eq!(current_span_id(), outer_id);
+        // Finished, made current and polled on another thread, which has
+        // no default: each reports to its provider.
+        std::thread::spawn(move || {
+            moved.in_scope(|| in_span("scoped_grandchild", |_| {}));
+            drop(moved);
+            block_on(future);
+        })
+        .join()
+        .unwrap();
+        drop(outer);
+        let spans = scoped.take();
+        let mut names: Vec<&str> = spans.iter().map(|s| &*s.name).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "scoped_child",
+                "scoped_entered",
+                "scoped_future",
+                "scoped_grandchild",
+                "scoped_leaked",
+                "scoped_moved",
+                "scoped_polled"
+            ],
+            "round {round}"
+        );
+        assert_eq!(
+            find(&spans, "scoped_child").parent_span_id,
+            Some(find(&spans, "scoped_entered").span_id())
+        );
+        assert_eq!(
+            find(&spans, "scoped_grandchild").parent_span_id,
+            Some(find(&spans, "scoped_moved").span_id())
+        );
+        assert_eq!(
+            find(&spans, "scoped_polled").parent_span_id,
+            Some(find(&spans, "scoped_future").span_id())
+        );
+        assert_eq!(find(&spans, "scoped_entered").parent_span_id, None);
+        assert!(spans.iter().all(|s| s.end_time_unix_nano >= s.start_time_unix_nano));
+        let outer_spans: Vec<SpanData> = global
+            .spans()
+            .into_iter()
+            .filter(|s| s.span_id() == outer_id.unwrap())
+            .collect();
+        assert_eq!(outer_spans.len(), 1, "the outer span stayed the installed provider's");
+    }
+}
+
+#[test]
+fn a_default_ended_by_its_own_sampler_mid_start_stays_alive() {
+    let scoped = InMemoryExporter::new();
+    let provider = TracerProvider::builder()
+        .sampler(|_: TraceId, _: Option<SpanId>, _: &str| {
+            HELD.with(|held| drop(held.borrow_mut().take()));
+            true
+        })
+        .with_simple_exporter(scoped.clone())
+        .build();
+    HELD.with(|held| *held.borrow_mut() = Some(provider.set_default()));
+    // The thread's state holds the provider's last handle.
+    drop(provider);
+    let span = Span::root("as_the_default_ended");
+    span.set_attribute("still", true);
+    span.finish();
+    let spans = scoped.spans();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].attribute("still"), Some(&Value::Bool(true)));
+}

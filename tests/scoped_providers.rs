@@ -324,3 +324,29 @@ fn ratio_sampling_under_a_default_decides_per_trace() {
     assert_eq!(roots, children);
     assert!((155..=245).contains(&roots), "{roots} of 400 roots sampled");
 }
+
+thread_local! {
+    static HELD: std::cell::RefCell<Option<tracer::DefaultGuard>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_sampler_that_ends_its_default_mid_start_is_survived() {
+    let exporter = InMemoryExporter::new();
+    let provider = TracerProvider::builder()
+        .sampler(|_, _, _: &str| {
+            // Ends the default, whose handle is its provider's last.
+            HELD.with(|held| drop(held.borrow_mut().take()));
+            true
+        })
+        .with_simple_exporter(exporter.clone())
+        .build();
+    HELD.with(|held| *held.borrow_mut() = Some(provider.set_default()));
+    drop(provider);
+    let span = Span::root("started_as_its_default_ended");
+    assert!(span.is_recording());
+    span.finish();
+    // The span kept its provider alive and reported to it.
+    assert_eq!(names(&exporter.spans()), ["started_as_its_default_ended"]);
+    in_span("after", |_| {});
+    assert_eq!(exporter.spans().len(), 1);
+}

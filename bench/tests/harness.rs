@@ -94,7 +94,9 @@ fn child(workload: &str, extra: &[&str], env: &[(&str, &str)]) -> (HashMap<Strin
 fn taking_part(workload: &str) -> Vec<&'static str> {
     CONTENDERS
         .into_iter()
-        .filter(|c| !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail" && *c != "tracer_scoped")
+        .filter(|c| {
+            !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail" && *c != "tracer_scoped"
+        })
         .filter(|c| !(*c == "tracing+bridge" && workload == "off"))
         .collect()
 }
