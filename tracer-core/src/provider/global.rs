@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::{ProviderInner, TracerProvider};
 use crate::model::SpanLimits;
@@ -16,12 +16,17 @@ static PROVIDER: OnceLock<TracerProvider> = OnceLock::new();
 /// at first (see [`Active`]).
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether the installed provider records: what [`Active::Scoped`] falls
+/// back to, as the address in [`ACTIVE`] is then not read.
+static GLOBAL_RECORDING: AtomicBool = AtomicBool::new(false);
+
 /// The bit of [`ACTIVE`] that sends span starts to the thread's default
-/// provider first. Set once and kept: a process that never scopes a
-/// provider pays nothing for the feature, one that does pays a look at
-/// its thread's state. `ProviderInner` is aligned to 8, so its address
-/// never has the bit.
-const SCOPES_USED: usize = 1;
+/// provider first: the sign bit, so that the installed provider's path is
+/// one signed test (`> 0`). Set once and kept: a process that never scopes
+/// a provider pays nothing for the feature, one that does pays a look at
+/// its thread's default. An address that has the bit itself (32-bit
+/// targets) only sends its spans the longer way.
+const SCOPES_USED: usize = 1 << (usize::BITS - 1);
 
 /// Which provider a span starting now reports to, as far as the global
 /// state tells.
@@ -32,26 +37,41 @@ pub(crate) enum Active {
     /// The installed provider; no provider has been scoped in the process.
     Global(&'static ProviderInner),
     /// The thread's default provider if it has one, else the installed one
-    /// (if recording).
-    Scoped(Option<&'static ProviderInner>),
+    /// ([`global_recording`]).
+    Scoped,
 }
 
 /// Which provider a span starting now reports to. See [`Active`].
 #[inline(always)]
 pub(crate) fn active() -> Active {
     let word = ACTIVE.load(Ordering::Acquire);
+    if word as isize > 0 {
+        // SAFETY: without the bit, a non-zero word is the address of the
+        // installed provider's `ProviderInner`, which lives in `PROVIDER`
+        // (set once, never dropped); `Acquire` pairs with the `SeqCst`
+        // store in `set_global`, so it is seen fully built.
+        return Active::Global(unsafe { &*(word as *const ProviderInner) });
+    }
     if word == 0 {
         return Active::Off;
     }
-    if word & SCOPES_USED == 0 {
-        // SAFETY: without the bit, the word is the address of the installed
-        // provider's `ProviderInner`, which lives in `PROVIDER` (set once,
-        // never dropped); `Acquire` pairs with the `SeqCst` store in
-        // `set_global`, so it is seen fully built.
-        return Active::Global(unsafe { &*(word as *const ProviderInner) });
+    Active::Scoped
+}
+
+/// The installed provider while it records.
+#[cold]
+pub(crate) fn global_recording() -> Option<&'static ProviderInner> {
+    if !GLOBAL_RECORDING.load(Ordering::Acquire) {
+        return None;
     }
-    // SAFETY: as above, once the bit is cleared.
-    Active::Scoped(unsafe { ((word & !SCOPES_USED) as *const ProviderInner).as_ref() })
+    PROVIDER.get().map(|provider| &*provider.inner)
+}
+
+/// Whether a provider has been made a default anywhere in the process:
+/// until then, every span is the installed provider's.
+#[inline(always)]
+pub(crate) fn scopes_used() -> bool {
+    ACTIVE.load(Ordering::Relaxed) & SCOPES_USED != 0
 }
 
 /// From now on, span starts look at their thread's default provider.
@@ -76,8 +96,8 @@ pub(crate) fn set_global(provider: TracerProvider) -> Result<&'static TracerProv
     PROVIDER.set(provider).map_err(|_| InstallError::AlreadyInstalled)?;
     let installed = PROVIDER.get().expect("set just above");
     installed.inner.global.store(true, Ordering::Relaxed);
+    GLOBAL_RECORDING.store(true, Ordering::SeqCst);
     let address = std::sync::Arc::as_ptr(&installed.inner) as usize;
-    debug_assert_eq!(address & SCOPES_USED, 0);
     // Keeps the scopes bit, which another thread may be setting.
     ACTIVE.fetch_or(address, Ordering::SeqCst);
     Ok(installed)
@@ -86,6 +106,9 @@ pub(crate) fn set_global(provider: TracerProvider) -> Result<&'static TracerProv
 /// Stops recording through the installed provider: spans started from now
 /// on are not, unless a thread's default provider takes them.
 pub(super) fn deactivate() {
+    GLOBAL_RECORDING.store(false, Ordering::SeqCst);
+    // An address with the sign bit (see `SCOPES_USED`) keeps it: spans then
+    // go the longer way, which reads `GLOBAL_RECORDING`.
     ACTIVE.fetch_and(SCOPES_USED, Ordering::SeqCst);
 }
 

@@ -43,7 +43,7 @@ mod global;
 
 pub use builder::ProviderBuilder;
 pub use global::InstallError;
-pub(crate) use global::{Active, active, get, limits, mark_scopes_used, set_global};
+pub(crate) use global::{Active, active, get, global_recording, limits, mark_scopes_used, scopes_used, set_global};
 
 /// How long `force_flush()` and `shutdown()` wait by default.
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);

@@ -72,7 +72,7 @@ pub(crate) fn exit_entry(span_id: SpanId) -> SpanState {
                 local.stack.move_record(last, index);
                 // Its owner is the provider whose buffer it was in.
                 let owner = local.provider.clone();
-                Some(SpanState::Recording(
+                Some(SpanState::recording(
                     fill_record_box(local.record_boxes.pop(), data),
                     owner,
                 ))

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::cell::{local_mut, with_local};
 use super::owned::{SpanState, finish_owned};
-use super::provider_scope::with_active;
+use super::provider_scope::{thread_default, with_thread_default};
 use super::stack::{frame_context, unsampled_top};
 use super::start::{Parent, StartSpec, start_root_into, start_with};
 use super::state::LocalState;
@@ -95,7 +95,7 @@ pub(crate) fn enter_new<E: FromEntry>(name: &'static str, kind: SpanKind, root: 
     match provider::active() {
         Active::Off => E::from_entry(Entry::inert()),
         Active::Global(provider) => enter_active(provider, name, kind, root, false),
-        Active::Scoped(_) => enter_new_under_default(name, kind, root),
+        Active::Scoped => enter_new_under_default(name, kind, root),
     }
 }
 
@@ -103,11 +103,11 @@ pub(crate) fn enter_new<E: FromEntry>(name: &'static str, kind: SpanKind, root: 
 /// inlined into every `#[trace]` function stays a load and two branches.
 #[inline(never)]
 fn enter_new_under_default<E: FromEntry>(name: &'static str, kind: SpanKind, root: bool) -> E {
-    with_active(
-        (),
-        |provider, ()| enter_active(provider, name, kind, root, false),
-        |()| E::from_entry(Entry::inert()),
-    )
+    // SAFETY: for this start only.
+    match unsafe { thread_default() } {
+        Some(provider) => enter_active_inline(provider, name, kind, root, false),
+        None => E::from_entry(Entry::inert()),
+    }
 }
 
 /// `SpanBuilder::entered`: start a span and make it current.
@@ -116,14 +116,14 @@ pub(crate) fn enter_spec<E: FromEntry>(spec: StartSpec) -> E {
     match provider::active() {
         Active::Off => E::from_entry(Entry::inert()),
         Active::Global(provider) => enter_spec_with(provider, spec),
-        Active::Scoped(_) => enter_spec_under_default(spec),
+        Active::Scoped => enter_spec_under_default(spec),
     }
 }
 
 /// [`enter_spec`] once defaults are in use, out of line.
 #[inline(never)]
 fn enter_spec_under_default<E: FromEntry>(spec: StartSpec) -> E {
-    with_active(
+    with_thread_default(
         spec,
         |provider, spec| enter_spec_with(provider, spec),
         |_| E::from_entry(Entry::inert()),
@@ -158,6 +158,19 @@ fn enter_spec_with<E: FromEntry>(provider: &ProviderInner, spec: StartSpec) -> E
 /// sampled-out owned span's does).
 #[inline(never)]
 pub(super) fn enter_active<N: Into<Cow<'static, str>>, E: FromEntry>(
+    provider: &ProviderInner,
+    name: N,
+    kind: SpanKind,
+    root: bool,
+    keep_unsampled: bool,
+) -> E {
+    enter_active_inline(provider, name, kind, root, keep_unsampled)
+}
+
+/// [`enter_active`], inlined into the paths under a default, which are
+/// out of line already.
+#[inline(always)]
+fn enter_active_inline<N: Into<Cow<'static, str>>, E: FromEntry>(
     provider: &ProviderInner,
     name: N,
     kind: SpanKind,
@@ -282,20 +295,29 @@ fn start_child<N: Into<Cow<'static, str>>, E: FromEntry>(
 #[inline(never)]
 pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
     match state {
-        SpanState::Recording(..) => {
+        SpanState::Recording(_) | SpanState::RecordingFor(..) => {
             // Unavailable state: the closure does not run and `*state` is
             // left as it was.
             with_local(|local| {
-                let SpanState::Recording(record, owner) = std::mem::replace(state, SpanState::Done) else {
-                    unreachable!("matched above");
+                // A span of another provider than the thread's default's
+                // (`Some(owner)`): its provider is the default until its
+                // guard drops.
+                let (record, foreign) = match std::mem::replace(state, SpanState::Done) {
+                    SpanState::Recording(record) => (record, local.provider.is_some().then_some(None)),
+                    SpanState::RecordingFor(record, owner) => {
+                        let foreign = (!local.owns(Some(&owner))).then_some(Some(owner));
+                        (record, foreign)
+                    }
+                    _ => unreachable!("matched above"),
                 };
                 let span_id = record.context.span_id();
-                // A span of another provider than the thread's default:
-                // its provider is the default until its guard drops.
-                let foreign = !local.owns(owner.as_ref());
-                if foreign {
-                    local.enter_default(owner, Some(span_id));
-                }
+                let foreign = match foreign {
+                    Some(owner) => {
+                        local.enter_default(owner, Some(span_id));
+                        true
+                    }
+                    None => false,
+                };
                 let index = local.take_boxed(record);
                 local.open_records += 1;
                 let depth = local.stack.frames.len();
@@ -338,16 +360,16 @@ pub(crate) fn enter_child<N: Into<Cow<'static, str>>, E: FromEntry>(name: N) -> 
     match provider::active() {
         Active::Off => E::from_entry(Entry::inert()),
         Active::Global(provider) => enter_active(provider, name, SpanKind::Internal, false, true),
-        Active::Scoped(_) => enter_child_under_default(name.into()),
+        Active::Scoped => enter_child_under_default(name),
     }
 }
 
 /// [`enter_child`] once defaults are in use, out of line.
 #[inline(never)]
-fn enter_child_under_default<E: FromEntry>(name: Cow<'static, str>) -> E {
-    with_active(
-        name,
-        |provider, name| enter_active(provider, name, SpanKind::Internal, false, true),
-        |_| E::from_entry(Entry::inert()),
-    )
+fn enter_child_under_default<N: Into<Cow<'static, str>>, E: FromEntry>(name: N) -> E {
+    // SAFETY: for this start only.
+    match unsafe { thread_default() } {
+        Some(provider) => enter_active_inline(provider, name, SpanKind::Internal, false, true),
+        None => E::from_entry(Entry::inert()),
+    }
 }

@@ -23,7 +23,7 @@ pub(super) fn hand_over(batch: Option<SpanBatch>) {
 /// for: the thread's default, else the installed provider.
 #[inline(never)]
 pub(super) fn hand_over_batch(batch: SpanBatch) {
-    if matches!(provider::active(), Active::Scoped(_)) {
+    if matches!(provider::active(), Active::Scoped) {
         if let Some(Some(default)) = with_local(|local| local.provider.clone()) {
             return default.inner.on_end_batch(batch);
         }

@@ -20,13 +20,53 @@ pub(crate) enum SpanState {
     /// from a per-thread pool (`LocalState::record_boxes`), so that a span
     /// still costs no allocation.
     ///
-    /// The provider is the one it started under, when that is not the
-    /// installed one: its record goes there wherever it ends.
-    Recording(Box<SpanData>, Option<TracerProvider>),
+    /// This one started under the installed provider.
+    Recording(Box<SpanData>),
+    /// Open and recorded, started under a provider that is not the
+    /// installed one (a thread's default): its record goes there wherever
+    /// it ends. Apart from `Recording` so that the installed provider's
+    /// spans carry no handle and pay no check for one.
+    RecordingFor(Box<SpanData>, TracerProvider),
     /// Not recorded; keeps a context when there is one, for propagation.
     NonRecording(Option<SpanContext>),
     /// Finished, or moved into the thread's stack by `entered`.
     Done,
+}
+
+impl SpanState {
+    /// An open record of `owner` (`None`: the installed provider).
+    #[inline(always)]
+    pub(crate) fn recording(record: Box<SpanData>, owner: Option<TracerProvider>) -> SpanState {
+        match owner {
+            None => SpanState::Recording(record),
+            Some(owner) => SpanState::RecordingFor(record, owner),
+        }
+    }
+
+    /// Whether it is open and recorded.
+    #[inline(always)]
+    pub(crate) fn is_recording(&self) -> bool {
+        matches!(self, SpanState::Recording(_) | SpanState::RecordingFor(..))
+    }
+
+    /// The open record, if any.
+    #[inline(always)]
+    pub(crate) fn record_mut(&mut self) -> Option<&mut SpanData> {
+        match self {
+            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(data),
+            _ => None,
+        }
+    }
+
+    /// Its context: the record's, or the one kept when not recorded.
+    #[inline(always)]
+    pub(crate) fn context(&self) -> Option<SpanContext> {
+        match self {
+            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(data.context.clone()),
+            SpanState::NonRecording(context) => context.clone(),
+            SpanState::Done => None,
+        }
+    }
 }
 
 /// Boxes an owned span's record: in an emptied box from this thread's pool
@@ -54,10 +94,13 @@ pub(super) fn fill_record_box(empty: Option<Box<MaybeUninit<SpanData>>>, data: S
 #[inline]
 pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
     match state {
-        SpanState::Recording(data, owner) => {
+        SpanState::Recording(_) | SpanState::RecordingFor(..) => {
             if !panicking_at_start && std::thread::panicking() {
-                data.record_panic(clock::now_unix_nanos(), &owner_limits(owner.as_ref()));
+                mark_panicked(state);
             }
+            let Some(data) = state.record_mut() else {
+                unreachable!("matched above")
+            };
             data.end_time_unix_nano = end.unwrap_or_else(clock::now_unix_nanos);
             // Moves the record into the thread's buffer (one copy) and
             // leaves `Done`.
@@ -77,32 +120,75 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
     }
 }
 
+/// A panic began while the span was open: marked within its provider's
+/// limits.
+#[cold]
+fn mark_panicked(state: &mut SpanState) {
+    let now = clock::now_unix_nanos();
+    match state {
+        SpanState::Recording(data) => data.record_panic(now, &owner_limits(None)),
+        SpanState::RecordingFor(data, owner) => {
+            let limits = *owner.limits();
+            data.record_panic(now, &limits);
+        }
+        _ => {}
+    }
+}
+
 /// Takes a finished owned span's record into this thread's buffer, or, if
 /// the thread's buffer is another provider's, straight to its own provider.
-/// `*state` must be `Recording`; it becomes `Done`.
+/// `*state` must be recording; it becomes `Done`.
 fn submit_finished(state: &mut SpanState) {
-    if !matches!(state, SpanState::Recording(..)) {
-        return;
+    match state {
+        SpanState::Recording(_) => {}
+        SpanState::RecordingFor(..) => return submit_finished_for(state),
+        _ => return,
     }
     let batch = with_local(|local| {
-        let SpanState::Recording(record, owner) = std::mem::replace(state, SpanState::Done) else {
-            unreachable!("checked above");
-        };
-        if !local.owns(owner.as_ref()) {
-            return Err((record, owner));
+        // The thread's buffer is a default's: not this span's.
+        if local.provider.is_some() {
+            return None;
         }
-        local.take_boxed(record);
-        Ok(flush_if_due(local))
+        if let SpanState::Recording(record) = std::mem::replace(state, SpanState::Done) {
+            local.take_boxed(record);
+        }
+        Some(flush_if_due(local))
     });
     match batch {
-        Some(Ok(batch)) => hand_over(batch),
-        Some(Err((record, owner))) => deliver(owner.as_ref(), SpanBatch::from(vec![*record])),
-        // No thread-local state (thread exit, or re-entrant): the closure did
-        // not run; the record is handed over alone rather than lost.
-        None => {
-            if let SpanState::Recording(record, owner) = std::mem::replace(state, SpanState::Done) {
-                deliver(owner.as_ref(), SpanBatch::from(vec![*record]));
-            }
+        Some(Some(batch)) => hand_over(batch),
+        // A default's buffer, or no thread-local state (thread exit, or
+        // re-entrant): the closure did not take it, and the record is
+        // handed over alone rather than lost.
+        _ => deliver_alone(std::mem::replace(state, SpanState::Done)),
+    }
+}
+
+/// [`submit_finished`] for a span of a default's provider.
+#[cold]
+#[inline(never)]
+fn submit_finished_for(state: &mut SpanState) {
+    let batch = with_local(|local| {
+        if !matches!(state, SpanState::RecordingFor(_, owner) if local.owns(Some(owner))) {
+            return None;
         }
+        if let SpanState::RecordingFor(record, _) = std::mem::replace(state, SpanState::Done) {
+            local.take_boxed(record);
+        }
+        Some(flush_if_due(local))
+    });
+    match batch {
+        Some(Some(batch)) => hand_over(batch),
+        _ => deliver_alone(std::mem::replace(state, SpanState::Done)),
+    }
+}
+
+/// Gives a finished record straight to its provider, in a batch of its own.
+#[cold]
+#[inline(never)]
+fn deliver_alone(state: SpanState) {
+    match state {
+        SpanState::Recording(record) => deliver(None, SpanBatch::from(vec![*record])),
+        SpanState::RecordingFor(record, owner) => deliver(Some(&owner), SpanBatch::from(vec![*record])),
+        _ => {}
     }
 }

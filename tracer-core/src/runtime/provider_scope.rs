@@ -53,91 +53,54 @@ pub(crate) fn with_active<C, R>(cx: C, on: impl FnOnce(&ProviderInner, C) -> R, 
     match provider::active() {
         Active::Off => off(cx),
         Active::Global(provider) => on(provider, cx),
-        Active::Scoped(global) => with_thread_default(global, cx, on, off),
+        Active::Scoped => with_thread_default(cx, on, off),
     }
 }
 
 /// [`with_active`] once defaults are in use: the thread's default, else the
-/// installed provider. Out of line, so that the installed provider's path
-/// stays as short as it was.
-#[inline(never)]
-fn with_thread_default<C, R>(
-    global: Option<&'static ProviderInner>,
-    cx: C,
-    on: impl FnOnce(&ProviderInner, C) -> R,
-    off: impl FnOnce(C) -> R,
-) -> R {
-    let default = THREAD_DEFAULT.try_with(Cell::get).unwrap_or(std::ptr::null());
+/// installed provider. Callers keep it out of the installed provider's
+/// path (`Active::Scoped` arms call out-of-line functions that use it).
+#[inline(always)]
+pub(super) fn with_thread_default<C, R>(cx: C, on: impl FnOnce(&ProviderInner, C) -> R, off: impl FnOnce(C) -> R) -> R {
+    // SAFETY: used for this call only.
+    match unsafe { thread_default() } {
+        Some(provider) => on(provider, cx),
+        None => off(cx),
+    }
+}
+
+/// The provider a span starting now reports to once defaults are in use:
+/// the thread's default, else the installed provider while it records.
+///
+/// # Safety
+/// The reference is for one span start (or one read), by this crate's
+/// code: the thread's default may end afterwards and free its provider.
+#[inline(always)]
+pub(super) unsafe fn thread_default<'a>() -> Option<&'a ProviderInner> {
+    let default = THREAD_DEFAULT.with(Cell::get);
     if default.is_null() {
-        return match global {
-            Some(global) => on(global, cx),
-            None => off(cx),
-        };
+        return provider::global_recording();
     }
     // SAFETY: `THREAD_DEFAULT` is the address of the `ProviderInner` whose
-    // handle `LocalState::provider` holds (`set_thread_default`); a handle
-    // leaving it while a start is under way here (a sampler or `on_start`
-    // processor that ends the default) is kept alive until the start is
-    // over (`Starting`, `retire`).
+    // handle `LocalState::provider` holds (`set_thread_default`), and the
+    // caller uses it for one start. None of this crate's code ends a
+    // default; the user code that may (a sampler, an `on_start` processor)
+    // runs while the start path holds a handle of its own
+    // (`start_sampled`, `start_root_with`).
     let default = unsafe { &*default };
-    if default.is_shut_down() {
-        return off(cx);
-    }
-    let _starting = Starting::begin();
-    on(default, cx)
+    (!default.is_shut_down()).then_some(default)
 }
 
 thread_local! {
     /// The address of this thread's default provider, null without one:
     /// what a span start reads, instead of borrowing the thread's state.
     static THREAD_DEFAULT: Cell<*const ProviderInner> = const { Cell::new(std::ptr::null()) };
-    /// How many span starts under the thread's default are under way on
-    /// this thread (a sampler may start spans).
-    static STARTING: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Points [`THREAD_DEFAULT`] at `provider`'s (null for `None`).
 fn set_thread_default(provider: Option<&TracerProvider>) {
     let address = provider.map_or(std::ptr::null(), |p| Arc::as_ptr(&p.inner));
     let _ = THREAD_DEFAULT.try_with(|cell| cell.set(address));
-}
-
-/// A span start under the thread's default, under way until dropped (also
-/// when unwinding).
-struct Starting;
-
-impl Starting {
-    #[inline(always)]
-    fn begin() -> Starting {
-        let _ = STARTING.try_with(|n| n.set(n.get() + 1));
-        Starting
-    }
-}
-
-impl Drop for Starting {
-    #[inline(always)]
-    fn drop(&mut self) {
-        let _ = STARTING.try_with(|n| n.set(n.get() - 1));
-    }
-}
-
-/// Drops a default's handle, or, while a span start under a default is
-/// under way on this thread (whose provider this may be), keeps it until
-/// the thread's next default ends with none under way.
-fn retire(provider: Option<TracerProvider>) {
-    let Some(provider) = provider else { return };
-    if STARTING.try_with(Cell::get).unwrap_or(0) == 0 {
-        drop(provider);
-        // Those kept earlier go too (outside the borrow: a last handle
-        // shuts its provider down).
-        drop(with_local(|local| std::mem::take(&mut local.retired)));
-    } else {
-        let mut kept = Some(provider);
-        let _ = with_local(|local| local.retired.extend(kept.take()));
-        // Without the thread's state (the thread is exiting): leaked rather
-        // than freed under a start.
-        std::mem::forget(kept);
-    }
 }
 
 /// Whether spans started now could be recorded, by any provider.
@@ -152,13 +115,13 @@ pub(crate) fn limits() -> SpanLimits {
     match provider::active() {
         Active::Global(provider) => provider.limits,
         Active::Off => SpanLimits::default(),
-        Active::Scoped(_) => limits_under_default(),
+        Active::Scoped => limits_under_default(),
     }
 }
 
 #[inline(never)]
 fn limits_under_default() -> SpanLimits {
-    with_active((), |provider, ()| *provider.limits(), |()| SpanLimits::default())
+    with_thread_default((), |provider, ()| *provider.limits(), |()| SpanLimits::default())
 }
 
 /// The span limits of `owner` (`None`: the installed provider).
@@ -206,7 +169,6 @@ pub(crate) fn leave_defaults_from(depth: usize) {
     .flatten()
     {
         deliver(provider.as_ref(), batch);
-        retire(provider);
     }
 }
 
@@ -216,7 +178,6 @@ pub(crate) fn leave_defaults_from(depth: usize) {
 pub(super) fn leave_default() {
     if let Some((batch, provider)) = with_local(LocalState::leave_default).flatten() {
         deliver(provider.as_ref(), batch);
-        retire(provider);
     }
 }
 
@@ -225,7 +186,8 @@ pub(super) fn leave_default() {
 /// default.
 pub(super) fn foreign_owner(local: &LocalState, state: &SpanState) -> Option<Option<TracerProvider>> {
     match state {
-        SpanState::Recording(_, owner) if !local.owns(owner.as_ref()) => Some(owner.clone()),
+        SpanState::Recording(_) if local.provider.is_some() => Some(None),
+        SpanState::RecordingFor(_, owner) if !local.owns(Some(owner)) => Some(Some(owner.clone())),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ use super::owned::SpanState;
 use super::provider_scope::{foreign_owner, leave_default};
 use super::stack::{FrameKind, Stack};
 use crate::model::{SpanContext, SpanId};
+use crate::provider;
 
 /// Marks an owned span current for a scope: `Span::in_scope` and one poll of
 /// an instrumented future. Popped on drop, also when unwinding.
@@ -26,6 +27,21 @@ impl ScopeGuard {
                 leaves_default: false,
             };
         };
+        if provider::scopes_used() {
+            return ScopeGuard::push_under_defaults(state, context);
+        }
+        let pushed = with_local(|local| local.stack.push_scoped(context, state));
+        ScopeGuard {
+            state: pushed.map(|()| state),
+            leaves_default: false,
+        }
+    }
+
+    /// [`push`](Self::push) once defaults are in use: a span of another
+    /// provider than the thread's default brings its provider.
+    #[cold]
+    #[inline(never)]
+    fn push_under_defaults(state: *mut SpanState, context: SpanContext) -> ScopeGuard {
         let pushed = with_local(|local| {
             // SAFETY: `state` is the caller's live span, which nothing else
             // borrows during this call (the borrow rule); only read here.

@@ -52,13 +52,9 @@ impl SharedSpan {
     pub(crate) fn start(spec: StartSpec, key: u64) -> SharedSpan {
         let mut state = SpanState::Done;
         start_into(spec, &mut state);
-        let context = match &state {
-            SpanState::Recording(data, _) => Some(data.context.clone()),
-            SpanState::NonRecording(context) => context.clone(),
-            SpanState::Done => None,
-        };
+        let context = state.context();
         SharedSpan {
-            panicking_at_start: matches!(state, SpanState::Recording(..)) && std::thread::panicking(),
+            panicking_at_start: state.is_recording() && std::thread::panicking(),
             state: UnsafeCell::new(state),
             lock: Mutex::new(()),
             context,
@@ -83,7 +79,7 @@ impl SharedSpan {
         let _lock = self.locked();
         // SAFETY: the lock is held, so this is the only reference.
         match unsafe { &mut *self.state.get() } {
-            SpanState::Recording(data, _) => {
+            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => {
                 let _borrow = RecordBorrow::start();
                 Some(f(data))
             }
@@ -95,7 +91,7 @@ impl SharedSpan {
     pub(crate) fn is_recording(&self) -> bool {
         let _lock = self.locked();
         // SAFETY: the lock is held.
-        matches!(unsafe { &*self.state.get() }, SpanState::Recording(..))
+        unsafe { &*self.state.get() }.is_recording()
     }
 
     /// Ends the span now, on this thread (its record joins this thread's

@@ -113,7 +113,7 @@ pub(super) fn start_with(provider: &ProviderInner, spec: &mut StartSpec, out: &m
             let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
             let name = std::mem::take(&mut spec.name);
             let record = box_record(SpanData::new(name, spec.kind, context, Some(p), start));
-            *out = SpanState::Recording(record, provider.owner_handle());
+            *out = SpanState::recording(record, provider.owner_handle());
         }
         _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
     }
@@ -131,6 +131,9 @@ fn start_sampled(
     span_id: SpanId,
     out: &mut SpanState,
 ) {
+    // The sampler and `on_start` processors are user code: a handle keeps
+    // a default's provider alive while they run (see `with_thread_default`).
+    let _keep = provider.owner_handle();
     let local_parent = parent.as_ref().filter(|p| !p.is_remote());
     let base_flags = base_flags(parent.as_ref());
     let mut result = match local_parent {
@@ -169,6 +172,8 @@ pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut
 /// [`start_root_into`] under `provider`.
 #[inline(always)]
 fn start_root_with(provider: &ProviderInner, name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
+    // As in `start_sampled`.
+    let _keep = provider.owner_handle();
     let Some((trace_id, span_id)) = with_local(|local| (local.ids.trace_id(), local.ids.span_id())) else {
         return *out = SpanState::NonRecording(None);
     };
@@ -262,7 +267,7 @@ fn record_started(
         }
     }
     provider.on_start(&mut data);
-    *out = SpanState::Recording(data, provider.owner_handle());
+    *out = SpanState::recording(data, provider.owner_handle());
 }
 
 impl StartSpec {

@@ -49,9 +49,6 @@ pub(super) struct LocalState {
     pub(super) provider: Option<TracerProvider>,
     /// What the thread had before each default it is in, innermost last.
     pub(super) saved: Vec<SavedDefault>,
-    /// Handles of defaults that ended while a span start under one was
-    /// under way (see `provider_scope::retire`).
-    pub(super) retired: Vec<TracerProvider>,
 }
 
 /// Emptied record boxes a thread keeps: enough for a deep chain of nested
@@ -74,7 +71,6 @@ impl LocalState {
             batch_capacity: 0,
             provider: None,
             saved: Vec::new(),
-            retired: Vec::new(),
         }
     }
 
@@ -118,7 +114,7 @@ impl LocalState {
             // (a future being polled) or borrowed (`in_scope`), and is popped
             // before either ends.
             FrameKind::Borrowed => match unsafe { &mut *self.stack.scoped[frame.slot as usize].state } {
-                SpanState::Recording(data, _) => Some(&mut **data),
+                SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(&mut **data),
                 _ => None,
             },
             // Behind its lock: see `with_open_record`.

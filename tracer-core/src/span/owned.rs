@@ -73,13 +73,13 @@ impl Span {
     pub(super) fn started(start: impl FnOnce(&mut SpanState)) -> Span {
         let mut span = Span::from_state(SpanState::Done);
         start(span.state.get_mut());
-        span.panicking_at_start = matches!(span.state.get_mut(), SpanState::Recording(..)) && std::thread::panicking();
+        span.panicking_at_start = span.state.get_mut().is_recording() && std::thread::panicking();
         span
     }
 
     #[inline]
     pub(crate) fn from_state(state: SpanState) -> Span {
-        let panicking_at_start = matches!(state, SpanState::Recording(..)) && std::thread::panicking();
+        let panicking_at_start = state.is_recording() && std::thread::panicking();
         Span {
             state: UnsafeCell::new(state),
             panicking_at_start,
@@ -98,7 +98,7 @@ impl Span {
         // thread's span stack while `in_scope` or a future's `poll` runs,
         // and it is used only between our calls, never during one.
         match unsafe { &mut *self.state.get() } {
-            SpanState::Recording(data, _) => {
+            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => {
                 let _borrow = RecordBorrow::start();
                 Some(f(data))
             }
@@ -111,18 +111,15 @@ impl Span {
     /// Whether the span is recorded (provider installed and sampled).
     pub fn is_recording(&self) -> bool {
         // SAFETY: a read between calls, as in `with_data`.
-        matches!(unsafe { &*self.state.get() }, SpanState::Recording(..))
+        unsafe { &*self.state.get() }.is_recording()
     }
 
     /// The span's context: trace id, span id, flags and trace state.
     /// `None` when tracing is off.
+    #[inline]
     pub fn context(&self) -> Option<SpanContext> {
         // SAFETY: a read between calls, as in `with_data`.
-        match unsafe { &*self.state.get() } {
-            SpanState::Recording(data, _) => Some(data.context.clone()),
-            SpanState::NonRecording(ctx) => ctx.clone(),
-            SpanState::Done => None,
-        }
+        unsafe { &*self.state.get() }.context()
     }
 
     /// Ends the span now. Calling it again does nothing.
