@@ -164,8 +164,7 @@ fn submit_finished(state: &mut SpanState) {
 }
 
 /// [`submit_finished`] for a span of a default's provider.
-#[cold]
-#[inline(never)]
+#[inline]
 fn submit_finished_for(state: &mut SpanState) {
     let batch = with_local(|local| {
         if !matches!(state, SpanState::RecordingFor(_, owner) if local.owns(Some(owner))) {

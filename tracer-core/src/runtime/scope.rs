@@ -39,8 +39,7 @@ impl ScopeGuard {
 
     /// [`push`](Self::push) once defaults are in use: a span of another
     /// provider than the thread's default brings its provider.
-    #[cold]
-    #[inline(never)]
+    #[inline]
     fn push_under_defaults(state: *mut SpanState, context: SpanContext) -> ScopeGuard {
         let pushed = with_local(|local| {
             // SAFETY: `state` is the caller's live span, which nothing else
