@@ -156,3 +156,27 @@ fn a_missing_span_fails_with_the_tree() {
     let (_, spans) = testing::capture(|| checkout(1));
     let _ = spans.span("nope");
 }
+
+#[test]
+fn tasks_spawned_with_in_current_span_stay_in_the_capture() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let ((), spans) = runtime.block_on(testing::capture_future(async {
+        // Made inside the capture: its span is the capture's.
+        async {
+            let task = tokio::spawn(
+                async {
+                    tokio::task::yield_now().await;
+                    in_span("in_the_task", |_| {});
+                }
+                .in_current_span(),
+            );
+            task.await.unwrap();
+        }
+        .in_span(Span::new("parent"))
+        .await
+    }));
+    assert_eq!(spans.tree(), "parent\n  in_the_task\n");
+}

@@ -40,6 +40,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::model::SpanContext;
+use crate::provider::TracerProvider;
 use crate::runtime::{self, ScopeGuard};
 use crate::span::{ContextGuard, Span, attach};
 
@@ -53,11 +54,14 @@ pub trait FutureExt: Future + Sized {
 
     /// Makes the *current* context (captured now) current on every poll, so
     /// spans started inside, even on another thread, join this trace. Use it
-    /// on futures given to `tokio::spawn`.
+    /// on futures given to `tokio::spawn`. Under a default provider
+    /// ([`TracerProvider::set_default`](crate::TracerProvider::set_default)),
+    /// the future keeps that provider on every poll too.
     fn in_current_span(self) -> WithContext<Self> {
         WithContext {
             future: self,
             context: runtime::current_context(),
+            provider: runtime::current_default(),
         }
     }
 }
@@ -178,6 +182,8 @@ pin_project! {
         #[pin]
         future: F,
         context: Option<SpanContext>,
+        // The default provider where it was made, if any.
+        provider: Option<TracerProvider>,
     }
 }
 
@@ -186,6 +192,7 @@ impl<F: Future> Future for WithContext<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let _default = this.provider.as_ref().map(runtime::enter_default_unless_current);
         let _guard: Option<ContextGuard> = this.context.clone().map(attach);
         this.future.poll(cx)
     }

@@ -66,7 +66,9 @@ pub(crate) use lookup::{current_is_local, current_recording_span};
 pub(crate) use owned::{SpanState, finish_owned};
 #[cfg(feature = "tracing")]
 pub(crate) use provider_scope::recording_possible;
-pub(crate) use provider_scope::{enter_default, leave_defaults_from, limits};
+pub(crate) use provider_scope::{
+    current_default, enter_default, enter_default_unless_current, leave_defaults_from, limits,
+};
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{ScopeGuard, attach, detach};
 #[cfg(feature = "tracing")]

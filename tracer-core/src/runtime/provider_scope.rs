@@ -155,6 +155,41 @@ pub(crate) fn enter_default(provider: Option<TracerProvider>) -> Option<usize> {
     })
 }
 
+/// This thread's default provider, if it has one.
+pub(crate) fn current_default() -> Option<TracerProvider> {
+    if !provider::scopes_used() {
+        return None;
+    }
+    with_local(|local| local.provider.clone()).flatten()
+}
+
+/// Makes `provider` this thread's default as [`enter_default`] does, unless
+/// it is the default already; the default is left when the guard drops
+/// (also when unwinding).
+pub(crate) fn enter_default_unless_current(provider: &TracerProvider) -> LeaveDefault {
+    LeaveDefault(
+        with_local(|local| {
+            if local.owns(Some(provider)) {
+                return None;
+            }
+            local.enter_default(Some(provider.clone()), None);
+            Some(local.saved.len())
+        })
+        .flatten(),
+    )
+}
+
+/// Leaves the default it names, if any, when dropped.
+pub(crate) struct LeaveDefault(Option<usize>);
+
+impl Drop for LeaveDefault {
+    fn drop(&mut self) {
+        if let Some(depth) = self.0 {
+            leave_defaults_from(depth);
+        }
+    }
+}
+
 /// Leaves the default that [`enter_default`] returned `depth` for, and any
 /// entered after it and not left yet, handing their records to their
 /// providers.
