@@ -17,6 +17,7 @@ mod callgrind;
 mod contenders;
 mod report;
 mod shape;
+mod writers;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -157,6 +158,7 @@ fn usage() -> ! {
   bench callgrind [--workloads a,b,..] [--only contender]       instructions per span under callgrind
   bench rss [contender..]                                       resident memory over 10M spans
   bench rss-child <contender> [chunks of 101,000 spans; 99]
+  bench writers [--quick]                                       the trace file writers' spans per second
   bench child <workload> [--traces N] [--reps N] [--only contender] [--single] [--work N]
 workloads: {}
 contenders: {}",
@@ -188,6 +190,14 @@ fn main() {
         ),
         Some("callgrind") => report::callgrind_table(&report::Options::parse(&args[1..])),
         Some("rss") => report::rss_table(&args[1..]),
+        Some("writers") => {
+            let (traces, reps) = if args.get(1).is_some_and(|a| a == "--quick") {
+                (500, 1)
+            } else {
+                (10_000, 5)
+            };
+            print!("{}", writers::markdown(&writers::measure(traces, reps)));
+        }
         Some("--help" | "-h" | "help") => usage(),
         _ => report::everything(&report::Options::parse(&args)),
     }

@@ -635,6 +635,10 @@ pub fn everything(options: &Options) {
     if options.rss {
         println!("{}", rss(&options.contenders()));
     }
+    if options.only.is_none() || options.only.as_deref() == Some("tracer") {
+        let (traces, reps) = if options.quick { (2_000, 3) } else { (10_000, 5) };
+        println!("{}", crate::writers::markdown(&crate::writers::measure(traces, reps)));
+    }
     println!("Targets (tracer):\n");
     println!("{}", targets_markdown(&results, &scaling, &alternated, &instructions));
     let spread: Vec<String> = results

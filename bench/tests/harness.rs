@@ -254,3 +254,21 @@ fn reports_a_contender_that_delivers_less() {
         "{stdout}"
     );
 }
+
+/// `bench writers` measures the trace file writers on real spans and
+/// prints a figure for each, with the Chrome writer's target.
+#[test]
+fn writers_prints_each_writer_s_speed() {
+    let output = bench(&["writers", "--quick"], &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for writer in ["ChromeTraceExporter", "JsonLinesExporter"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {writer} |")))
+            .unwrap_or_else(|| panic!("no {writer} row in:\n{stdout}"));
+        let speed: f64 = row.split('|').nth(2).unwrap().trim().parse().expect("a figure");
+        assert!(speed > 0.0, "{row}");
+    }
+    assert!(stdout.contains("≥ 1.0"), "{stdout}");
+}
