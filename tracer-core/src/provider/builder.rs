@@ -112,7 +112,7 @@ impl ProviderBuilder {
         for processor in &mut processors {
             processor.set_resource(&resource);
         }
-        let inner = ProviderInner {
+        let inner = |me: &std::sync::Weak<ProviderInner>| ProviderInner {
             sampler: self.sampler,
             inherits_local_sampled: self.inherits_local_sampled,
             processors,
@@ -123,7 +123,10 @@ impl ProviderBuilder {
             processor_panics: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
             global: AtomicBool::new(false),
+            me: me.clone(),
         };
-        TracerProvider { inner: Arc::new(inner) }
+        TracerProvider {
+            inner: Arc::new_cyclic(inner),
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::{ProviderInner, TracerProvider};
 use crate::model::SpanLimits;
@@ -14,7 +14,7 @@ static PROVIDER: OnceLock<TracerProvider> = OnceLock::new();
 /// provider has been made a default anywhere in the process. Without that
 /// bit the address is the answer; with it, the thread's default is looked
 /// at first (see [`Active`]).
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+static ACTIVE: AtomicPtr<ProviderInner> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Whether the installed provider records: what [`Active::Scoped`] falls
 /// back to, as the address in [`ACTIVE`] is then not read.
@@ -44,13 +44,14 @@ pub(crate) enum Active {
 /// Which provider a span starting now reports to. See [`Active`].
 #[inline(always)]
 pub(crate) fn active() -> Active {
-    let word = ACTIVE.load(Ordering::Acquire);
+    let pointer = ACTIVE.load(Ordering::Acquire);
+    let word = pointer.addr();
     if word as isize > 0 {
-        // SAFETY: without the bit, a non-zero word is the address of the
-        // installed provider's `ProviderInner`, which lives in `PROVIDER`
-        // (set once, never dropped); `Acquire` pairs with the `SeqCst`
-        // store in `set_global`, so it is seen fully built.
-        return Active::Global(unsafe { &*(word as *const ProviderInner) });
+        // SAFETY: without the bit, a non-null word is the installed
+        // provider's `ProviderInner`, which lives in `PROVIDER` (set once,
+        // never dropped); `Acquire` pairs with the `SeqCst` store in
+        // `set_global`, so it is seen fully built.
+        return Active::Global(unsafe { &*pointer });
     }
     if word == 0 {
         return Active::Off;
@@ -71,13 +72,21 @@ pub(crate) fn global_recording() -> Option<&'static ProviderInner> {
 /// until then, every span is the installed provider's.
 #[inline(always)]
 pub(crate) fn scopes_used() -> bool {
-    ACTIVE.load(Ordering::Relaxed) & SCOPES_USED != 0
+    ACTIVE.load(Ordering::Relaxed).addr() & SCOPES_USED != 0
+}
+
+/// Changes [`ACTIVE`] with `f`, whatever other threads change meanwhile.
+fn update_active(f: impl Fn(*mut ProviderInner) -> *mut ProviderInner) {
+    let mut current = ACTIVE.load(Ordering::Relaxed);
+    while let Err(actual) = ACTIVE.compare_exchange_weak(current, f(current), Ordering::SeqCst, Ordering::Relaxed) {
+        current = actual;
+    }
 }
 
 /// From now on, span starts look at their thread's default provider.
 pub(crate) fn mark_scopes_used() {
-    if ACTIVE.load(Ordering::Relaxed) & SCOPES_USED == 0 {
-        ACTIVE.fetch_or(SCOPES_USED, Ordering::SeqCst);
+    if !scopes_used() {
+        update_active(|active| active.map_addr(|address| address | SCOPES_USED));
     }
 }
 
@@ -97,9 +106,9 @@ pub(crate) fn set_global(provider: TracerProvider) -> Result<&'static TracerProv
     let installed = PROVIDER.get().expect("set just above");
     installed.inner.global.store(true, Ordering::Relaxed);
     GLOBAL_RECORDING.store(true, Ordering::SeqCst);
-    let address = std::sync::Arc::as_ptr(&installed.inner) as usize;
+    let pointer = std::sync::Arc::as_ptr(&installed.inner).cast_mut();
     // Keeps the scopes bit, which another thread may be setting.
-    ACTIVE.fetch_or(address, Ordering::SeqCst);
+    update_active(|active| pointer.map_addr(|address| address | (active.addr() & SCOPES_USED)));
     Ok(installed)
 }
 
@@ -109,7 +118,7 @@ pub(super) fn deactivate() {
     GLOBAL_RECORDING.store(false, Ordering::SeqCst);
     // An address with the sign bit (see `SCOPES_USED`) keeps it: spans then
     // go the longer way, which reads `GLOBAL_RECORDING`.
-    ACTIVE.fetch_and(SCOPES_USED, Ordering::SeqCst);
+    update_active(|active| active.map_addr(|address| address & SCOPES_USED));
 }
 
 /// Why a provider could not be installed.

@@ -28,7 +28,7 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -88,6 +88,8 @@ pub(crate) struct ProviderInner {
     /// Whether this is the installed provider, which spans refer to
     /// without holding a handle.
     pub(super) global: AtomicBool,
+    /// Itself, for the handles that spans started under it keep.
+    pub(super) me: Weak<ProviderInner>,
 }
 
 /// Everything the provider's processors counted.
@@ -182,16 +184,10 @@ impl ProviderInner {
     #[cold]
     #[inline(never)]
     fn handle(&self) -> TracerProvider {
-        let ptr: *const ProviderInner = self;
-        // SAFETY: every `ProviderInner` lives in the `Arc` of a
-        // `TracerProvider` (only `ProviderBuilder::build` makes one), and
-        // `&self` proves that `Arc` alive: one more count, then a handle
-        // owning it.
-        unsafe {
-            Arc::increment_strong_count(ptr);
-            TracerProvider {
-                inner: Arc::from_raw(ptr),
-            }
+        TracerProvider {
+            // Whoever lends `&self` keeps a handle alive (a default's is
+            // the thread's state's), so the count is not zero.
+            inner: self.me.upgrade().expect("a provider in use has a handle"),
         }
     }
 
