@@ -31,6 +31,30 @@ fn chain(out: &mut String, module: &str, attribute: &str, asyncness: bool) {
     let _ = writeln!(out, "}}");
 }
 
+/// The async chain of `future.in_span(Span::new("child"))`: every level
+/// awaits the one below inside a new span (100 spans, as the macro chains
+/// make).
+fn in_span_chain(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "/// A chain of {DEPTH} nested futures, each in `in_span(Span::new(..))`."
+    );
+    let _ = writeln!(out, "pub mod tracer_in_span_async {{");
+    for i in 0..DEPTH {
+        let inner = if i == 0 {
+            "async { std::hint::black_box(()) }".to_string()
+        } else {
+            format!("f{}()", i - 1)
+        };
+        let _ = writeln!(
+            out,
+            "    /// Level {i}.\n    pub async fn f{i}() {{\n        \
+             tracer::FutureExt::in_span({inner}, tracer::Span::new(\"child\")).await\n    }}"
+        );
+    }
+    let _ = writeln!(out, "}}");
+}
+
 fn main() {
     let mut out = String::new();
     for (name, attribute) in [
@@ -42,6 +66,7 @@ fn main() {
         chain(&mut out, &format!("{name}_sync"), attribute, false);
         chain(&mut out, &format!("{name}_async"), attribute, true);
     }
+    in_span_chain(&mut out);
     let path = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("chains.rs");
     std::fs::write(path, out).expect("write chains.rs");
     println!("cargo:rerun-if-changed=build.rs");

@@ -428,6 +428,34 @@ fn targets_markdown(
             );
         }
     }
+    // Every other documented way of making a span, by the same targets
+    // (instructions, where measured).
+    for form in ["tracer_entered", "tracer_builder", "tracer_in_scope"] {
+        for (w, limit) in [("nested100", 0.5), ("unsampled", 0.25), ("off", 0.25)] {
+            if instr(w, form).is_some() {
+                let note = if w == "off" {
+                    " (its cheaper of off/unsampled)"
+                } else {
+                    ""
+                };
+                at_most(
+                    format!("{w}: {form} instructions ≤ {limit}× fastrace{note}"),
+                    instr_or_nan(w, form) / reference(w, &instr_or_nan),
+                    limit,
+                );
+            }
+        }
+    }
+    // Async spans: each async form at most twice a sync span's instructions.
+    for form in ["tracer", "tracer_future"] {
+        if instr("macro_async", form).is_some() && instr("macro_sync", "tracer").is_some() {
+            at_most(
+                format!("macro_async: {form} instructions ≤ 2× a #[trace] sync span's"),
+                instr_or_nan("macro_async", form) / instr_or_nan("macro_sync", "tracer"),
+                2.0,
+            );
+        }
+    }
     // Tail sampling (errors and 1%) against the batch processor alone.
     for w in ["nested100", "threads"] {
         if instr(w, "tracer_tail").is_some() {

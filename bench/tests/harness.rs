@@ -20,8 +20,12 @@ const WORKLOADS: [&str; 8] = [
 ];
 
 /// The contenders, as contenders/mod.rs names them.
-const CONTENDERS: [&str; 9] = [
+const CONTENDERS: [&str; 13] = [
     "tracer",
+    "tracer_entered",
+    "tracer_builder",
+    "tracer_in_scope",
+    "tracer_future",
     "tracer_scoped",
     "tracer_tail",
     "fastrace",
@@ -98,6 +102,12 @@ fn taking_part(workload: &str) -> Vec<&'static str> {
             !(*c == "otel_sdk" && workload.starts_with("macro_")) && *c != "tracer_tail" && *c != "tracer_scoped"
         })
         .filter(|c| !(*c == "tracing+bridge" && workload == "off"))
+        // The forms: the sync ones outside the macro workloads, the future
+        // one in the async one.
+        .filter(|c| {
+            let sync_form = matches!(*c, "tracer_entered" | "tracer_builder" | "tracer_in_scope");
+            !(sync_form && workload.starts_with("macro_")) && !(*c == "tracer_future" && workload != "macro_async")
+        })
         .collect()
 }
 

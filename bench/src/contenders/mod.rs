@@ -6,11 +6,13 @@ use std::task::{Context, Poll, Waker};
 
 use crate::Workload;
 use crate::shape::Sink;
+use tracer_forms::Form;
 
 mod baseline;
 mod fastrace_c;
 mod otel;
 mod tracer_c;
+mod tracer_forms;
 mod tracer_scoped;
 mod tracer_tail;
 mod tracing_bridge_c;
@@ -66,6 +68,10 @@ pub fn set_baseline_work(work: u64) {
 pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
     vec![
         Box::new(tracer_c::Tracer::new(workload, queue)),
+        Box::new(tracer_forms::TracerForm::new(Form::Entered, workload, queue)),
+        Box::new(tracer_forms::TracerForm::new(Form::Builder, workload, queue)),
+        Box::new(tracer_forms::TracerForm::new(Form::InScope, workload, queue)),
+        Box::new(tracer_forms::TracerForm::new(Form::Future, workload, queue)),
         Box::new(fastrace_c::Fastrace::new(workload)),
         Box::new(tracing_c::TracingOtel::new(workload, queue)),
         Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),
@@ -76,8 +82,12 @@ pub fn all(workload: Workload, queue: usize) -> Vec<Box<dyn Contender>> {
 }
 
 /// The contenders' names, in the table's order.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 13] = [
     "tracer",
+    "tracer_entered",
+    "tracer_builder",
+    "tracer_in_scope",
+    "tracer_future",
     "tracer_scoped",
     "tracer_tail",
     "fastrace",
@@ -108,6 +118,10 @@ pub fn takes_part(name: &str, workload: Workload) -> bool {
         "otel_sdk" => !matches!(workload, Workload::MacroSync | Workload::MacroAsync),
         "tracer_tail" => tracer_tail::WORKLOADS.contains(&workload),
         "tracer_scoped" => tracer_scoped::supports(workload),
+        "tracer_entered" => Form::Entered.supports(workload),
+        "tracer_builder" => Form::Builder.supports(workload),
+        "tracer_in_scope" => Form::InScope.supports(workload),
+        "tracer_future" => Form::Future.supports(workload),
         _ => true,
     }
 }
@@ -118,6 +132,10 @@ pub fn by_name(name: &str, workload: Workload, queue: usize) -> Option<Box<dyn C
         "tracer" => Box::new(tracer_c::Tracer::new(workload, queue)),
         "tracer_tail" => Box::new(tracer_tail::TracerTail::new(queue)),
         "tracer_scoped" => Box::new(tracer_scoped::TracerScoped::new(workload, queue)),
+        "tracer_entered" => Box::new(tracer_forms::TracerForm::new(Form::Entered, workload, queue)),
+        "tracer_builder" => Box::new(tracer_forms::TracerForm::new(Form::Builder, workload, queue)),
+        "tracer_in_scope" => Box::new(tracer_forms::TracerForm::new(Form::InScope, workload, queue)),
+        "tracer_future" => Box::new(tracer_forms::TracerForm::new(Form::Future, workload, queue)),
         "fastrace" => Box::new(fastrace_c::Fastrace::new(workload)),
         "tracing+otel" => Box::new(tracing_c::TracingOtel::new(workload, queue)),
         "tracing+bridge" => Box::new(tracing_bridge_c::TracingBridge::new(workload, queue)),
