@@ -106,7 +106,9 @@ fn taking_part(workload: &str) -> Vec<&'static str> {
         // one in the async one.
         .filter(|c| {
             let sync_form = matches!(*c, "tracer_entered" | "tracer_builder" | "tracer_in_scope");
-            !(sync_form && workload.starts_with("macro_")) && !(*c == "tracer_future" && workload != "macro_async")
+            let sync_form_out = sync_form && workload.starts_with("macro_");
+            let future_form_out = *c == "tracer_future" && workload != "macro_async";
+            !sync_form_out && !future_form_out
         })
         .collect()
 }
