@@ -143,6 +143,21 @@ fn sampled_out_spans_and_attached_contexts_are_current_but_not_recorded() {
         assert!(!child.is_recording());
         assert_eq!(current_trace_id(), Some(trace_id));
     });
+    // The guard and owned forms under it: nothing recorded, the parent's
+    // context current and shown, the parent current again afterwards.
+    let root_id = dropped.span_id();
+    {
+        let entered = Span::new("entered_child_of_dropped").entered();
+        assert!(!entered.is_recording());
+        assert_eq!(entered.span_id(), root_id);
+        assert_eq!(current_span_id(), root_id);
+        let owned = Span::new("owned_child_of_dropped");
+        assert_eq!(owned.span_id(), root_id);
+        owned.in_scope(|| assert_eq!(current_span_id(), root_id));
+        let left = entered.exit();
+        assert_eq!(left.span_id(), root_id);
+    }
+    assert_eq!(current_span_id(), root_id);
     let context = dropped.context().unwrap();
     drop(dropped);
     assert_eq!(current_trace_id(), None);

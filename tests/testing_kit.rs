@@ -180,3 +180,19 @@ fn tasks_spawned_with_in_current_span_stay_in_the_capture() {
     }));
     assert_eq!(spans.tree(), "parent\n  in_the_task\n");
 }
+
+/// This binary installs no provider: outside a capture nothing records,
+/// and a guard makes nothing current.
+#[test]
+fn outside_a_capture_nothing_is_recorded_or_current() {
+    let entered = Span::new("outside").entered();
+    assert!(!entered.is_recording());
+    assert_eq!(entered.span_id(), None);
+    assert_eq!(tracer::current_span_id(), None);
+    drop(entered);
+    let ((), spans) = testing::capture(|| {
+        let inside = Span::new("inside").entered();
+        assert_eq!(tracer::current_span_id(), inside.span_id());
+    });
+    assert_eq!(spans.tree(), "inside\n");
+}

@@ -36,16 +36,22 @@ impl SpanLimits {
     };
 }
 
+impl SpanLimits {
+    /// OpenTelemetry's defaults: 128 attributes, events and links per span,
+    /// 128 attributes per event and per link, no limit on value length.
+    pub(crate) const DEFAULT: SpanLimits = SpanLimits {
+        max_attributes: 128,
+        max_events: 128,
+        max_links: 128,
+        max_attributes_per_event: 128,
+        max_attributes_per_link: 128,
+        max_attribute_value_length: None,
+    };
+}
+
 impl Default for SpanLimits {
     fn default() -> SpanLimits {
-        SpanLimits {
-            max_attributes: 128,
-            max_events: 128,
-            max_links: 128,
-            max_attributes_per_event: 128,
-            max_attributes_per_link: 128,
-            max_attribute_value_length: None,
-        }
+        SpanLimits::DEFAULT
     }
 }
 

@@ -332,6 +332,18 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
         }
         SpanState::NonRecording(Some(context)) => {
             let span_id = context.span_id();
+            if unsampled_top() == Some(span_id) {
+                // An unsampled child, which shows its parent's context: its
+                // guard names the parent, which is on top, and pushes
+                // nothing (as `in_span` under that parent).
+                // SAFETY: the context is dropped once, and `*state`
+                // overwritten without a drop.
+                unsafe {
+                    drop(std::ptr::read(context));
+                    std::ptr::write(state, SpanState::Done);
+                }
+                return E::from_entry(Entry::inherited(span_id));
+            }
             let Some(mut local) = local_mut() else {
                 return E::from_entry(Entry::inert());
             };

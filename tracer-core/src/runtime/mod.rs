@@ -64,14 +64,14 @@ pub(crate) use lookup::{
 #[cfg(feature = "tracing")]
 pub(crate) use lookup::{current_is_local, current_recording_span};
 pub(crate) use owned::{SpanState, finish_owned};
-#[cfg(feature = "tracing")]
-pub(crate) use provider_scope::recording_possible;
 pub(crate) use provider_scope::{
-    current_default, enter_default, enter_default_unless_current, leave_defaults_from, limits,
+    current_default, enter_default, enter_default_unless_current, leave_defaults_from, with_limits,
 };
+#[cfg(feature = "tracing")]
+pub(crate) use provider_scope::{limits, recording_possible};
 pub(crate) use record_borrow::RecordBorrow;
 pub(crate) use scope::{ScopeGuard, attach, detach};
 #[cfg(feature = "tracing")]
 pub(crate) use shared::{SharedSpan, current_shared_key, enter_shared, exit_shared, is_entered_here};
 pub(crate) use stack::unsampled_top;
-pub(crate) use start::{Parent, StartSpec, start_into, start_root_into};
+pub(crate) use start::{Parent, StartSpec, start_child_into, start_into, start_root_into};

@@ -109,7 +109,21 @@ pub(crate) fn recording_possible() -> bool {
     with_active((), |_, ()| true, |()| false)
 }
 
+/// Runs `f` on the span limits of the provider spans started now report
+/// to (no copy of them). `f` is this crate's code: it may run while a
+/// record is borrowed.
+#[inline(always)]
+pub(crate) fn with_limits<R>(f: impl FnOnce(&SpanLimits) -> R) -> R {
+    static DEFAULT: SpanLimits = SpanLimits::DEFAULT;
+    match provider::active() {
+        Active::Global(provider) => f(&provider.limits),
+        Active::Off => f(&DEFAULT),
+        Active::Scoped => f(&limits_under_default()),
+    }
+}
+
 /// The span limits of the provider spans started now report to.
+#[cfg(feature = "tracing")]
 #[inline]
 pub(crate) fn limits() -> SpanLimits {
     match provider::active() {

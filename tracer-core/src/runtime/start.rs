@@ -5,10 +5,11 @@ use std::borrow::Cow;
 
 use super::cell::with_local;
 use super::owned::{SpanState, box_record};
-use super::provider_scope::with_active;
+use super::provider_scope::{thread_default, with_active};
+use super::stack::unsampled_top;
 use crate::clock;
 use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
-use crate::provider::ProviderInner;
+use crate::provider::{self, Active, ProviderInner};
 use crate::sampler::{SamplingDecision, SamplingParams, SamplingResult};
 
 /// Where a new span's parent comes from.
@@ -41,6 +42,44 @@ pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
         |provider, out| start_with(provider, &mut spec, out),
         |out| *out = SpanState::NonRecording(None),
     )
+}
+
+/// `Span::new`: a child of the current span (a root without one), with no
+/// attributes, links or start time. No spec is built where none is needed:
+/// without a provider, and under an unsampled local parent, whose context
+/// the span shows (nothing is made, as for its other children). Writes
+/// into `*out` (which is `Done`).
+#[inline(never)]
+pub(crate) fn start_child_into(name: Cow<'static, str>, out: &mut SpanState) {
+    match provider::active() {
+        Active::Global(provider) => start_child_with(provider, name, out),
+        // SAFETY: `out` is a valid, exclusive reference to a `Done` state,
+        // which has nothing to drop.
+        Active::Off => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
+        Active::Scoped => start_child_under_default(name, out),
+    }
+}
+
+/// [`start_child_into`] once defaults are in use, out of line.
+#[inline(never)]
+fn start_child_under_default(name: Cow<'static, str>, out: &mut SpanState) {
+    // SAFETY: for this start only.
+    match unsafe { thread_default() } {
+        Some(provider) => start_child_with(provider, name, out),
+        // SAFETY: as in `start_child_into`.
+        None => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
+    }
+}
+
+#[inline(always)]
+fn start_child_with(provider: &ProviderInner, name: Cow<'static, str>, out: &mut SpanState) {
+    if unsampled_top().is_some() {
+        let parent = with_local(|local| local.top_context().cloned()).flatten();
+        // SAFETY: as in `start_child_into`.
+        return unsafe { std::ptr::write(out, SpanState::NonRecording(parent)) };
+    }
+    let mut spec = StartSpec::current(name, SpanKind::Internal);
+    start_with(provider, &mut spec, out);
 }
 
 /// What one look at the thread's state found for a new span.

@@ -35,6 +35,14 @@ pub struct EnteredSpan {
     _not_send: PhantomData<*const ()>,
 }
 
+impl EnteredSpan {
+    /// A guard of nothing: no span became current.
+    #[inline(always)]
+    pub(crate) fn inert() -> EnteredSpan {
+        EnteredSpan::from_entry(Entry::inert())
+    }
+}
+
 impl FromEntry for EnteredSpan {
     #[inline(always)]
     fn from_entry(entry: Entry) -> EnteredSpan {

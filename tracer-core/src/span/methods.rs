@@ -14,8 +14,7 @@ macro_rules! span_methods {
         /// ```
         pub fn set_attribute(&self, key: impl Into<$crate::Key>, value: impl Into<$crate::Value>) {
             let kv = $crate::KeyValue::new(key, value);
-            let limits = $crate::runtime::limits();
-            self.with_data(|data| data.put_attribute(kv, &limits));
+            self.with_data(|data| $crate::runtime::with_limits(|limits| data.put_attribute(kv, limits)));
         }
 
         /// Another name for [`set_attribute`](Self::set_attribute), as
@@ -30,11 +29,12 @@ macro_rules! span_methods {
                 return;
             }
             let attributes: ::std::vec::Vec<_> = attributes.into_iter().collect();
-            let limits = $crate::runtime::limits();
             self.with_data(|data| {
-                for kv in attributes {
-                    data.put_attribute(kv, &limits);
-                }
+                $crate::runtime::with_limits(|limits| {
+                    for kv in attributes {
+                        data.put_attribute(kv, limits);
+                    }
+                })
             });
         }
 
@@ -81,16 +81,16 @@ macro_rules! span_methods {
                 attributes: attributes.into_iter().collect(),
                 dropped_attributes_count: 0,
             };
-            let limits = $crate::runtime::limits();
-            self.with_data(|data| $crate::buffer::add_event(data, event, &limits));
+            self.with_data(|data| {
+                $crate::runtime::with_limits(|limits| $crate::buffer::add_event(data, event, limits))
+            });
         }
 
         /// Links this span to another span's context.
         pub fn add_link(&self, context: $crate::SpanContext, attributes: impl IntoIterator<Item = $crate::KeyValue>) {
             if self.is_recording() {
                 let link = $crate::Link::new(context, attributes);
-                let limits = $crate::runtime::limits();
-                self.with_data(|data| data.add_link(link, &limits));
+                self.with_data(|data| $crate::runtime::with_limits(|limits| data.add_link(link, limits)));
             }
         }
 
@@ -135,8 +135,11 @@ macro_rules! span_methods {
         /// `#[trace]`, whose errors need only `Display`).
         pub(crate) fn record_error_parts(&self, type_name: &'static str, message: ::std::string::String) {
             let now = $crate::clock::now_unix_nanos();
-            let limits = $crate::runtime::limits();
-            self.with_data(|data| $crate::buffer::record_exception(data, type_name, message, now, &limits));
+            self.with_data(|data| {
+                $crate::runtime::with_limits(|limits| {
+                    $crate::buffer::record_exception(data, type_name, message, now, limits)
+                })
+            });
         }
 
         /// The trace id, or `None` when no trace is active.

@@ -42,7 +42,7 @@ impl Span {
     /// Starts a span named `name` as a child of the current span.
     #[inline]
     pub fn new(name: impl Into<Cow<'static, str>>) -> Span {
-        SpanBuilder::new(name).start()
+        Span::started(|out| runtime::start_child_into(name.into(), out))
     }
 
     /// Starts a span that begins a new trace, whatever is current.
@@ -160,6 +160,12 @@ impl Span {
     // (`Span::root(..).entered()`) is taken where it was made.
     #[inline(always)]
     pub fn entered(mut self) -> EnteredSpan {
+        if matches!(self.state.get_mut(), SpanState::NonRecording(None)) {
+            // Not recorded and no context (no provider): it owns nothing,
+            // and nothing becomes current.
+            std::mem::forget(self);
+            return EnteredSpan::inert();
+        }
         // The record moves into the thread's buffer; `self` is left `Done`
         // (or, if the thread is exiting, finishes as an owned span).
         let entered: EnteredSpan = runtime::enter_state(self.state.get_mut());
