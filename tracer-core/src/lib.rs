@@ -19,7 +19,10 @@
 //! Unrecorded spans cost a thread-local check and nothing else. Recorded
 //! spans go, when finished, to the **span processors** of the installed
 //! [`TracerProvider`], which hand them to **exporters**: the console, JSON
-//! lines, memory, `log`, or a collector.
+//! lines, memory, `log`, or a collector. A provider can also be built
+//! without installing it and made the default for a thread, a closure or a
+//! future ([`TracerProvider::set_default`], `in_scope`, `scope`): what a
+//! test does, and what the `testing` feature's `testing::capture` wraps.
 //!
 //! ```
 //! use tracer_core::export::InMemoryExporter;
@@ -57,7 +60,7 @@
 //!
 //! The types of the model and the span handles are at the crate root;
 //! families of parts are in modules: [`export`], [`processor`],
-//! [`sampler`], [`propagation`], [`env`](mod@env), `http`, `logging` and `bridge`. The three
+//! [`sampler`], [`propagation`], [`env`](mod@env), `http`, `logging`, `bridge` and `testing`. The three
 //! functions most programs call, [`init_from_env`], [`inject_context`] and
 //! [`extract_context`], are also at the root, deliberately: they are the
 //! same items as in their modules.
