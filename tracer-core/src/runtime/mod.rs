@@ -15,6 +15,10 @@
 //! hands over what it still holds. The thread continues with a recycled
 //! buffer (see [`buffer`](crate::buffer)).
 //!
+//! The records in a thread's buffer are all for one provider: the installed
+//! one, or the thread's default while one is set, which comes with a stack
+//! and buffer of its own ([`provider_scope`]).
+//!
 //! Three kinds of entry can be current:
 //! - a record in this thread's buffer (an [`EnteredSpan`](crate::EnteredSpan));
 //! - an owned [`Span`](crate::Span) that is current only for the duration
