@@ -42,7 +42,7 @@ pub(super) struct SavedDefault {
     unsampled: bool,
     provider: Option<TracerProvider>,
     /// The entered span whose end leaves this default (see
-    /// [`enter_foreign`](super::enter)), if a span's guard entered it.
+    /// `Entry::LEAVES_DEFAULT`), if a span's guard entered it.
     opened_by: Option<SpanId>,
 }
 
