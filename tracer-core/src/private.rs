@@ -18,9 +18,11 @@ pub fn enter_fn(name: &'static str, kind: SpanKind, root: bool) -> EnteredSpan {
 /// Starts an async function's span (current on every poll once wrapped).
 #[inline]
 pub fn start_fn(name: &'static str, kind: SpanKind, root: bool) -> Span {
-    // Through the builder, which writes the record into the span in place.
-    let builder = SpanBuilder::new(name).kind(kind);
-    if root { builder.root().start() } else { builder.start() }
+    if root {
+        Span::started(|out| runtime::start_root_into(name.into(), kind, out))
+    } else {
+        Span::started(|out| runtime::start_child_into(name.into(), kind, out))
+    }
 }
 
 /// Wraps an async body with its span and output recorder.

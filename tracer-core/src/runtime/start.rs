@@ -44,42 +44,99 @@ pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
     )
 }
 
-/// `Span::new`: a child of the current span (a root without one), with no
-/// attributes, links or start time. No spec is built where none is needed:
+/// `Span::new` and an `async fn`'s `#[trace]`: a child of the current span
+/// (a root without one) of `kind`, with no attributes, links or start time. No spec is built where none is needed:
 /// without a provider, and under an unsampled local parent, whose context
 /// the span shows (nothing is made, as for its other children). Writes
 /// into `*out` (which is `Done`).
 #[inline(never)]
-pub(crate) fn start_child_into(name: Cow<'static, str>, out: &mut SpanState) {
+pub(crate) fn start_child_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     match provider::active() {
-        Active::Global(provider) => start_child_with(provider, name, out),
+        Active::Global(provider) => start_child_with(provider, name, kind, out),
         // SAFETY: `out` is a valid, exclusive reference to a `Done` state,
         // which has nothing to drop.
         Active::Off => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
-        Active::Scoped => start_child_under_default(name, out),
+        Active::Scoped => start_child_under_default(name, kind, out),
     }
 }
 
 /// [`start_child_into`] once defaults are in use, out of line.
 #[inline(never)]
-fn start_child_under_default(name: Cow<'static, str>, out: &mut SpanState) {
+fn start_child_under_default(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     // SAFETY: for this start only.
     match unsafe { thread_default() } {
-        Some(provider) => start_child_with(provider, name, out),
+        Some(provider) => start_child_with(provider, name, kind, out),
         // SAFETY: as in `start_child_into`.
         None => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
     }
 }
 
 #[inline(always)]
-fn start_child_with(provider: &ProviderInner, name: Cow<'static, str>, out: &mut SpanState) {
+fn start_child_with(provider: &ProviderInner, name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     if unsampled_top().is_some() {
         let parent = with_local(|local| local.top_context().cloned()).flatten();
         // SAFETY: as in `start_child_into`.
         return unsafe { std::ptr::write(out, SpanState::NonRecording(parent)) };
     }
-    let mut spec = StartSpec::current(name, SpanKind::Internal);
-    start_with(provider, &mut spec, out);
+    let Some((parent, trace_id, span_id)) = look_at_parent(&Parent::Current, out) else {
+        return;
+    };
+    match &parent {
+        // As in `start_with`, without a spec: the record is made from the
+        // name and kind.
+        Some(p) if !p.is_remote() && provider.fast_children() => {
+            let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
+            let record = box_record(SpanData::new(name, kind, context, Some(p), clock::now_unix_nanos()));
+            *out = SpanState::recording(record, provider.owner_handle());
+        }
+        _ => {
+            let mut spec = StartSpec::current(name, kind);
+            start_sampled(provider, &mut spec, parent, trace_id, span_id, out);
+        }
+    }
+}
+
+/// One borrow of the thread's state finds a new span's parent and makes its
+/// ids. `None` when nothing is to be made: `*out` is then written (a child
+/// of an unsampled local span, which inherits its "no" and shows its
+/// context, or no thread state).
+#[inline(always)]
+fn look_at_parent(parent: &Parent, out: &mut SpanState) -> Option<(Option<SpanContext>, TraceId, SpanId)> {
+    let first = with_local(|local| {
+        let parent = match parent {
+            Parent::Current => local.top_context().cloned(),
+            Parent::Root => None,
+            Parent::Explicit(context) => Some(context.clone()),
+        };
+        // Children inherit a local parent's "no": nothing is made, not even
+        // an id.
+        if parent.as_ref().is_some_and(|p| !p.is_remote() && !p.is_sampled()) {
+            return ParentLookup::Inherited(parent);
+        }
+        let trace_id = parent
+            .as_ref()
+            .map_or_else(|| local.ids.trace_id(), SpanContext::trace_id);
+        ParentLookup::Start {
+            parent,
+            trace_id,
+            span_id: local.ids.span_id(),
+        }
+    });
+    match first {
+        Some(ParentLookup::Start {
+            parent,
+            trace_id,
+            span_id,
+        }) => Some((parent, trace_id, span_id)),
+        Some(ParentLookup::Inherited(parent)) => {
+            *out = SpanState::NonRecording(parent);
+            None
+        }
+        None => {
+            *out = SpanState::NonRecording(None);
+            None
+        }
+    }
 }
 
 /// What one look at the thread's state found for a new span.
@@ -105,35 +162,8 @@ pub(super) fn start_with(provider: &ProviderInner, spec: &mut StartSpec, out: &m
             None => *out = SpanState::NonRecording(None),
         };
     }
-    // One borrow of the thread's state finds the parent and makes the ids.
-    let first = with_local(|local| {
-        let parent = match &spec.parent {
-            Parent::Current => local.top_context().cloned(),
-            Parent::Root => None,
-            Parent::Explicit(context) => Some(context.clone()),
-        };
-        // Children inherit a local parent's "no": nothing is made, not even
-        // an id.
-        if parent.as_ref().is_some_and(|p| !p.is_remote() && !p.is_sampled()) {
-            return ParentLookup::Inherited(parent);
-        }
-        let trace_id = parent
-            .as_ref()
-            .map_or_else(|| local.ids.trace_id(), SpanContext::trace_id);
-        ParentLookup::Start {
-            parent,
-            trace_id,
-            span_id: local.ids.span_id(),
-        }
-    });
-    let (parent, trace_id, span_id) = match first {
-        Some(ParentLookup::Start {
-            parent,
-            trace_id,
-            span_id,
-        }) => (parent, trace_id, span_id),
-        Some(ParentLookup::Inherited(parent)) => return *out = SpanState::NonRecording(parent),
-        None => return *out = SpanState::NonRecording(None),
+    let Some((parent, trace_id, span_id)) = look_at_parent(&spec.parent, out) else {
+        return;
     };
     match &parent {
         // The common case, a child of a sampled local span under a sampler

@@ -42,7 +42,7 @@ impl Span {
     /// Starts a span named `name` as a child of the current span.
     #[inline]
     pub fn new(name: impl Into<Cow<'static, str>>) -> Span {
-        Span::started(|out| runtime::start_child_into(name.into(), out))
+        Span::started(|out| runtime::start_child_into(name.into(), SpanKind::Internal, out))
     }
 
     /// Starts a span that begins a new trace, whatever is current.
@@ -70,7 +70,7 @@ impl Span {
 
     /// A span whose state `start` writes (it is given `Done`).
     #[inline(always)]
-    pub(super) fn started(start: impl FnOnce(&mut SpanState)) -> Span {
+    pub(crate) fn started(start: impl FnOnce(&mut SpanState)) -> Span {
         let mut span = Span::from_state(SpanState::Done);
         start(span.state.get_mut());
         span.panicking_at_start = span.state.get_mut().is_recording() && std::thread::panicking();
