@@ -26,14 +26,38 @@ command -v cargo-mutants >/dev/null || {
 group=${1:-all}
 files=()
 add() { for f in "$@"; do files+=(--file "$f"); done; }
+# The tests a group's mutants run: those that exercise it (the runtime's
+# unit tests and the facade's behaviour binary always), unless
+# MUTANTS_ALL_TESTS=1 asks for every test of the workspace (far slower:
+# each mutant then rebuilds every test binary).
+tests=(--lib --test behaviour)
+focus() { for t in "$@"; do tests+=(--test "$t"); done; }
 case "$group" in
-    sampler) add tracer-core/src/sampler.rs tracer-core/src/model/ratio.rs ;;
-    propagation) add 'tracer-core/src/propagation/*.rs' tracer-core/src/model/trace_state.rs ;;
-    processor) add 'tracer-core/src/processor/*.rs' 'tracer-core/src/processor/tail/*.rs' ;;
-    otlp) add 'tracer-core/src/export/otlp/*.rs' ;;
+    sampler)
+        add tracer-core/src/sampler.rs tracer-core/src/model/ratio.rs
+        focus sampling_ratio sampling_closure sampling_custom runtime_paths scoped_providers
+        ;;
+    propagation)
+        add 'tracer-core/src/propagation/*.rs' tracer-core/src/model/trace_state.rs
+        focus trace_context_level2
+        ;;
+    processor)
+        add 'tracer-core/src/processor/*.rs' 'tracer-core/src/processor/tail/*.rs'
+        focus provider shutdown tail_sampling tail_sampling_limits user_processor_allocations buffer_reuse_memory
+        ;;
+    otlp)
+        add 'tracer-core/src/export/otlp/*.rs'
+        focus otlp_env otlp_faults otlp_hang otlp_load otlp_overflow otlp_tls otlp_grpc_env otlp_grpc_faults
+        ;;
     http) add tracer-core/src/http/server.rs ;;
-    env) add 'tracer-core/src/env/*.rs' ;;
-    macro) add 'tracer-macros/src/*.rs' ;;
+    env)
+        add 'tracer-core/src/env/*.rs'
+        focus otlp_env otlp_env_disabled process_output
+        ;;
+    macro)
+        add 'tracer-macros/src/*.rs'
+        tests=(--test behaviour --test trace_disabled --test ui)
+        ;;
     all)
         add tracer-core/src/sampler.rs tracer-core/src/model/ratio.rs 'tracer-core/src/propagation/*.rs' \
             tracer-core/src/model/trace_state.rs 'tracer-core/src/processor/*.rs' 'tracer-core/src/processor/tail/*.rs' \
@@ -46,9 +70,15 @@ esac
 shard=()
 [ -n "${MUTANTS_SHARD:-}" ] && shard=(--shard "$MUTANTS_SHARD")
 
-# The README's test command, for every mutant: the unit tests of the
-# mutated crate and every integration test through the facade.
+if [ "${MUTANTS_ALL_TESTS:-0}" = 1 ] || [ "$group" = all ]; then
+    # The README's test command, for every mutant.
+    scope=(--test-workspace=true)
+    tests=()
+else
+    scope=(--test-package tracer-core --test-package tracer --test-package tracer-macros)
+fi
+
 exec timeout "${MUTANTS_BUDGET:-10800}" cargo mutants \
     --workspace --all-features "${files[@]}" "${shard[@]}" \
     --timeout "${MUTANTS_TIMEOUT:-300}" \
-    --test-workspace=true
+    "${scope[@]}" -- "${tests[@]}"
