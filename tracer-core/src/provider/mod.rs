@@ -166,6 +166,7 @@ impl ProviderInner {
         &self.limits
     }
 
+    #[inline]
     pub(crate) fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Relaxed)
     }

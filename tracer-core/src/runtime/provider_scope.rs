@@ -118,8 +118,25 @@ pub(crate) fn with_limits<R>(f: impl FnOnce(&SpanLimits) -> R) -> R {
     match provider::active() {
         Active::Global(provider) => f(&provider.limits),
         Active::Off => f(&DEFAULT),
-        Active::Scoped => f(&limits_under_default()),
+        Active::Scoped => with_limits_under_default(f),
     }
+}
+
+/// [`with_limits`] once defaults are in use, out of line.
+#[inline(never)]
+fn with_limits_under_default<R>(f: impl FnOnce(&SpanLimits) -> R) -> R {
+    static DEFAULT: SpanLimits = SpanLimits::DEFAULT;
+    // A shut-down default's limits still apply to what it recorded.
+    let default = THREAD_DEFAULT.with(Cell::get);
+    if default.is_null() {
+        return match provider::global_recording() {
+            Some(global) => f(&global.limits),
+            None => f(&DEFAULT),
+        };
+    }
+    // SAFETY: as in `thread_default`; the reference is for this read, and
+    // `f` is this crate's code.
+    f(unsafe { &(*default).limits })
 }
 
 /// The span limits of the provider spans started now report to.
