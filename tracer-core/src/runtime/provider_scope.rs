@@ -150,6 +150,7 @@ pub(crate) fn limits() -> SpanLimits {
     }
 }
 
+#[cfg(feature = "tracing")]
 #[inline(never)]
 fn limits_under_default() -> SpanLimits {
     with_thread_default((), |provider, ()| *provider.limits(), |()| SpanLimits::default())
