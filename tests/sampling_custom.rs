@@ -138,3 +138,34 @@ fn a_record_only_root_is_recording_but_not_exported() {
         "built-in processors export sampled spans only"
     );
 }
+
+/// A sampler of one's own that keeps the trait's default description.
+struct Plain;
+
+impl Sampler for Plain {
+    fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingResult {
+        SamplingResult::from_bool(true)
+    }
+}
+
+#[test]
+fn samplers_describe_themselves_by_their_opentelemetry_names() {
+    use tracer::sampler::{AlwaysOff, AlwaysOn, ParentBased, TraceIdRatio};
+    use tracer::{SpanId, TraceId, TracerProvider};
+
+    assert_eq!(AlwaysOn.description(), "AlwaysOnSampler");
+    assert_eq!(AlwaysOff.description(), "AlwaysOffSampler");
+    assert_eq!(TraceIdRatio::new(0.25).description(), "TraceIdRatioBased{0.25}");
+    assert_eq!(
+        ParentBased::new(TraceIdRatio::new(0.5)).description(),
+        "ParentBased{root:TraceIdRatioBased{0.5}}"
+    );
+    let closure = |_: TraceId, _: Option<SpanId>, _: &str| true;
+    assert_eq!(closure.description(), "FnSampler");
+    assert_eq!(Plain.description(), "CustomSampler");
+    let boxed: Box<dyn Sampler> = Box::new(AlwaysOff);
+    assert_eq!(boxed.description(), "AlwaysOffSampler");
+    // The provider shows its sampler by that name.
+    let provider = TracerProvider::builder().sampler(AlwaysOn).build();
+    assert!(format!("{provider:?}").contains("\"AlwaysOnSampler\""), "{provider:?}");
+}
