@@ -25,24 +25,22 @@ command -v cargo-mutants >/dev/null || {
 group=${1:-all}
 files=()
 add() { for f in "$@"; do files+=(--file "$f"); done; }
-# The tests a group's mutants run: the facade's (`tracer`) behaviour binary
-# and the binaries that exercise the group; for the parsers (propagation,
-# env), tracer-core's unit tests; for the macro, the compile tests of
-# `tracer-macros`. MUTANTS_ALL_TESTS=1 runs every test binary of
-# the package instead (slower: each mutant rebuilds them all).
-package=tracer
-tests=(--test behaviour)
+# The tests a group's mutants run: tracer-core's unit tests, the facade's
+# (`tracer`) behaviour binary, and the binaries that exercise the group;
+# for the macro, tracer-macros' unit and compile tests with the facade's
+# behaviour binary. MUTANTS_ALL_TESTS=1 runs every test binary of those
+# packages instead (slower: each mutant rebuilds them all).
+packages=tracer,tracer-core
+tests=(--lib --test behaviour)
 focus() { for t in "$@"; do tests+=(--test "$t"); done; }
 case "$group" in
     sampler)
         add tracer-core/src/sampler.rs tracer-core/src/model/ratio.rs
-        focus sampling_ratio sampling_closure sampling_custom
+        focus sampling_ratio sampling_closure sampling_custom trace_context_level2
         ;;
     propagation)
-        # Its parsers are pinned by tracer-core's own unit tests.
         add 'tracer-core/src/propagation/*.rs' tracer-core/src/model/trace_state.rs
-        package=tracer-core
-        tests=(--lib)
+        focus trace_context_level2
         ;;
     processor)
         add 'tracer-core/src/processor/*.rs' 'tracer-core/src/processor/tail/*.rs'
@@ -54,15 +52,13 @@ case "$group" in
         ;;
     http) add tracer-core/src/http/server.rs ;;
     env)
-        # As propagation: the parser's cases are unit tests.
         add 'tracer-core/src/env/*.rs'
-        package=tracer-core
-        tests=(--lib)
+        focus otlp_env otlp_env_disabled process_output
         ;;
     macro)
         add 'tracer-macros/src/*.rs'
-        package=tracer-macros
-        tests=(--test ui)
+        packages=tracer,tracer-macros
+        tests=(--lib --test behaviour --test trace_disabled --test ui)
         ;;
     *) echo "unknown group $group (sampler, propagation, processor, otlp, http, env, macro)" >&2; exit 2 ;;
 esac
@@ -74,4 +70,4 @@ shard=()
 exec timeout "${MUTANTS_BUDGET:-10800}" cargo mutants \
     --workspace --all-features "${files[@]}" "${shard[@]}" \
     --timeout "${MUTANTS_TIMEOUT:-300}" \
-    --test-package "$package" -- "${tests[@]}"
+    --test-package "$packages" -- "${tests[@]}"
