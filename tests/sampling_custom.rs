@@ -165,6 +165,7 @@ fn samplers_describe_themselves_by_their_opentelemetry_names() {
     assert_eq!(Plain.description(), "CustomSampler");
     let boxed: Box<dyn Sampler> = Box::new(AlwaysOff);
     assert_eq!(boxed.description(), "AlwaysOffSampler");
+    assert_eq!(format!("{:?}", ParentBased::new(AlwaysOff)), "ParentBased{root:AlwaysOffSampler}");
     // The provider shows its sampler by that name.
     let provider = TracerProvider::builder().sampler(AlwaysOn).build();
     assert!(format!("{provider:?}").contains("\"AlwaysOnSampler\""), "{provider:?}");
