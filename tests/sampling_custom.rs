@@ -165,8 +165,35 @@ fn samplers_describe_themselves_by_their_opentelemetry_names() {
     assert_eq!(Plain.description(), "CustomSampler");
     let boxed: Box<dyn Sampler> = Box::new(AlwaysOff);
     assert_eq!(boxed.description(), "AlwaysOffSampler");
-    assert_eq!(format!("{:?}", ParentBased::new(AlwaysOff)), "ParentBased{root:AlwaysOffSampler}");
+    assert_eq!(
+        format!("{:?}", ParentBased::new(AlwaysOff)),
+        "ParentBased{root:AlwaysOffSampler}"
+    );
     // The provider shows its sampler by that name.
     let provider = TracerProvider::builder().sampler(AlwaysOn).build();
     assert!(format!("{provider:?}").contains("\"AlwaysOnSampler\""), "{provider:?}");
+}
+
+/// `ParentBased`'s override for children of a sampled local parent, through
+/// the runtime: its children go through the override.
+#[test]
+fn parent_based_local_parent_sampled_override_decides_for_local_children() {
+    use tracer::TracerProvider;
+    use tracer::export::InMemoryExporter;
+    use tracer::sampler::{AlwaysOff, AlwaysOn, ParentBased};
+
+    let exporter = InMemoryExporter::new();
+    let provider = TracerProvider::builder()
+        .sampler(ParentBased::new(AlwaysOn).local_parent_sampled(AlwaysOff))
+        .with_simple_exporter(exporter.clone())
+        .build();
+    provider.in_scope(|| {
+        in_span("local_root", |_| {
+            in_span("local_child", |child| assert!(!child.is_recording()));
+            let owned = Span::new("owned_child");
+            assert!(!owned.is_recording());
+        })
+    });
+    let names: Vec<String> = exporter.spans().iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(names, ["local_root"]);
 }

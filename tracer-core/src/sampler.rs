@@ -388,6 +388,29 @@ mod tests {
         }
     }
 
+    /// The runtime never asks about children of an unsampled local parent
+    /// (they are not recorded); asked directly, the override decides.
+    #[test]
+    fn parent_based_local_parent_not_sampled_override_decides_when_asked() {
+        let parent = SpanContext::new(
+            TraceId::from_u128(0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c).unwrap(),
+            SpanId::from_u64(0x00f0_67aa_0ba9_02b7).unwrap(),
+            TraceFlags::default(),
+            false,
+            TraceState::empty(),
+        );
+        let decide = |sampler: &ParentBased| {
+            sampler
+                .should_sample(&params(parent.trace_id(), Some(&parent)))
+                .decision
+        };
+        assert_eq!(decide(&ParentBased::new(AlwaysOn)), SamplingDecision::Drop);
+        assert_eq!(
+            decide(&ParentBased::new(AlwaysOff).local_parent_not_sampled(AlwaysOn)),
+            SamplingDecision::RecordAndSample
+        );
+    }
+
     #[test]
     fn parent_based_follows_remote_flag() {
         let sampler = ParentBased::new(AlwaysOff);
