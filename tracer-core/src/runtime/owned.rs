@@ -163,7 +163,10 @@ fn submit_finished(state: &mut SpanState) {
     }
 }
 
-/// [`submit_finished`] for a span of a default's provider.
+/// [`submit_finished`] for a span of a default's provider. Its own copy of
+/// the take-or-deliver steps: one shared helper matching both variants cost
+/// the installed provider's async spans 7 instructions each (macro_async
+/// 1122 -> 1129).
 #[inline]
 fn submit_finished_for(state: &mut SpanState) {
     let batch = with_local(|local| {
