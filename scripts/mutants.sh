@@ -9,6 +9,8 @@
 #   scripts/mutants.sh sampler         # one group: sampler, propagation,
 #                                      # processor, otlp, http, env, macro
 #   MUTANTS_SHARD=0/4 scripts/mutants.sh processor   # a quarter of a group
+#   scripts/mutants.sh http --in-place --baseline=skip
+#                                      # later arguments go to cargo-mutants
 #
 # Each group is bounded: cargo-mutants stops a mutant's tests after
 # MUTANTS_TIMEOUT seconds (default 300), and the whole run after
@@ -23,6 +25,7 @@ command -v cargo-mutants >/dev/null || {
 }
 
 group=${1:-all}
+shift || true
 files=()
 add() { for f in "$@"; do files+=(--file "$f"); done; }
 # The tests a group's mutants run: tracer-core's unit tests, the facade's
@@ -69,5 +72,5 @@ shard=()
 
 exec timeout "${MUTANTS_BUDGET:-10800}" cargo mutants \
     --workspace --all-features "${files[@]}" "${shard[@]}" \
-    --timeout "${MUTANTS_TIMEOUT:-300}" \
+    --timeout "${MUTANTS_TIMEOUT:-300}" "$@" \
     --test-package "$packages" -- "${tests[@]}"
