@@ -295,6 +295,30 @@ fn start_child<N: Into<Cow<'static, str>>, E: FromEntry>(
 #[inline(never)]
 pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
     match state {
+        SpanState::Started(_) => {
+            // Written straight into the buffer of a thread that is not in a
+            // default (whose buffer is another provider's).
+            let entered = with_local(|local| {
+                if local.provider.is_some() {
+                    return None;
+                }
+                let (started, empty) = state.take_started().into_parts();
+                let span_id = started.context.span_id();
+                let index = local.take_started(started, None);
+                local.keep_record_box(empty);
+                let depth = local.stack.frames.len();
+                local.stack.push_local(span_id, index);
+                Some(E::from_entry(Entry::new(span_id, depth)))
+            })
+            .flatten();
+            match entered {
+                Some(entered) => entered,
+                None => {
+                    state.open();
+                    enter_state(state)
+                }
+            }
+        }
         SpanState::Recording(_) | SpanState::RecordingFor(..) => {
             // Unavailable state: the closure does not run and `*state` is
             // left as it was.

@@ -57,6 +57,7 @@ mod scope;
 mod shared;
 mod stack;
 mod start;
+mod started;
 mod state;
 
 pub(crate) use end::{end_entry, exit_entry};

@@ -8,6 +8,7 @@ use super::hand_over::{flush_if_due, hand_over};
 use super::provider_scope::{deliver, owner_limits};
 use crate::buffer::SpanBatch;
 use crate::clock;
+use super::started::StartedBox;
 use crate::model::{SpanContext, SpanData};
 use crate::provider::TracerProvider;
 
@@ -27,6 +28,13 @@ pub(crate) enum SpanState {
     /// it ends. Apart from `Recording` so that the installed provider's
     /// spans carry no handle and pay no check for one.
     RecordingFor(Box<SpanData>, TracerProvider),
+    /// Open and recorded, its record not made yet: what `Span::new` starts
+    /// under a sampled local parent of the installed provider, with a
+    /// static name. The record is written where the span goes first:
+    /// straight into the thread's buffer when it is entered or finished
+    /// (no box, no copy of the record), into a box when anything else needs
+    /// it ([`SpanState::open`]).
+    Started(StartedBox),
     /// Not recorded; keeps a context when there is one, for propagation.
     NonRecording(Option<SpanContext>),
     /// Finished, or moved into the thread's stack by `entered`.
@@ -46,7 +54,34 @@ impl SpanState {
     /// Whether it is open and recorded.
     #[inline(always)]
     pub(crate) fn is_recording(&self) -> bool {
-        matches!(self, SpanState::Recording(_) | SpanState::RecordingFor(..))
+        matches!(
+            self,
+            SpanState::Recording(_) | SpanState::RecordingFor(..) | SpanState::Started(_)
+        )
+    }
+
+    /// Takes a `Started` span's box, leaving `Done`.
+    ///
+    /// # Panics
+    /// If the state is not `Started`.
+    #[inline(always)]
+    pub(super) fn take_started(&mut self) -> StartedBox {
+        match std::mem::replace(self, SpanState::Done) {
+            SpanState::Started(started) => started,
+            _ => unreachable!("the caller matched a started span"),
+        }
+    }
+
+    /// Gives a `Started` span its record, in the box it holds: for
+    /// everything but being entered or finished, which write the record
+    /// into the thread's buffer.
+    #[inline]
+    pub(crate) fn open(&mut self) {
+        if let SpanState::Started(_) = self {
+            let record = self.take_started().into_record();
+            // SAFETY: `*self` is `Done`, which has nothing to drop.
+            unsafe { std::ptr::write(self, SpanState::Recording(record)) };
+        }
     }
 
     /// The open record, if any.
@@ -63,6 +98,7 @@ impl SpanState {
     pub(crate) fn context(&self) -> Option<SpanContext> {
         match self {
             SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(data.context.clone()),
+            SpanState::Started(started) => Some(started.parts().context.clone()),
             SpanState::NonRecording(context) => context.clone(),
             SpanState::Done => None,
         }
@@ -106,6 +142,13 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
             // leaves `Done`.
             submit_finished(state);
         }
+        SpanState::Started(_) => {
+            if !panicking_at_start && std::thread::panicking() {
+                state.open();
+                return finish_owned(state, end, panicking_at_start);
+            }
+            finish_started(state, end);
+        }
         SpanState::NonRecording(context) => {
             // The context is all it owns: dropped as such, and the rest
             // forgotten, so that no drop of a whole `SpanState` is called
@@ -117,6 +160,35 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
         // Checked first so that dropping a finished or entered span costs
         // no copy of the state.
         SpanState::Done => {}
+    }
+}
+
+/// Finishes a `Started` span: its record is written, already ended,
+/// straight into this thread's buffer. `*state` becomes `Done`.
+#[inline(never)]
+fn finish_started(state: &mut SpanState, end: Option<u64>) {
+    let batch = with_local(|local| {
+        // The thread's buffer is a default's: not this span's.
+        if local.provider.is_some() {
+            return None;
+        }
+        let (started, empty) = state.take_started().into_parts();
+        let end = end.unwrap_or_else(|| local.clock.now_unix_nanos());
+        local.take_started(started, Some(end));
+        local.keep_record_box(empty);
+        Some(flush_if_due(local))
+    });
+    match batch {
+        Some(Some(batch)) => hand_over(batch),
+        // A default's buffer, or no thread-local state (thread exit, or
+        // re-entrant): boxed, and handed over alone rather than lost.
+        _ => {
+            state.open();
+            if let Some(data) = state.record_mut() {
+                data.end_time_unix_nano = end.unwrap_or_else(clock::now_unix_nanos);
+            }
+            deliver_alone(std::mem::replace(state, SpanState::Done));
+        }
     }
 }
 

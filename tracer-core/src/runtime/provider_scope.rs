@@ -253,7 +253,7 @@ pub(super) fn leave_default() {
 /// default.
 pub(super) fn foreign_owner(local: &LocalState, state: &SpanState) -> Option<Option<TracerProvider>> {
     match state {
-        SpanState::Recording(_) if local.provider.is_some() => Some(None),
+        SpanState::Recording(_) | SpanState::Started(_) if local.provider.is_some() => Some(None),
         SpanState::RecordingFor(_, owner) if !local.owns(Some(owner)) => Some(Some(owner.clone())),
         _ => None,
     }

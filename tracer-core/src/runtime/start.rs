@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use super::cell::with_local;
 use super::owned::{SpanState, box_record};
+use super::started::{StartedBox, StartedSpan};
 use super::provider_scope::{thread_default, with_active};
 use super::stack::unsampled_top;
 use crate::clock;
@@ -52,7 +53,14 @@ pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
 #[inline(never)]
 pub(crate) fn start_child_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     match provider::active() {
-        Active::Global(provider) => start_child_with(provider, name, kind, out),
+        Active::Global(provider) => {
+            if let Cow::Borrowed(static_name) = name {
+                if provider.fast_children() && unsampled_top().is_none() && start_started(static_name, kind, out) {
+                    return;
+                }
+            }
+            start_child_with(provider, name, kind, out)
+        }
         // SAFETY: `out` is a valid, exclusive reference to a `Done` state,
         // which has nothing to drop.
         Active::Off => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
@@ -68,6 +76,42 @@ fn start_child_under_default(name: Cow<'static, str>, kind: SpanKind, out: &mut 
         Some(provider) => start_child_with(provider, name, kind, out),
         // SAFETY: as in `start_child_into`.
         None => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
+    }
+}
+
+/// The installed provider's child of a sampled local span, with a static
+/// name, under a sampler that keeps it: a [`SpanState::Started`], in one
+/// borrow of the thread's state. `false` (and `*out` untouched) when the
+/// current span is not such a parent.
+#[inline(always)]
+fn start_started(name: &'static str, kind: SpanKind, out: &mut SpanState) -> bool {
+    let started = with_local(|local| {
+        let top = local.stack.frames.last()?;
+        let parent = local.frame_context(top);
+        if parent.is_remote() || !parent.is_sampled() {
+            return None;
+        }
+        let (parent_span_id, trace_id, trace_flags) = (top.span_id, parent.trace_id(), parent.trace_flags());
+        let trace_state = parent.trace_state().clone();
+        let context = SpanContext::new(trace_id, local.ids.span_id(), trace_flags, false, trace_state);
+        let started = StartedSpan {
+            context,
+            parent_span_id,
+            start_time_unix_nano: local.clock.now_unix_nanos(),
+            name,
+            kind,
+        };
+        Some(StartedBox::new(local.record_box(), started))
+    })
+    .flatten();
+    match started {
+        Some(started) => {
+            // SAFETY: `out` is a valid, exclusive reference to a `Done`
+            // state, which has nothing to drop.
+            unsafe { std::ptr::write(out, SpanState::Started(started)) };
+            true
+        }
+        None => false,
     }
 }
 

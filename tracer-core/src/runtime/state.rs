@@ -134,10 +134,7 @@ impl LocalState {
         // then only an allocation (`MaybeUninit`), never dropped as a record.
         unsafe {
             let index = move_into(&mut self.records, record);
-            let empty = Box::from_raw(record.cast::<MaybeUninit<SpanData>>());
-            if self.record_boxes.len() < KEPT_RECORD_BOXES {
-                self.record_boxes.push(empty);
-            }
+            self.keep_record_box(Box::from_raw(record.cast::<MaybeUninit<SpanData>>()));
             index
         }
     }
