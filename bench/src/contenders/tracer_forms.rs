@@ -75,34 +75,47 @@ impl TracerForm {
     }
 }
 
-/// A chain of `depth` children, each made with `form`.
+/// A chain of `depth` children, each made with `form`: one function per
+/// form, so that each recursion is as tight as the other contenders'.
 fn nested(form: Form, depth: usize) {
+    match form {
+        Form::Entered => nested_entered(depth),
+        Form::Builder => nested_builder(depth),
+        Form::InScope => nested_in_scope(depth),
+        Form::Future => unreachable!("the future form runs the async chain"),
+    }
+}
+
+fn nested_entered(depth: usize) {
     if depth == 0 {
         return;
     }
-    match form {
-        Form::Entered => {
-            let _child = Span::new("child").entered();
-            black_box(depth);
-            nested(form, depth - 1);
-        }
-        Form::Builder => {
-            let _child = Span::builder("child")
-                .kind(SpanKind::Internal)
-                .attribute("depth", depth as i64)
-                .entered();
-            black_box(depth);
-            nested(form, depth - 1);
-        }
-        Form::InScope => {
-            let child = Span::new("child");
-            child.in_scope(|| {
-                black_box(depth);
-                nested(form, depth - 1);
-            });
-        }
-        Form::Future => unreachable!("the future form runs the async chain"),
+    let _child = Span::new("child").entered();
+    black_box(depth);
+    nested_entered(depth - 1);
+}
+
+fn nested_builder(depth: usize) {
+    if depth == 0 {
+        return;
     }
+    let _child = Span::builder("child")
+        .kind(SpanKind::Internal)
+        .attribute("depth", depth as i64)
+        .entered();
+    black_box(depth);
+    nested_builder(depth - 1);
+}
+
+fn nested_in_scope(depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    let child = Span::new("child");
+    child.in_scope(|| {
+        black_box(depth);
+        nested_in_scope(depth - 1);
+    });
 }
 
 /// The flat100_attrs children, each made with `form`.

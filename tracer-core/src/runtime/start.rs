@@ -50,12 +50,45 @@ pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
 /// without a provider, and under an unsampled local parent, whose context
 /// the span shows (nothing is made, as for its other children). Writes
 /// into `*out` (which is `Done`).
-#[inline(never)]
+///
+/// The checks for "no provider" and "unsampled parent" inline into the
+/// caller: such a span costs a load or two and a small call.
+#[inline(always)]
 pub(crate) fn start_child_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
+    if tracing_off() {
+        // SAFETY: `out` is a valid, exclusive reference to a `Done` state,
+        // which has nothing to drop.
+        return unsafe { std::ptr::write(out, SpanState::NonRecording(None)) };
+    }
+    if unsampled_top().is_some() {
+        return start_unsampled_child(out);
+    }
+    start_child_active(name, kind, out)
+}
+
+/// Whether no provider is installed or set as a default: spans record
+/// nothing and carry no context.
+#[inline(always)]
+pub(crate) fn tracing_off() -> bool {
+    matches!(provider::active(), Active::Off)
+}
+
+/// A child of the unsampled local span on top of the stack: it shows its
+/// parent's context, and nothing is made.
+#[inline(never)]
+fn start_unsampled_child(out: &mut SpanState) {
+    let parent = with_local(|local| local.top_context().cloned()).flatten();
+    // SAFETY: as in `start_child_into`.
+    unsafe { std::ptr::write(out, SpanState::NonRecording(parent)) };
+}
+
+/// [`start_child_into`] past its inlined checks.
+#[inline(never)]
+fn start_child_active(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     match provider::active() {
         Active::Global(provider) => {
             if let Cow::Borrowed(static_name) = name {
-                if provider.fast_children() && unsampled_top().is_none() && start_started(static_name, kind, out) {
+                if provider.fast_children() && start_started(static_name, kind, out) {
                     return;
                 }
             }
@@ -117,11 +150,6 @@ fn start_started(name: &'static str, kind: SpanKind, out: &mut SpanState) -> boo
 
 #[inline(always)]
 fn start_child_with(provider: &ProviderInner, name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
-    if unsampled_top().is_some() {
-        let parent = with_local(|local| local.top_context().cloned()).flatten();
-        // SAFETY: as in `start_child_into`.
-        return unsafe { std::ptr::write(out, SpanState::NonRecording(parent)) };
-    }
     let Some((parent, trace_id, span_id)) = look_at_parent(&Parent::Current, out) else {
         return;
     };

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use super::current::SpanRef;
 use super::methods::span_methods;
 use super::owned::Span;
-use crate::model::{SpanContext, SpanData};
+use crate::model::{SpanContext, SpanData, SpanId};
 use crate::runtime::{self, Entry, FromEntry, SpanState};
 
 /// A span that is current on this thread until this guard drops; dropping
@@ -40,6 +40,13 @@ impl EnteredSpan {
     #[inline(always)]
     pub(crate) fn inert() -> EnteredSpan {
         EnteredSpan::from_entry(Entry::inert())
+    }
+
+    /// The guard of a child of the unsampled span `parent` (on top of the
+    /// stack): it names the parent, and pushes nothing.
+    #[inline(always)]
+    pub(crate) fn inherited(parent: SpanId) -> EnteredSpan {
+        EnteredSpan::from_entry(Entry::inherited(parent))
     }
 }
 

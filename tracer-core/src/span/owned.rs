@@ -42,6 +42,11 @@ impl Span {
     /// Starts a span named `name` as a child of the current span.
     #[inline]
     pub fn new(name: impl Into<Cow<'static, str>>) -> Span {
+        if runtime::tracing_off() {
+            // Built here, so that `Span::new(..).entered()` folds to the
+            // check.
+            return Span::noop();
+        }
         Span::started(|out| runtime::start_child_into(name.into(), SpanKind::Internal, out))
     }
 
@@ -64,8 +69,13 @@ impl Span {
     }
 
     /// A span that records nothing.
+    #[inline]
     pub fn noop() -> Span {
-        Span::from_state(SpanState::NonRecording(None))
+        Span {
+            state: UnsafeCell::new(SpanState::NonRecording(None)),
+            panicking_at_start: false,
+            _not_sync: PhantomData,
+        }
     }
 
     /// A span whose state `start` writes (it is given `Done`).
@@ -166,11 +176,24 @@ impl Span {
     // (`Span::root(..).entered()`) is taken where it was made.
     #[inline(always)]
     pub fn entered(mut self) -> EnteredSpan {
-        if matches!(self.state.get_mut(), SpanState::NonRecording(None)) {
-            // Not recorded and no context (no provider): it owns nothing,
-            // and nothing becomes current.
-            std::mem::forget(self);
-            return EnteredSpan::inert();
+        match self.state.get_mut() {
+            SpanState::NonRecording(None) => {
+                // Not recorded and no context (no provider): it owns
+                // nothing, and nothing becomes current.
+                std::mem::forget(self);
+                return EnteredSpan::inert();
+            }
+            SpanState::NonRecording(Some(context)) if runtime::unsampled_top() == Some(context.span_id()) => {
+                // A child of the unsampled span on top, showing its
+                // context: its guard names that span and pushes nothing.
+                let parent = context.span_id();
+                // SAFETY: the context is all the span owns; it is dropped
+                // once, here, and the span is forgotten.
+                unsafe { std::ptr::drop_in_place(context) };
+                std::mem::forget(self);
+                return EnteredSpan::inherited(parent);
+            }
+            _ => {}
         }
         // The record moves into the thread's buffer; `self` is left `Done`
         // (or, if the thread is exiting, finishes as an owned span).
