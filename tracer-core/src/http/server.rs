@@ -372,3 +372,57 @@ where
         Poll::Ready(output)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_way_of_excluding_excludes_only_its_paths() {
+        let exact = TracingLayer::new().exclude_path("/health");
+        assert!(exact.is_excluded("/health"));
+        assert!(!exact.is_excluded("/health/db"));
+        assert!(!exact.is_excluded("/"));
+
+        let prefix = TracingLayer::new().exclude_prefix("/internal");
+        assert!(prefix.is_excluded("/internal"));
+        assert!(prefix.is_excluded("/internal/debug"));
+        assert!(!prefix.is_excluded("/internals"));
+        assert!(!prefix.is_excluded("/api/internal"));
+
+        assert!(!TracingLayer::new().is_excluded("/health"));
+    }
+
+    #[test]
+    fn the_service_shows_its_settings() {
+        let service = TracingLayer::new().exclude_path("/ready").layer(());
+        let shown = format!("{service:?}");
+        assert!(shown.starts_with("TracingService { config: Config {"), "{shown}");
+        assert!(shown.contains(r#"exact: ["/ready"]"#), "{shown}");
+    }
+
+    /// A service that is never ready: it reports `busy`.
+    struct Busy;
+
+    impl Service<Request<()>> for Busy {
+        type Response = Response<()>;
+        type Error = String;
+        type Future = std::future::Ready<Result<Response<()>, String>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), String>> {
+            Poll::Ready(Err("busy".to_string()))
+        }
+
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            std::future::ready(Ok(Response::new(())))
+        }
+    }
+
+    #[test]
+    fn readiness_is_the_inner_service_s() {
+        let mut service = TracingLayer::new().layer(Busy);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let ready = Service::<Request<()>>::poll_ready(&mut service, &mut cx);
+        assert_eq!(ready, Poll::Ready(Err("busy".to_string())));
+    }
+}
