@@ -209,7 +209,7 @@ where
             attributes: if sampler_asked {
                 fields.attributes.drain(..).collect()
             } else {
-                Vec::new()
+                SmallVec::new()
             },
             links: Vec::new(),
             start_time: None,

@@ -110,9 +110,11 @@ fn enter_new_under_default<E: FromEntry>(name: &'static str, kind: SpanKind, roo
     }
 }
 
-/// `SpanBuilder::entered`: start a span and make it current.
+/// `SpanBuilder::entered`: start a span and make it current. The spec is
+/// lent (the ~350-byte builder is not copied), and what the span keeps is
+/// taken from it.
 #[inline]
-pub(crate) fn enter_spec<E: FromEntry>(spec: StartSpec) -> E {
+pub(crate) fn enter_spec<E: FromEntry>(spec: &mut StartSpec) -> E {
     match provider::active() {
         Active::Off => E::from_entry(Entry::inert()),
         Active::Global(provider) => enter_spec_with(provider, spec),
@@ -122,7 +124,7 @@ pub(crate) fn enter_spec<E: FromEntry>(spec: StartSpec) -> E {
 
 /// [`enter_spec`] once defaults are in use, out of line.
 #[inline(never)]
-fn enter_spec_under_default<E: FromEntry>(spec: StartSpec) -> E {
+fn enter_spec_under_default<E: FromEntry>(spec: &mut StartSpec) -> E {
     with_thread_default(
         spec,
         |provider, spec| enter_spec_with(provider, spec),
@@ -132,20 +134,51 @@ fn enter_spec_under_default<E: FromEntry>(spec: StartSpec) -> E {
 
 /// [`enter_spec`] under `provider`.
 #[inline(always)]
-fn enter_spec_with<E: FromEntry>(provider: &ProviderInner, spec: StartSpec) -> E {
-    let plain = matches!(spec.parent, Parent::Current)
-        && spec.attributes.is_empty()
-        && spec.links.is_empty()
-        && spec.start_time.is_none();
+fn enter_spec_with<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec) -> E {
+    let plain = matches!(spec.parent, Parent::Current) && spec.links.is_empty() && spec.start_time.is_none();
     if plain {
         if let Some(parent) = unsampled_top() {
             return E::from_entry(Entry::inherited(parent));
         }
-        // An unsampled child's handle shows its parent's context, as
-        // `Span::entered` makes it.
-        return enter_active(provider, spec.name, spec.kind, false, true);
+        if spec.attributes.is_empty() {
+            // An unsampled child's handle shows its parent's context, as
+            // `Span::entered` makes it.
+            return enter_active(provider, std::mem::take(&mut spec.name), spec.kind, false, true);
+        }
+        if provider.fast_children() {
+            return enter_with_attributes(provider, spec);
+        }
     }
     enter_started(provider, spec)
+}
+
+/// A builder's child of the current span with attributes: on the fast path
+/// (see [`start_child`]) its record is written into the buffer, and the
+/// attributes put into it there, within the provider's limits.
+#[inline(never)]
+fn enter_with_attributes<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec) -> E {
+    let Some(mut local) = local_mut() else {
+        return E::from_entry(Entry::inert());
+    };
+    match start_child::<_, E>(&mut local, std::mem::take(&mut spec.name), spec.kind) {
+        Ok(entered) => {
+            let limits = provider.limits();
+            // `start_child` wrote the record last.
+            if let Some(record) = local.records.last_mut() {
+                for kv in spec.attributes.drain(..) {
+                    record.put_attribute(kv, limits);
+                }
+            }
+            local.dirty = true;
+            entered
+        }
+        Err((Some(parent), _)) => E::from_entry(Entry::inherited(parent)),
+        Err((None, name)) => {
+            drop(local);
+            spec.name = name;
+            enter_started(provider, spec)
+        }
+    }
 }
 
 /// Starts a span and makes it current: the fast path (see
@@ -185,7 +218,7 @@ fn enter_active_inline<N: Into<Cow<'static, str>>, E: FromEntry>(
                 Err((Some(_), _)) => return E::from_entry(Entry::inert()),
                 Err((None, name)) => {
                     drop(local);
-                    return enter_started(provider, StartSpec::current(name.into(), kind));
+                    return enter_started(provider, &mut StartSpec::current(name.into(), kind));
                 }
             }
         }
@@ -193,7 +226,7 @@ fn enter_active_inline<N: Into<Cow<'static, str>>, E: FromEntry>(
     if root {
         return enter_root(name.into(), kind);
     }
-    enter_started(provider, StartSpec::current(name.into(), kind))
+    enter_started(provider, &mut StartSpec::current(name.into(), kind))
 }
 
 /// Starts a root span and makes it current. Out of line so that it stays
@@ -209,9 +242,9 @@ fn enter_root<E: FromEntry>(name: Cow<'static, str>, kind: SpanKind) -> E {
 
 /// Starts any span through `start_with` and makes it current.
 #[inline(never)]
-fn enter_started<E: FromEntry>(provider: &ProviderInner, mut spec: StartSpec) -> E {
+fn enter_started<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec) -> E {
     let mut state = SpanState::Done;
-    start_with(provider, &mut spec, &mut state);
+    start_with(provider, spec, &mut state);
     enter_or_finish(state)
 }
 

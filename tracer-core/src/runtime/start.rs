@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use super::cell::with_local;
 use super::owned::{SpanState, box_record};
 use super::started::{StartedBox, StartedSpan};
@@ -28,7 +30,9 @@ pub(crate) struct StartSpec {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
     pub(crate) parent: Parent,
-    pub(crate) attributes: Vec<KeyValue>,
+    /// Inline for up to four, as a record's: a builder with a few
+    /// attributes allocates nothing.
+    pub(crate) attributes: SmallVec<[KeyValue; 4]>,
     pub(crate) links: Vec<Link>,
     pub(crate) start_time: Option<u64>,
 }
@@ -412,12 +416,23 @@ fn record_started(
 }
 
 impl StartSpec {
+    /// Whether dropping it frees nothing: a static name, no attributes or
+    /// links, no explicit parent.
+    #[inline(always)]
+    pub(crate) fn owns_nothing(&self) -> bool {
+        matches!(self.name, Cow::Borrowed(_))
+            && matches!(self.parent, Parent::Current | Parent::Root)
+            && self.attributes.is_empty()
+            && !self.attributes.spilled()
+            && self.links.capacity() == 0
+    }
+
     pub(super) fn current(name: Cow<'static, str>, kind: SpanKind) -> StartSpec {
         StartSpec {
             name,
             kind,
             parent: Parent::Current,
-            attributes: Vec::new(),
+            attributes: SmallVec::new(),
             links: Vec::new(),
             start_time: None,
         }

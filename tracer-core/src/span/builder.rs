@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+use smallvec::SmallVec;
+
 use super::entered::EnteredSpan;
 use super::owned::Span;
 use crate::clock;
@@ -36,7 +38,7 @@ impl SpanBuilder {
                 name: name.into(),
                 kind: SpanKind::Internal,
                 parent: Parent::Current,
-                attributes: Vec::new(),
+                attributes: SmallVec::new(),
                 links: Vec::new(),
                 start_time: None,
             },
@@ -44,12 +46,14 @@ impl SpanBuilder {
     }
 
     /// Sets the kind.
+    #[inline]
     pub fn kind(mut self, kind: SpanKind) -> SpanBuilder {
         self.spec.kind = kind;
         self
     }
 
     /// Adds an attribute. Samplers see the builder's attributes.
+    #[inline]
     pub fn attribute(mut self, key: impl Into<Key>, value: impl Into<Value>) -> SpanBuilder {
         self.spec.attributes.push(KeyValue::new(key, value));
         self
@@ -102,8 +106,15 @@ impl SpanBuilder {
     }
 
     /// Starts the span and makes it current until the guard drops.
-    #[inline]
-    pub fn entered(self) -> EnteredSpan {
-        runtime::enter_spec(self.spec)
+    // Inlined, so that the builder is lent from where it was built, not
+    // copied into the call.
+    #[inline(always)]
+    pub fn entered(mut self) -> EnteredSpan {
+        if runtime::tracing_off() && self.spec.owns_nothing() {
+            // Nothing to record, and nothing to drop.
+            std::mem::forget(self);
+            return EnteredSpan::inert();
+        }
+        runtime::enter_spec(&mut self.spec)
     }
 }
