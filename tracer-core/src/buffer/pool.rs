@@ -10,12 +10,13 @@
 //! shard first. With one shared pool, two busy threads swapped buffers, and
 //! each cleared and rewrote records whose cache lines the other core held.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use super::event_lists::recycle_event_list;
-use crate::model::SpanData;
+use crate::model::{SpanData, Status};
 
 /// Shards of the pool. Threads beyond this many share shards.
 pub(crate) const SHARDS: usize = 8;
@@ -90,11 +91,57 @@ fn clear_records(buffer: &mut Vec<SpanData>) {
         for i in 0..len {
             let record = records.add(i);
             if !(*record).owns_nothing() {
-                // Its event list is kept for this thread's next events.
-                recycle_event_list(std::mem::take(&mut (*record).events));
-                std::ptr::drop_in_place(record);
+                drop_owned_parts(&mut *record);
             }
         }
+    }
+}
+
+/// Drops, in place, the parts of a record that own something, looking at
+/// each first: the record's own drop glue calls out to each field's, which
+/// for the usual record (a few numbers and static strings as attributes)
+/// frees nothing. Its event list is kept for this thread's next events.
+///
+/// # Safety
+/// The record is dropped: it must not be used or dropped again.
+#[inline]
+unsafe fn drop_owned_parts(record: &mut SpanData) {
+    // Every field named, so that a new one cannot be forgotten here.
+    let SpanData {
+        context,
+        parent_span_id: _,
+        start_time_unix_nano: _,
+        end_time_unix_nano: _,
+        name,
+        status,
+        events,
+        links,
+        dropped_attributes_count: _,
+        dropped_events_count: _,
+        dropped_links_count: _,
+        kind: _,
+        parent_is_remote: _,
+        attributes,
+    } = record;
+    // SAFETY: each field is dropped once (the caller's promise), and a
+    // field skipped owns nothing.
+    unsafe {
+        if !context.trace_state().is_empty() {
+            std::ptr::drop_in_place(context);
+        }
+        if let Cow::Owned(_) = name {
+            std::ptr::drop_in_place(name);
+        }
+        if let Status::Error { .. } = status {
+            std::ptr::drop_in_place(status);
+        }
+        if events.capacity() != 0 {
+            recycle_event_list(std::ptr::read(events));
+        }
+        if links.capacity() != 0 {
+            std::ptr::drop_in_place(links);
+        }
+        attributes.drop_in_place();
     }
 }
 

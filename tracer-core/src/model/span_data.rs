@@ -25,6 +25,28 @@ impl Attributes {
     }
 }
 
+impl Attributes {
+    /// Drops the attributes in place, looking at each first: most own
+    /// nothing (numbers, booleans, static strings).
+    ///
+    /// # Safety
+    /// They are dropped: they must not be used or dropped again.
+    #[inline]
+    pub(crate) unsafe fn drop_in_place(&mut self) {
+        // SAFETY: the caller's promise; each attribute is dropped once.
+        unsafe {
+            if self.0.spilled() {
+                return std::ptr::drop_in_place(&mut self.0);
+            }
+            for kv in self.0.iter_mut() {
+                if kv.owns_heap() {
+                    std::ptr::drop_in_place(kv);
+                }
+            }
+        }
+    }
+}
+
 impl std::ops::Deref for Attributes {
     type Target = [KeyValue];
     fn deref(&self) -> &[KeyValue] {

@@ -284,6 +284,14 @@ impl KeyValue {
             value: value.into(),
         }
     }
+
+    /// Whether dropping it frees memory: an owned key or string, or an
+    /// array.
+    #[inline(always)]
+    pub(crate) fn owns_heap(&self) -> bool {
+        matches!(self.key.0, Cow::Owned(_))
+            || matches!(self.value, Value::String(Cow::Owned(_)) | Value::Array(_))
+    }
 }
 
 impl<K: Into<Key>, V: Into<Value>> From<(K, V)> for KeyValue {
