@@ -197,3 +197,97 @@ fn large_and_small_batches_are_all_exported_within_max_batch_size() {
     let stats = processor.stats();
     assert_eq!((stats.received, stats.exported, stats.queued), (48, 48, 0));
 }
+
+#[test]
+fn owned_children_report_once_with_their_parent_wherever_they_go_first() {
+    // `Span::new` under a sampled parent writes its record where the span
+    // goes first: each way it can go is checked here.
+    let (ids, spans) = common::traced(|| {
+        let finished = Span::new("finished_here");
+        let finished_id = finished.span_id();
+        finished.finish();
+
+        let moved = Span::new("entered_elsewhere");
+        let moved_id = moved.span_id();
+        let entered_id = std::thread::spawn(move || {
+            let entered = moved.entered();
+            in_span("grandchild", |_| {});
+            entered.span_id()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(entered_id, moved_id);
+
+        let changed = Span::new("changed_first");
+        changed.set_attribute("k", 7i64);
+        let changed = changed.entered();
+        changed.add_event("e", []);
+        drop(changed);
+
+        let scoped = Span::new("scoped");
+        scoped.in_scope(|| in_span("first_scope_child", |_| {}));
+        scoped.in_scope(|| in_span("second_scope_child", |_| {}));
+        drop(scoped);
+
+        let far = Span::new("finished_elsewhere");
+        std::thread::spawn(move || drop(far)).join().unwrap();
+
+        let exited = Span::new("entered_then_exited").entered().exit();
+        exited.set_attribute("after_exit", true);
+        drop(exited);
+        (finished_id, moved_id)
+    });
+    let root = common::one(&spans, "test_root");
+    for name in [
+        "finished_here",
+        "entered_elsewhere",
+        "changed_first",
+        "scoped",
+        "finished_elsewhere",
+        "entered_then_exited",
+    ] {
+        let span = common::one(&spans, name);
+        common::assert_child_of(span, root);
+        assert!(
+            span.start_time_unix_nano >= root.start_time_unix_nano
+                && span.end_time_unix_nano >= span.start_time_unix_nano
+                && span.end_time_unix_nano <= root.end_time_unix_nano,
+            "{name}: {span:?}"
+        );
+    }
+    assert_eq!(Some(common::one(&spans, "finished_here").span_id()), ids.0);
+    assert_eq!(Some(common::one(&spans, "entered_elsewhere").span_id()), ids.1);
+    common::assert_child_of(
+        common::one(&spans, "grandchild"),
+        common::one(&spans, "entered_elsewhere"),
+    );
+    let changed = common::one(&spans, "changed_first");
+    assert_eq!(changed.attribute("k"), Some(&Value::I64(7)));
+    assert!(changed.event("e").is_some());
+    for name in ["first_scope_child", "second_scope_child"] {
+        common::assert_child_of(common::one(&spans, name), common::one(&spans, "scoped"));
+    }
+    assert_eq!(
+        common::one(&spans, "entered_then_exited").attribute("after_exit"),
+        Some(&Value::Bool(true))
+    );
+}
+
+#[test]
+fn an_owned_child_dropped_by_a_panic_is_marked_panicked() {
+    let ((), spans) = common::traced(|| {
+        let unwound = std::panic::catch_unwind(|| {
+            let _span = Span::new("unwound");
+            panic!("boom");
+        });
+        assert!(unwound.is_err());
+        // Started before the panic, so it is not marked.
+        let before = Span::new("not_marked");
+        let _ = std::panic::catch_unwind(|| panic!("elsewhere"));
+        drop(before);
+    });
+    let unwound = common::one(&spans, "unwound");
+    assert_eq!(unwound.status, tracer::Status::error("panicked"));
+    assert!(unwound.event("exception").is_some());
+    assert!(!common::one(&spans, "not_marked").status.is_error());
+}
