@@ -104,19 +104,33 @@ impl LocalState {
             return false;
         };
         let frame = self.stack.frames[position];
-        self.record_of(frame).is_some()
+        match frame.kind {
+            FrameKind::Local => true,
+            // SAFETY: as in `record_of`; only read.
+            FrameKind::Borrowed => unsafe { &*self.stack.scoped[frame.slot as usize].state }.is_recording(),
+            FrameKind::Context | FrameKind::Shared => false,
+        }
     }
 
+    /// The open record of `frame`, to change. A started span current for a
+    /// scope gets its record here, when something first changes it: one
+    /// that nothing changes is written into the buffer when it finishes.
     pub(super) fn record_of(&mut self, frame: Frame) -> Option<&mut SpanData> {
         match frame.kind {
             FrameKind::Local => Some(&mut self.records[frame.slot as usize]),
             // SAFETY: a borrowed frame lives only while its span is pinned
             // (a future being polled) or borrowed (`in_scope`), and is popped
-            // before either ends.
-            FrameKind::Borrowed => match unsafe { &mut *self.stack.scoped[frame.slot as usize].state } {
-                SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(&mut **data),
-                _ => None,
-            },
+            // before either ends; no other reference to the state is in use
+            // (the borrow rule). Opening it takes no pooled box (it has its
+            // own), so it needs no second borrow of this state.
+            FrameKind::Borrowed => {
+                let state = unsafe { &mut *self.stack.scoped[frame.slot as usize].state };
+                state.open();
+                match state {
+                    SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(&mut **data),
+                    _ => None,
+                }
+            }
             // Behind its lock: see `with_open_record`.
             FrameKind::Context | FrameKind::Shared => None,
         }

@@ -97,11 +97,8 @@ impl Span {
         }
     }
 
-    /// The state, with its record made (see [`SpanState::open`]): for a
-    /// scope in which the thread's stack points at it.
+    /// The state, for a scope in which the thread's stack points at it.
     pub(crate) fn state_ptr(&self) -> *mut SpanState {
-        // SAFETY: as in `with_data`.
-        unsafe { &mut *self.state.get() }.open();
         self.state.get()
     }
 
