@@ -127,8 +127,21 @@ pub(super) fn fill_record_box(empty: Option<Box<MaybeUninit<SpanData>>>, data: S
 /// Finishes an owned span at `end` (now if `None`): a recorded one is
 /// marked `panicked` if a panic began since it started, stamped, and taken
 /// into this thread's buffer. `*state` becomes `Done`.
-#[inline]
+///
+/// Only the check for a span that owns nothing inlines: a finished (or
+/// entered) one, as a span is usually asked to finish more than once (an
+/// instrumented future finishes it when ready, then drops it), and one
+/// made with no provider. Both cost a compare.
+#[inline(always)]
 pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
+    if !matches!(state, SpanState::Done | SpanState::NonRecording(None)) {
+        finish_open(state, end, panicking_at_start);
+    }
+}
+
+/// [`finish_owned`] of a span that is not `Done`.
+#[inline(never)]
+fn finish_open(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
     match state {
         SpanState::Recording(_) | SpanState::RecordingFor(..) => {
             if !panicking_at_start && std::thread::panicking() {
@@ -145,7 +158,7 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
         SpanState::Started(_) => {
             if !panicking_at_start && std::thread::panicking() {
                 state.open();
-                return finish_owned(state, end, panicking_at_start);
+                return finish_open(state, end, panicking_at_start);
             }
             finish_started(state, end);
         }
@@ -157,8 +170,7 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
             drop(context.take());
             std::mem::forget(std::mem::replace(state, SpanState::Done));
         }
-        // Checked first so that dropping a finished or entered span costs
-        // no copy of the state.
+        // `finish_owned` checked it.
         SpanState::Done => {}
     }
 }

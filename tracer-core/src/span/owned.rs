@@ -213,6 +213,17 @@ impl Span {
     /// assert_eq!(id, span.span_id());
     /// ```
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: a read between calls, as in `with_data`.
+        match unsafe { &*self.state.get() } {
+            // Nothing to make current (no provider, or finished).
+            SpanState::NonRecording(None) | SpanState::Done => return f(),
+            // A child of the unsampled span on top shows that span's
+            // context: it is current already.
+            SpanState::NonRecording(Some(context)) if runtime::unsampled_top() == Some(context.span_id()) => {
+                return f();
+            }
+            _ => {}
+        }
         let _scope = ScopeGuard::push(self.state_ptr(), self.context());
         f()
     }
