@@ -47,7 +47,7 @@ case "$group" in
         ;;
     processor)
         add 'tracer-core/src/processor/*.rs' 'tracer-core/src/processor/tail/*.rs'
-        focus provider shutdown tail_sampling tail_sampling_limits user_processor_allocations buffer_reuse_memory
+        focus provider processor_contract shutdown tail_sampling tail_sampling_limits user_processor_allocations buffer_reuse_memory
         ;;
     otlp)
         add 'tracer-core/src/export/otlp/*.rs'

@@ -289,8 +289,7 @@ impl KeyValue {
     /// array.
     #[inline(always)]
     pub(crate) fn owns_heap(&self) -> bool {
-        matches!(self.key.0, Cow::Owned(_))
-            || matches!(self.value, Value::String(Cow::Owned(_)) | Value::Array(_))
+        matches!(self.key.0, Cow::Owned(_)) || matches!(self.value, Value::String(Cow::Owned(_)) | Value::Array(_))
     }
 }
 

@@ -6,9 +6,9 @@ use std::mem::MaybeUninit;
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
 use super::provider_scope::{deliver, owner_limits};
+use super::started::StartedBox;
 use crate::buffer::SpanBatch;
 use crate::clock;
-use super::started::StartedBox;
 use crate::model::{SpanContext, SpanData};
 use crate::provider::TracerProvider;
 

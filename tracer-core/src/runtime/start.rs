@@ -7,9 +7,9 @@ use smallvec::SmallVec;
 
 use super::cell::with_local;
 use super::owned::{SpanState, box_record};
-use super::started::{StartedBox, StartedSpan};
 use super::provider_scope::{thread_default, with_active};
 use super::stack::unsampled_top;
+use super::started::{StartedBox, StartedSpan};
 use crate::clock;
 use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use crate::provider::{self, Active, ProviderInner};

@@ -26,9 +26,8 @@ pub(crate) struct StartedSpan {
 }
 
 // The parts live at the start of a record's allocation.
-const _: () = assert!(
-    size_of::<StartedSpan>() <= size_of::<SpanData>() && align_of::<StartedSpan>() <= align_of::<SpanData>()
-);
+const _: () =
+    assert!(size_of::<StartedSpan>() <= size_of::<SpanData>() && align_of::<StartedSpan>() <= align_of::<SpanData>());
 
 impl StartedSpan {
     /// Writes the span's (open) record into `slot`.
