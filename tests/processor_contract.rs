@@ -68,12 +68,14 @@ fn on_start_runs_only_for_processors_that_ask_and_shutdown_flushes() {
 #[derive(Clone, Default)]
 struct Keeping {
     spans: InMemoryExporter,
+    batch_sizes: Arc<Mutex<Vec<usize>>>,
     resource: Arc<Mutex<Option<Resource>>>,
     shut_down: Arc<AtomicUsize>,
 }
 
 impl SpanExporter for Keeping {
     fn export(&mut self, batch: &[SpanData]) -> Result<(), ExportError> {
+        self.batch_sizes.lock().unwrap().push(batch.len());
         self.spans.export(batch)
     }
     fn shutdown(&mut self) -> Result<(), ExportError> {
@@ -140,13 +142,13 @@ fn a_dropped_batch_processor_exports_what_it_holds_and_shuts_its_exporter_down()
 /// A provider whose batch processor exports batches of 2, wakes its export
 /// thread once 16 spans are queued (eight batches), and otherwise exports
 /// once an hour.
-fn hourly(exporter: &InMemoryExporter) -> TracerProvider {
+fn hourly(exporter: impl SpanExporter) -> TracerProvider {
     let config = BatchConfig::default()
         .max_batch_size(2)
         .max_queue_size(1024)
         .export_interval(Duration::from_secs(3600));
     let provider = TracerProvider::builder()
-        .with_processor(BatchSpanProcessor::new(exporter.clone(), config))
+        .with_processor(BatchSpanProcessor::new(exporter, config))
         .build();
     // The export thread is asleep before anything is handed over.
     std::thread::sleep(Duration::from_millis(100));
@@ -167,7 +169,7 @@ fn one_trace(provider: &TracerProvider, children: usize) {
 #[test]
 fn a_hand_over_past_the_wake_threshold_is_exported_without_waiting_for_the_interval() {
     let exporter = InMemoryExporter::new();
-    let provider = hourly(&exporter);
+    let provider = hourly(exporter.clone());
     // 20 spans: past the threshold (16), below the size exported straight
     // from the thread's buffer (32), so they join the pending spans first.
     one_trace(&provider, 19);
@@ -177,10 +179,22 @@ fn a_hand_over_past_the_wake_threshold_is_exported_without_waiting_for_the_inter
 #[test]
 fn a_small_hand_over_waits_for_the_interval_or_a_flush() {
     let exporter = InMemoryExporter::new();
-    let provider = hourly(&exporter);
+    let provider = hourly(exporter.clone());
     one_trace(&provider, 4);
     std::thread::sleep(Duration::from_millis(300));
     assert!(exporter.spans().is_empty(), "exported before the interval");
     provider.force_flush(TIMEOUT).unwrap();
     assert_eq!(exporter.spans().len(), 5);
+}
+
+#[test]
+fn a_large_hand_over_is_exported_whole_in_batches_of_at_most_the_batch_size() {
+    let exporter = Keeping::default();
+    let provider = hourly(exporter.clone());
+    // 41 spans: exported as they came, the last batch short, none left
+    // waiting for the interval.
+    one_trace(&provider, 40);
+    eventually("41 spans exported", || exporter.spans.spans().len() == 41);
+    let sizes = exporter.batch_sizes.lock().unwrap().clone();
+    assert!(sizes.iter().all(|&size| (1..=2).contains(&size)), "{sizes:?}");
 }
