@@ -18,7 +18,8 @@ fn chain(out: &mut String, module: &str, attribute: &str, asyncness: bool) {
             attribute.to_string()
         };
         let call = match (i, asyncness) {
-            (0, _) => "std::hint::black_box(())".to_string(),
+            (0, false) => "std::hint::black_box(())".to_string(),
+            (0, true) => "crate::chains_leaf::leaf().await".to_string(),
             (_, false) => format!("f{}()", i - 1),
             (_, true) => format!("f{}().await", i - 1),
         };
@@ -42,7 +43,7 @@ fn in_span_chain(out: &mut String) {
     let _ = writeln!(out, "pub mod tracer_in_span_async {{");
     for i in 0..DEPTH {
         let inner = if i == 0 {
-            "async { std::hint::black_box(()) }".to_string()
+            "crate::chains_leaf::leaf()".to_string()
         } else {
             format!("f{}()", i - 1)
         };

@@ -34,6 +34,43 @@ mod chains {
     include!(concat!(env!("OUT_DIR"), "/chains.rs"));
 }
 
+/// The async chains' innermost function.
+mod chains_leaf {
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    thread_local! {
+        /// Whether the innermost function waits once (async100).
+        pub static WAITS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Ready at once, or under async100 after waiting once: it wakes its
+    /// task and returns `Pending`, so that the executor polls the whole
+    /// chain again.
+    pub async fn leaf() {
+        if WAITS.get() {
+            WaitOnce(false).await;
+        }
+        std::hint::black_box(());
+    }
+
+    struct WaitOnce(bool);
+
+    impl Future for WaitOnce {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if std::mem::replace(&mut self.0, true) {
+                return Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
 
@@ -68,6 +105,10 @@ pub enum Workload {
     MacroSync,
     /// The same with `async fn`, polled on one thread.
     MacroAsync,
+    /// The async chain on a current-thread tokio runtime, its innermost
+    /// function waiting once (so that every span is polled twice, as a task
+    /// waiting for I/O is).
+    Async100,
     /// A root and a chain of 10,000 nested children; a repetition has a
     /// hundredth of the traces of the others, so about as many spans.
     Deep,
@@ -75,7 +116,7 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in the table's order.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Nested,
         Workload::Flat,
         Workload::Unsampled,
@@ -83,6 +124,7 @@ impl Workload {
         Workload::Threads,
         Workload::MacroSync,
         Workload::MacroAsync,
+        Workload::Async100,
         Workload::Deep,
     ];
 
@@ -96,8 +138,19 @@ impl Workload {
             Workload::Threads => "threads",
             Workload::MacroSync => "macro_sync",
             Workload::MacroAsync => "macro_async",
+            Workload::Async100 => "async100",
             Workload::Deep => "deep",
         }
+    }
+
+    /// Whether it runs the async chains.
+    pub fn is_async(self) -> bool {
+        matches!(self, Workload::MacroAsync | Workload::Async100)
+    }
+
+    /// Whether it runs an attribute macro's chain (sync or async).
+    pub fn is_macro(self) -> bool {
+        matches!(self, Workload::MacroSync) || self.is_async()
     }
 
     fn parse(name: &str) -> Option<Workload> {

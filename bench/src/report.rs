@@ -446,13 +446,21 @@ fn targets_markdown(
             }
         }
     }
-    // Async spans: each async form at most twice a sync span's instructions.
+    // Async spans: each async form at most twice a sync span's instructions,
+    // and a quarter of fastrace's on the tokio chain.
     for form in ["tracer", "tracer_future"] {
         if instr("macro_async", form).is_some() && instr("macro_sync", "tracer").is_some() {
             at_most(
                 format!("macro_async: {form} instructions ≤ 2× a #[trace] sync span's"),
                 instr_or_nan("macro_async", form) / instr_or_nan("macro_sync", "tracer"),
                 2.0,
+            );
+        }
+        if instr("async100", form).is_some() {
+            at_most(
+                format!("async100: {form} instructions ≤ 0.25× fastrace"),
+                instr_or_nan("async100", form) / instr_or_nan("async100", "fastrace"),
+                0.25,
             );
         }
     }
@@ -475,6 +483,7 @@ fn targets_markdown(
         "deep",
         "macro_sync",
         "macro_async",
+        "async100",
     ] {
         if instr(w, "tracer_scoped").is_some() && instr(w, "tracer").is_some() {
             at_most(
@@ -522,7 +531,7 @@ fn targets_markdown(
     }
     // The bridge against the layer it stands in for, on the same `tracing`
     // code. The registry alone (tracing_noop) sets a floor under both.
-    for w in ["nested100", "flat100_attrs", "macro_async"] {
+    for w in ["nested100", "flat100_attrs", "macro_async", "async100"] {
         if let Some(bridge) = instr(w, "tracing+bridge") {
             let ratio = bridge / instr_or_nan(w, "tracing+otel");
             rows.push((

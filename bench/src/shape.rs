@@ -279,6 +279,7 @@ mod tests {
             Workload::Threads,
             Workload::MacroSync,
             Workload::MacroAsync,
+            Workload::Async100,
         ] {
             let recs = capture(workload, 2);
             assert_eq!(recs.len(), 2 * SPANS);

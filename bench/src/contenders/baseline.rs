@@ -58,7 +58,7 @@ impl Contender for Baseline {
                     }
                 }
                 Workload::Off | Workload::MacroSync => chains::plain_sync::f99(),
-                Workload::MacroAsync => super::block_on(chains::plain_async::f99()),
+                Workload::MacroAsync | Workload::Async100 => super::run_async(workload, chains::plain_async::f99()),
             }
         }
     }

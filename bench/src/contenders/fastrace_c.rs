@@ -54,9 +54,9 @@ impl Fastrace {
             // fastrace drops spans when a thread's command queue (10,240
             // entries) fills between two collector cycles. Synchronous
             // spans take one entry per trace, so its default 1 s cycle is
-            // kept; async spans take one entry each, so for macro_async it
+            // kept; async spans take one entry each, so for the async chains it
             // cycles every millisecond (at 5 ms it still lost spans).
-            let config = if workload == Workload::MacroAsync {
+            let config = if workload.is_async() {
                 Config::default().report_interval(Duration::from_millis(1))
             } else {
                 Config::default()
@@ -124,8 +124,8 @@ impl Contender for Fastrace {
                     let _guard = root.set_local_parent();
                     chains::fastrace_sync::f99();
                 }
-                Workload::MacroAsync => {
-                    super::block_on(chains::fastrace_async::f99().in_span(self.root()));
+                Workload::MacroAsync | Workload::Async100 => {
+                    super::run_async(workload, chains::fastrace_async::f99().in_span(self.root()));
                 }
             }
         }

@@ -98,7 +98,25 @@ pub const NAMES: [&str; 13] = [
     "baseline",
 ];
 
-/// Polls `future` to completion on this thread (the async macro workload
+/// Runs one async chain's trace for `workload`: polled by [`block_on`] for
+/// macro_async; for async100, on this thread's current-thread tokio
+/// runtime, with the chain's innermost function waiting once.
+pub fn run_async<F: Future>(workload: Workload, future: F) -> F::Output {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime");
+    }
+    if workload != Workload::Async100 {
+        return block_on(future);
+    }
+    crate::chains_leaf::WAITS.set(true);
+    let output = RUNTIME.with(|runtime| runtime.block_on(future));
+    crate::chains_leaf::WAITS.set(false);
+    output
+}
+
+/// Polls `future` to completion on this thread (the macro_async workload
 /// never waits, so a no-op waker suffices).
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(Waker::noop());
@@ -115,7 +133,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub fn takes_part(name: &str, workload: Workload) -> bool {
     match name {
         // No attribute macro.
-        "otel_sdk" => !matches!(workload, Workload::MacroSync | Workload::MacroAsync),
+        "otel_sdk" => !workload.is_macro(),
         "tracer_tail" => tracer_tail::WORKLOADS.contains(&workload),
         "tracer_scoped" => tracer_scoped::supports(workload),
         "tracer_entered" => Form::Entered.supports(workload),

@@ -140,7 +140,7 @@ impl Contender for Otel {
 
     fn supports(&self, workload: Workload) -> bool {
         // It has no attribute macro.
-        !matches!(workload, Workload::MacroSync | Workload::MacroAsync)
+        !workload.is_macro()
     }
 
     fn run(&self, workload: Workload, traces: usize) {

@@ -132,8 +132,8 @@ pub(super) fn run_traces(workload: Workload, traces: usize) {
                 let _root = Span::root("root").entered();
                 chains::tracer_sync::f99();
             }
-            Workload::MacroAsync => {
-                super::block_on(chains::tracer_async::f99().in_span(Span::root("root")));
+            Workload::MacroAsync | Workload::Async100 => {
+                super::run_async(workload, chains::tracer_async::f99().in_span(Span::root("root")));
             }
         }
     }

@@ -53,8 +53,8 @@ impl Form {
     /// sync workload but the macro one, the future form in the async one.
     pub fn supports(self, workload: Workload) -> bool {
         match self {
-            Form::Future => workload == Workload::MacroAsync,
-            _ => !matches!(workload, Workload::MacroSync | Workload::MacroAsync),
+            Form::Future => workload.is_async(),
+            _ => !workload.is_macro(),
         }
     }
 }
@@ -164,8 +164,11 @@ impl Contender for TracerForm {
     fn run(&self, workload: Workload, traces: usize) {
         for _ in 0..traces {
             match workload {
-                Workload::MacroAsync => {
-                    super::block_on(chains::tracer_in_span_async::f99().in_span(Span::root("root")));
+                Workload::MacroAsync | Workload::Async100 => {
+                    super::run_async(
+                        workload,
+                        chains::tracer_in_span_async::f99().in_span(Span::root("root")),
+                    );
                 }
                 Workload::Flat => {
                     let _root = Span::root("root").entered();

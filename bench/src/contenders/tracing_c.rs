@@ -51,9 +51,9 @@ fn trace(workload: Workload) {
             let _entered = root.enter();
             chains::tracing_sync::f99();
         }
-        Workload::MacroAsync => {
+        Workload::MacroAsync | Workload::Async100 => {
             use tracing::Instrument;
-            super::block_on(chains::tracing_async::f99().instrument(info_span!("root")));
+            super::run_async(workload, chains::tracing_async::f99().instrument(info_span!("root")));
         }
     }
 }
