@@ -133,3 +133,36 @@ impl Counters {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_add_field_by_field() {
+        let stats = |base: u64| ProcessorStats {
+            received: base + 1,
+            queued: base + 2,
+            exported: base + 3,
+            dropped_queue_full: base + 4,
+            failed: base + 5,
+            rejected: base + 6,
+            retries: base + 7,
+            sampled_out: base + 8,
+        };
+        let sum = stats(10) + stats(20);
+        assert_eq!(
+            sum,
+            ProcessorStats {
+                received: 32,
+                queued: 34,
+                exported: 36,
+                dropped_queue_full: 38,
+                failed: 40,
+                rejected: 42,
+                retries: 44,
+                sampled_out: 46,
+            }
+        );
+    }
+}
