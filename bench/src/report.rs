@@ -604,7 +604,11 @@ fn rss(contenders: &[&str]) -> String {
         "| contender | RSS after 1M spans | after 5M | after 10M | live heap after 10M |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for name in contenders.iter().filter(|n| **n != "baseline") {
+    // The nested100 shape: the contenders that take part in it.
+    let measured = contenders
+        .iter()
+        .filter(|n| **n != "baseline" && crate::contenders::takes_part(n, Workload::Nested));
+    for name in measured {
         eprintln!("rss {name} ...");
         let stdout = run_child(&["rss-child".to_string(), name.to_string()]);
         let line = stdout
