@@ -403,3 +403,67 @@ fn a_default_ended_by_its_own_sampler_mid_start_stays_alive() {
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].attribute("still"), Some(&Value::Bool(true)));
 }
+
+#[test]
+fn started_spans_get_their_record_where_they_go_first() {
+    // `Span::new` under a sampled parent keeps its record's parts in a
+    // record box until it is entered, finished, or changed; and a handed-
+    // over record's parts are dropped one by one (numbers own nothing, owned
+    // strings and keys do).
+    let exporter = exporter();
+    for _ in 0..ROUNDS {
+        let root = Span::root("started_root").entered();
+        let trace_id = root.trace_id().unwrap();
+
+        Span::new("finished_unentered").finish();
+        drop(Span::new("started_entered").entered());
+
+        let scoped = Span::new("started_scoped");
+        scoped.in_scope(|| {
+            // Opened through its stack frame.
+            current_span().set_attribute("owned", String::from("value"));
+            current_span().set_attribute(String::from("owned_key"), 7i64);
+        });
+        scoped.set_attribute("n", 1i64);
+        drop(scoped);
+
+        let moved = Span::new("started_moved");
+        let far = Span::new("started_dropped_far");
+        std::thread::spawn(move || {
+            let entered = moved.entered();
+            entered.set_attribute("thread", "other");
+            drop(entered);
+            drop(far);
+        })
+        .join()
+        .unwrap();
+
+        block_on(YieldOnce(false).in_span(Span::new("started_future")));
+        let changed_future = Span::new("started_future_changed");
+        changed_future.set_attribute("before", true);
+        block_on(YieldOnce(false).in_span(changed_future));
+        drop(root);
+
+        let spans = exporter.trace(trace_id);
+        let root = find(&spans, "started_root");
+        for name in [
+            "finished_unentered",
+            "started_entered",
+            "started_scoped",
+            "started_moved",
+            "started_dropped_far",
+            "started_future",
+            "started_future_changed",
+        ] {
+            let span = find(&spans, name);
+            assert_eq!(span.parent_span_id, Some(root.span_id()), "{name}");
+            assert!(span.end_time_unix_nano >= span.start_time_unix_nano, "{name}");
+        }
+        let scoped = find(&spans, "started_scoped");
+        assert_eq!(scoped.attribute("owned"), Some(&Value::from("value")));
+        assert_eq!(scoped.attribute("owned_key"), Some(&Value::I64(7)));
+        assert_eq!(scoped.attribute("n"), Some(&Value::I64(1)));
+        assert_eq!(find(&spans, "started_moved").attribute("thread"), Some(&Value::from("other")));
+        assert_eq!(find(&spans, "started_future_changed").attribute("before"), Some(&Value::Bool(true)));
+    }
+}
