@@ -463,7 +463,13 @@ fn started_spans_get_their_record_where_they_go_first() {
         assert_eq!(scoped.attribute("owned"), Some(&Value::from("value")));
         assert_eq!(scoped.attribute("owned_key"), Some(&Value::I64(7)));
         assert_eq!(scoped.attribute("n"), Some(&Value::I64(1)));
-        assert_eq!(find(&spans, "started_moved").attribute("thread"), Some(&Value::from("other")));
-        assert_eq!(find(&spans, "started_future_changed").attribute("before"), Some(&Value::Bool(true)));
+        assert_eq!(
+            find(&spans, "started_moved").attribute("thread"),
+            Some(&Value::from("other"))
+        );
+        assert_eq!(
+            find(&spans, "started_future_changed").attribute("before"),
+            Some(&Value::Bool(true))
+        );
     }
 }

@@ -118,12 +118,13 @@ impl LocalState {
     pub(super) fn record_of(&mut self, frame: Frame) -> Option<&mut SpanData> {
         match frame.kind {
             FrameKind::Local => Some(&mut self.records[frame.slot as usize]),
-            // SAFETY: a borrowed frame lives only while its span is pinned
-            // (a future being polled) or borrowed (`in_scope`), and is popped
-            // before either ends; no other reference to the state is in use
-            // (the borrow rule). Opening it takes no pooled box (it has its
-            // own), so it needs no second borrow of this state.
+            // Opening it takes no pooled box (it has its own), so it needs
+            // no second borrow of this state.
             FrameKind::Borrowed => {
+                // SAFETY: a borrowed frame lives only while its span is
+                // pinned (a future being polled) or borrowed (`in_scope`),
+                // and is popped before either ends; no other reference to
+                // the state is in use (the borrow rule).
                 let state = unsafe { &mut *self.stack.scoped[frame.slot as usize].state };
                 state.open();
                 match state {
