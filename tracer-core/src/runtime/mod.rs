@@ -15,6 +15,12 @@
 //! hands over what it still holds. The thread continues with a recycled
 //! buffer (see [`buffer`](crate::buffer)).
 //!
+//! An owned [`Span`](crate::Span) may finish on another thread, so its
+//! record cannot start in this thread's buffer. `Span::new` under a sampled
+//! local parent keeps what its record is made from instead ([`started`]),
+//! and the record is written where the span goes first: into the buffer
+//! when it is entered or finished, into a box of its own when it is changed.
+//!
 //! The records in a thread's buffer are all for one provider: the installed
 //! one, or the thread's default while one is set, which comes with a stack
 //! and buffer of its own ([`provider_scope`]).
