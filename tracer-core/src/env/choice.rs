@@ -353,4 +353,40 @@ mod tests {
             assert_eq!(decisions(sampler, trace), expected, "{sampler} in trace {trace:032x}");
         }
     }
+
+    /// An `EnvConfig` from `vars` alone.
+    #[cfg(feature = "otlp")]
+    fn config(vars: &[(&str, &str)]) -> EnvConfig {
+        EnvConfig::from_lookup(|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn a_certificate_file_that_cannot_be_read_names_its_variable() {
+        let path = "/nonexistent/tracer-test-ca.pem";
+        let error = config(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", path)])
+            .otlp
+            .exporter()
+            .unwrap_err()
+            .to_string();
+        let expected = format!("OTEL_EXPORTER_OTLP_CERTIFICATE={path}: cannot read it: ");
+        assert!(error.starts_with(&expected), "{error}");
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn the_otlp_exporter_joins_the_rest_of_the_configuration() {
+        let vars = [
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_SERVICE_NAME", "from-env"),
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+        ];
+        let config = config(&vars);
+        assert_eq!(config.warnings, Vec::<String>::new());
+        let provider = config.provider_builder().build();
+        assert_eq!(provider.resource().service_name(), "from-env");
+        let shown = format!("{provider:?}");
+        assert!(shown.contains(r#"sampler: "AlwaysOffSampler""#), "{shown}");
+        assert!(shown.contains("processors: 1"), "{shown}");
+    }
 }
