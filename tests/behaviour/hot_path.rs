@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};
-use tracer::{Span, SpanData, SpanId, TraceId, Value, attach, current_span_id, current_trace_id, in_span, trace};
+use tracer::{
+    Span, SpanContext, SpanData, SpanId, TraceFlags, TraceId, TraceState, Value, attach, current_span_id,
+    current_trace_id, in_span, trace,
+};
 
 #[trace]
 fn traced_fn() -> Option<TraceId> {
@@ -38,6 +41,56 @@ fn unsampled_children_share_their_parents_context_and_record_nothing() {
     drop(guard);
     assert_eq!(current_span_id(), None);
     assert!(common::exporter().trace(parent.trace_id()).is_empty());
+}
+
+#[test]
+fn owned_children_of_an_unsampled_span_show_its_whole_context_wherever_they_go() {
+    common::exporter();
+    let plain = SpanContext::new(
+        TraceId::from_u128(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736).unwrap(),
+        SpanId::from_u64(0x00f0_67aa_0ba9_02b7).unwrap(),
+        TraceFlags::RANDOM,
+        false,
+        TraceState::empty(),
+    );
+    let with_state = SpanContext::new(
+        TraceId::from_u128(0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c).unwrap(),
+        SpanId::from_u64(0xb7ad_6b71_6920_3331).unwrap(),
+        TraceFlags::NONE,
+        false,
+        TraceState::from_header("vendor=value,other=1").unwrap(),
+    );
+    for parent in [plain, with_state] {
+        let guard = attach(parent.clone());
+        let owned = Span::new("owned");
+        assert!(!owned.is_recording());
+        assert_eq!(owned.context(), Some(parent.clone()));
+        // Its context travels with it.
+        let moved = std::thread::spawn(move || owned.context()).join().unwrap();
+        assert_eq!(moved, Some(parent.clone()));
+        // Nested under a second unsampled span, then back.
+        let inner = SpanContext::new(
+            TraceId::from_u128(0x1111_2222).unwrap(),
+            SpanId::from_u64(0x1111).unwrap(),
+            TraceFlags::from_bits(0x02 - parent.trace_flags().bits()),
+            false,
+            TraceState::empty(),
+        );
+        let inner_guard = attach(inner.clone());
+        assert_eq!(Span::new("under_inner").context(), Some(inner));
+        drop(inner_guard);
+        let entered = Span::new("entered").entered();
+        assert_eq!(entered.context(), Some(parent.clone()));
+        assert_eq!(current_span_id(), Some(parent.span_id()));
+        drop(entered);
+        drop(guard);
+        // Nothing unsampled is current any more: a new trace starts.
+        assert_ne!(
+            Span::new("outside").context().map(|c| c.trace_id()),
+            Some(parent.trace_id())
+        );
+        assert!(common::exporter().trace(parent.trace_id()).is_empty());
+    }
 }
 
 #[test]
@@ -69,6 +122,10 @@ fn an_unsampled_scope_is_unsampled_again_after_a_sampled_root_on_top_ends() {
         assert!(!span.is_recording());
         assert_eq!(span.span_id(), Some(parent.span_id()));
     });
+    let owned = Span::new("owned_after_root");
+    assert!(!owned.is_recording());
+    assert_eq!(owned.context(), Some(parent.clone()));
+    drop(owned);
     drop(guard);
     let spans = common::exporter().trace(root_trace);
     assert_eq!(spans.len(), 2);

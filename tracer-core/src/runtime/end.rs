@@ -5,7 +5,7 @@ use super::enter::Entry;
 use super::hand_over::{flush_due_holding_records, hand_over, hand_over_batch};
 use super::owned::{SpanState, fill_record_box};
 use super::provider_scope::leave_default;
-use super::stack::{FrameKind, Scoped, set_unsampled_top};
+use super::stack::{FrameKind, Scoped};
 use crate::model::SpanId;
 
 /// Ends the span `entry` pushed. The common case, the entry's own local
@@ -45,7 +45,8 @@ pub(crate) fn end_entry(entry: &Entry) {
     // The flag is 0 while a local frame is on top: it changes only if the
     // frame below is an unsampled one.
     if let Some(below) = frames.last().filter(|f| f.unsampled) {
-        set_unsampled_top(below.span_id.to_u64());
+        let below = *below;
+        local.stack.sync_unsampled(&below);
     }
     local.close_record(top, panicked);
     // `should_flush`, knowing the buffer holds the record just closed and

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 
 use super::owned::SpanState;
-use crate::model::{SpanContext, SpanData, SpanId};
+use crate::model::{SpanContext, SpanData, SpanId, TraceFlags, TraceId, TraceState};
 
 /// What a stack frame refers to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl Stack {
             kind: FrameKind::Local,
             unsampled: false,
         });
-        set_unsampled_top(0);
+        clear_unsampled_top();
     }
 
     #[inline(always)]
@@ -82,10 +82,14 @@ impl Stack {
             },
             unsampled,
         };
+        // The new top is known: no need to read it back (`sync`).
+        if unsampled {
+            set_unsampled_top(&context);
+        } else {
+            clear_unsampled_top();
+        }
         self.scoped.push(Scoped { context, state });
         self.frames.push(frame);
-        // The new top is known: no need to read it back (`sync`).
-        set_unsampled_top(if unsampled { frame.span_id.to_u64() } else { 0 });
     }
 
     /// Pushes a shared span's frame; `state` owns a strong count, which the
@@ -152,11 +156,18 @@ impl Stack {
 
     #[inline(always)]
     pub(super) fn sync(&self) {
-        let top = match self.frames.last() {
-            Some(frame) if frame.unsampled => frame.span_id.to_u64(),
-            _ => 0,
-        };
-        set_unsampled_top(top);
+        match self.frames.last() {
+            Some(frame) if frame.unsampled => self.sync_unsampled(frame),
+            _ => clear_unsampled_top(),
+        }
+    }
+
+    /// Mirrors `frame`, an unsampled one (never `Local`: a local frame is
+    /// a recorded span's), as the top.
+    pub(super) fn sync_unsampled(&self, frame: &Frame) {
+        if let Some(scoped) = self.scoped.get(frame.slot as usize) {
+            set_unsampled_top(&scoped.context);
+        }
     }
 
     /// The position of the frame for `span_id`, searching from the top.
@@ -166,23 +177,84 @@ impl Stack {
 }
 
 thread_local! {
-    /// The span id of the top stack frame when it is a local span that is
-    /// not sampled, else 0. Such a span's children are not made (they
-    /// inherit its "no"), and this tells them so with one thread-local
-    /// read: no borrow of the state, no destructor check (it has none).
-    static UNSAMPLED_TOP: Cell<u64> = const { Cell::new(0) };
+    /// The top stack frame when it is a local span that is not sampled.
+    /// Such a span's children are not made (they inherit its "no"), and
+    /// this tells them so with one thread-local read: no borrow of the
+    /// state, no destructor check (it has none).
+    static UNSAMPLED_TOP: UnsampledTop = const {
+        UnsampledTop {
+            span_id: Cell::new(0),
+            trace_id: Cell::new(PLACEHOLDER_TRACE_ID),
+            trace_flags: Cell::new(TraceFlags::NONE),
+            plain: Cell::new(false),
+        }
+    };
 }
 
+/// What [`UNSAMPLED_TOP`] mirrors of the top frame: its span id (0 when the
+/// top is not an unsampled local span) and, for the owned children that
+/// show it (`Span::new`), the rest of its context when that is plain
+/// (no trace state), so that they are made without a borrow.
+struct UnsampledTop {
+    span_id: Cell<u64>,
+    trace_id: Cell<TraceId>,
+    trace_flags: Cell<TraceFlags>,
+    /// The context has no trace state (to clone): `trace_id` and
+    /// `trace_flags` make it whole.
+    plain: Cell<bool>,
+}
+
+/// Never read: `trace_id` is read only while `span_id` is not 0.
+const PLACEHOLDER_TRACE_ID: TraceId = match TraceId::from_u128(1) {
+    Some(id) => id,
+    None => panic!("1 is a valid trace id"),
+};
+
+/// The top is not an unsampled local span: one store.
 #[inline(always)]
-pub(super) fn set_unsampled_top(value: u64) {
-    let _ = UNSAMPLED_TOP.try_with(|cell| cell.set(value));
+pub(super) fn clear_unsampled_top() {
+    let _ = UNSAMPLED_TOP.try_with(|top| top.span_id.set(0));
+}
+
+/// The top is the unsampled local span of `context`.
+#[inline(always)]
+pub(super) fn set_unsampled_top(context: &SpanContext) {
+    let _ = UNSAMPLED_TOP.try_with(|top| {
+        top.span_id.set(context.span_id().to_u64());
+        top.trace_id.set(context.trace_id());
+        top.trace_flags.set(context.trace_flags());
+        top.plain.set(context.trace_state().is_empty());
+    });
 }
 
 /// The unsampled local span that is current, if it is on top: its children
 /// are not recorded whatever the sampler.
 #[inline(always)]
 pub(crate) fn unsampled_top() -> Option<SpanId> {
-    SpanId::from_u64(UNSAMPLED_TOP.try_with(Cell::get).unwrap_or(0))
+    SpanId::from_u64(UNSAMPLED_TOP.try_with(|top| top.span_id.get()).unwrap_or(0))
+}
+
+/// The context a child of the unsampled span on top shows (its parent's),
+/// made from the mirror alone: `None` when the top is not such a span, or
+/// its context has a trace state (the caller then clones it from the
+/// stack).
+#[inline(always)]
+pub(crate) fn unsampled_child_context() -> Option<SpanContext> {
+    UNSAMPLED_TOP
+        .try_with(|top| {
+            let span_id = SpanId::from_u64(top.span_id.get())?;
+            top.plain.get().then(|| {
+                SpanContext::new(
+                    top.trace_id.get(),
+                    span_id,
+                    top.trace_flags.get(),
+                    false,
+                    TraceState::empty(),
+                )
+            })
+        })
+        .ok()
+        .flatten()
 }
 
 pub(super) fn frame_context<'a>(records: &'a [SpanData], scoped: &'a [Scoped], frame: &Frame) -> &'a SpanContext {

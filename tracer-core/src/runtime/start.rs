@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 use super::cell::with_local;
 use super::owned::{SpanState, box_record};
 use super::provider_scope::{thread_default, with_active};
-use super::stack::unsampled_top;
+use super::stack::{unsampled_child_context, unsampled_top};
 use super::started::{StartedBox, StartedSpan};
 use crate::clock;
 use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
@@ -79,8 +79,19 @@ pub(crate) fn tracing_off() -> bool {
 
 /// A child of the unsampled local span on top of the stack: it shows its
 /// parent's context, and nothing is made.
-#[inline(never)]
+#[inline(always)]
 fn start_unsampled_child(out: &mut SpanState) {
+    match unsampled_child_context() {
+        // SAFETY: as in `start_child_into`.
+        Some(parent) => unsafe { std::ptr::write(out, SpanState::NonRecording(Some(parent))) },
+        None => start_unsampled_child_cloned(out),
+    }
+}
+
+/// [`start_unsampled_child`] when the parent's context has a trace state:
+/// cloned from the stack.
+#[inline(never)]
+fn start_unsampled_child_cloned(out: &mut SpanState) {
     let parent = with_local(|local| local.top_context().cloned()).flatten();
     // SAFETY: as in `start_child_into`.
     unsafe { std::ptr::write(out, SpanState::NonRecording(parent)) };

@@ -40,12 +40,19 @@ pub struct Span {
 
 impl Span {
     /// Starts a span named `name` as a child of the current span.
-    #[inline]
+    // Inlined, so that the checks for "no provider" and "unsampled parent"
+    // meet those of `entered()` in the caller.
+    #[inline(always)]
     pub fn new(name: impl Into<Cow<'static, str>>) -> Span {
         if runtime::tracing_off() {
             // Built here, so that `Span::new(..).entered()` folds to the
             // check.
             return Span::noop();
+        }
+        if let Some(parent) = runtime::unsampled_child_context() {
+            // A child of the unsampled span on top shows its context, made
+            // here so that `Span::new(..).entered()` folds to the checks.
+            return Span::not_recording(parent);
         }
         Span::started(|out| runtime::start_child_into(name.into(), SpanKind::Internal, out))
     }
@@ -73,6 +80,16 @@ impl Span {
     pub fn noop() -> Span {
         Span {
             state: UnsafeCell::new(SpanState::NonRecording(None)),
+            panicking_at_start: false,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// A span that records nothing and shows `context`.
+    #[inline(always)]
+    fn not_recording(context: SpanContext) -> Span {
+        Span {
+            state: UnsafeCell::new(SpanState::NonRecording(Some(context))),
             panicking_at_start: false,
             _not_sync: PhantomData,
         }
