@@ -11,7 +11,7 @@ use std::time::Duration;
 use tracer::export::{ExportError, SpanExporter};
 use tracer::processor::{BatchConfig, BatchSpanProcessor, SpanProcessor};
 use tracer::{
-    Span, SpanContext, SpanData, SpanId, TraceFlags, TraceId, TraceState, Value, attach, current_span_id,
+    Span, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState, Value, attach, current_span_id,
     current_trace_id, in_span, trace,
 };
 
@@ -91,6 +91,40 @@ fn owned_children_of_an_unsampled_span_show_its_whole_context_wherever_they_go()
         );
         assert!(common::exporter().trace(parent.trace_id()).is_empty());
     }
+}
+
+#[test]
+fn builder_children_of_an_unsampled_span_record_nothing_and_name_it() {
+    common::exporter();
+    let parent = common::unsampled_context();
+    let guard = attach(parent.clone());
+    for owned_value in [false, true] {
+        let value: Value = if owned_value {
+            format!("v{owned_value}").into()
+        } else {
+            7.into()
+        };
+        let child = Span::builder("child")
+            .kind(SpanKind::Client)
+            .attribute("k", value)
+            .entered();
+        assert!(!child.is_recording());
+        assert_eq!(child.span_id(), Some(parent.span_id()));
+        assert_eq!(current_span_id(), Some(parent.span_id()));
+        drop(child);
+        assert_eq!(current_span_id(), Some(parent.span_id()));
+    }
+    // A root ignores the unsampled span: the sampler decides, and keeps it.
+    let root = Span::builder("root").root().attribute("k", 1).entered();
+    let root_trace = root.trace_id().expect("a root of its own");
+    assert_ne!(root_trace, parent.trace_id());
+    drop(root);
+    drop(guard);
+    assert!(common::exporter().trace(parent.trace_id()).is_empty());
+    let roots = common::exporter().trace(root_trace);
+    assert_eq!(roots.len(), 1);
+    assert_eq!(roots[0].parent_span_id, None);
+    assert_eq!(roots[0].attributes.get("k"), Some(&Value::I64(1)));
 }
 
 #[test]

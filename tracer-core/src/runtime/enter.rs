@@ -135,11 +135,11 @@ fn enter_spec_under_default<E: FromEntry>(spec: &mut StartSpec) -> E {
 /// [`enter_spec`] under `provider`.
 #[inline(always)]
 fn enter_spec_with<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec) -> E {
+    if let Some(parent) = spec.unsampled_parent() {
+        return E::from_entry(Entry::inherited(parent));
+    }
     let plain = matches!(spec.parent, Parent::Current) && spec.links.is_empty() && spec.start_time.is_none();
     if plain {
-        if let Some(parent) = unsampled_top() {
-            return E::from_entry(Entry::inherited(parent));
-        }
         if spec.attributes.is_empty() {
             // An unsampled child's handle shows its parent's context, as
             // `Span::entered` makes it.

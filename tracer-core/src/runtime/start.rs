@@ -78,8 +78,9 @@ pub(crate) fn tracing_off() -> bool {
 }
 
 /// A child of the unsampled local span on top of the stack: it shows its
-/// parent's context, and nothing is made.
-#[inline(always)]
+/// parent's context, and nothing is made. Out of line: `Span::new` stays
+/// small enough to inline into its callers.
+#[inline(never)]
 fn start_unsampled_child(out: &mut SpanState) {
     match unsampled_child_context() {
         // SAFETY: as in `start_child_into`.
@@ -90,7 +91,7 @@ fn start_unsampled_child(out: &mut SpanState) {
 
 /// [`start_unsampled_child`] when the parent's context has a trace state:
 /// cloned from the stack.
-#[inline(never)]
+#[cold]
 fn start_unsampled_child_cloned(out: &mut SpanState) {
     let parent = with_local(|local| local.top_context().cloned()).flatten();
     // SAFETY: as in `start_child_into`.
@@ -427,15 +428,25 @@ fn record_started(
 }
 
 impl StartSpec {
-    /// Whether dropping it frees nothing: a static name, no attributes or
-    /// links, no explicit parent.
+    /// Whether dropping it frees nothing: a static name, inline attributes
+    /// with static keys and no owned strings or arrays, no links, no
+    /// explicit parent. Inlined, a builder's literal attributes fold to
+    /// `true`, and such a spec is forgotten instead of dropped.
     #[inline(always)]
     pub(crate) fn owns_nothing(&self) -> bool {
         matches!(self.name, Cow::Borrowed(_))
             && matches!(self.parent, Parent::Current | Parent::Root)
-            && self.attributes.is_empty()
             && !self.attributes.spilled()
+            && !self.attributes.iter().any(KeyValue::owns_heap)
             && self.links.capacity() == 0
+    }
+
+    /// The unsampled span on top, when this spec starts its child (the
+    /// current span's, with no links or start time): nothing is made.
+    #[inline(always)]
+    pub(crate) fn unsampled_parent(&self) -> Option<SpanId> {
+        let plain = matches!(self.parent, Parent::Current) && self.links.is_empty() && self.start_time.is_none();
+        if plain { unsampled_top() } else { None }
     }
 
     pub(super) fn current(name: Cow<'static, str>, kind: SpanKind) -> StartSpec {

@@ -110,10 +110,19 @@ impl SpanBuilder {
     // copied into the call.
     #[inline(always)]
     pub fn entered(mut self) -> EnteredSpan {
-        if runtime::tracing_off() && self.spec.owns_nothing() {
-            // Nothing to record, and nothing to drop.
-            std::mem::forget(self);
-            return EnteredSpan::inert();
+        if self.spec.owns_nothing() {
+            // Nothing to drop: with nothing to record either, the builder
+            // is forgotten.
+            if runtime::tracing_off() {
+                std::mem::forget(self);
+                return EnteredSpan::inert();
+            }
+            if let Some(parent) = self.spec.unsampled_parent() {
+                // A child of the unsampled span on top: nothing is made,
+                // and the guard names that span.
+                std::mem::forget(self);
+                return EnteredSpan::inherited(parent);
+            }
         }
         runtime::enter_spec(&mut self.spec)
     }

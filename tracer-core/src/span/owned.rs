@@ -40,19 +40,12 @@ pub struct Span {
 
 impl Span {
     /// Starts a span named `name` as a child of the current span.
-    // Inlined, so that the checks for "no provider" and "unsampled parent"
-    // meet those of `entered()` in the caller.
-    #[inline(always)]
+    #[inline]
     pub fn new(name: impl Into<Cow<'static, str>>) -> Span {
         if runtime::tracing_off() {
             // Built here, so that `Span::new(..).entered()` folds to the
             // check.
             return Span::noop();
-        }
-        if let Some(parent) = runtime::unsampled_child_context() {
-            // A child of the unsampled span on top shows its context, made
-            // here so that `Span::new(..).entered()` folds to the checks.
-            return Span::not_recording(parent);
         }
         Span::started(|out| runtime::start_child_into(name.into(), SpanKind::Internal, out))
     }
@@ -80,16 +73,6 @@ impl Span {
     pub fn noop() -> Span {
         Span {
             state: UnsafeCell::new(SpanState::NonRecording(None)),
-            panicking_at_start: false,
-            _not_sync: PhantomData,
-        }
-    }
-
-    /// A span that records nothing and shows `context`.
-    #[inline(always)]
-    fn not_recording(context: SpanContext) -> Span {
-        Span {
-            state: UnsafeCell::new(SpanState::NonRecording(Some(context))),
             panicking_at_start: false,
             _not_sync: PhantomData,
         }
@@ -153,7 +136,7 @@ impl Span {
     }
 
     /// Ends the span now. Calling it again does nothing.
-    #[inline]
+    #[inline(always)]
     pub fn finish(&self) {
         self.finish_at_nanos(None);
     }
@@ -163,6 +146,9 @@ impl Span {
         self.finish_at_nanos(Some(clock::system_time_to_unix_nanos(time)));
     }
 
+    // Inlined: only the check for a span that owns nothing (finished,
+    // entered, or made with no provider), which then costs a compare.
+    #[inline(always)]
     fn finish_at_nanos(&self, end: Option<u64>) {
         // SAFETY: as in `with_data`; the record leaves the span before any
         // other code runs.
@@ -229,24 +215,30 @@ impl Span {
     /// let id = span.in_scope(current_span_id);
     /// assert_eq!(id, span.span_id());
     /// ```
+    // The checks inline into the caller: with nothing to make current,
+    // `f` runs where it is.
+    #[inline(always)]
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         // SAFETY: a read between calls, as in `with_data`.
         match unsafe { &*self.state.get() } {
             // Nothing to make current (no provider, or finished).
-            SpanState::NonRecording(None) | SpanState::Done => return f(),
+            SpanState::NonRecording(None) | SpanState::Done => f(),
             // A child of the unsampled span on top shows that span's
             // context: it is current already.
-            SpanState::NonRecording(Some(context)) if runtime::unsampled_top() == Some(context.span_id()) => {
-                return f();
-            }
-            _ => {}
+            SpanState::NonRecording(Some(context)) if runtime::unsampled_top() == Some(context.span_id()) => f(),
+            _ => self.in_own_scope(f),
         }
+    }
+
+    /// [`in_scope`](Self::in_scope) with the span pushed.
+    fn in_own_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         let _scope = ScopeGuard::push(self.state_ptr(), self.context());
         f()
     }
 }
 
 impl Drop for Span {
+    #[inline(always)]
     fn drop(&mut self) {
         self.finish();
     }
