@@ -134,6 +134,38 @@ fn an_owned_span_current_for_a_scope_is_changed_through_the_stack() {
 }
 
 #[test]
+fn a_scope_that_ends_under_a_span_left_current_is_found_and_removed() {
+    let exporter = exporter();
+    // On a thread of its own: the span left current is handed over when
+    // the thread exits.
+    let trace_id = std::thread::spawn(|| {
+        let span = Span::root("outer_scope");
+        let trace_id = span.trace_id().unwrap();
+        let left_current = span.in_scope(|| {
+            let guard = Span::new("left_current").entered();
+            let id = guard.span_id();
+            std::mem::forget(guard);
+            id
+        });
+        // The scope's frame is gone from under it; it stays current.
+        assert_eq!(current_span_id(), left_current);
+        in_span("after", |_| {});
+        span.set_attribute("still_open", true);
+        drop(span);
+        assert_eq!(current_span_id(), left_current);
+        trace_id
+    })
+    .join()
+    .unwrap();
+    let spans = exporter.trace(trace_id);
+    let outer = find(&spans, "outer_scope");
+    let left = find(&spans, "left_current");
+    assert_eq!(outer.attribute("still_open"), Some(&Value::Bool(true)));
+    assert_eq!(left.parent_span_id, Some(outer.span_id()));
+    assert_eq!(find(&spans, "after").parent_span_id, Some(left.span_id()));
+}
+
+#[test]
 fn sampled_out_spans_and_attached_contexts_are_current_but_not_recorded() {
     let exporter = exporter();
     let dropped = Span::root("dropped_root").entered();

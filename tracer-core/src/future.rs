@@ -104,7 +104,9 @@ pin_project! {
             let mut this = this.project();
             {
                 // Whatever the future's drop does happens inside the span.
-                let _scope = ScopeGuard::push(this.span.state_ptr(), this.span.context());
+                // SAFETY: the span is this future's, alive until after the
+                // guard, and not borrowed while it is pushed.
+                let _scope = unsafe { ScopeGuard::push(this.span.state_ptr()) };
                 this.future.set(None);
             }
             if this.recorder.is_some() && this.span.is_recording() {
@@ -155,7 +157,9 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
             panic!("`Instrumented` polled after it was dropped");
         };
         let output = {
-            let _scope = ScopeGuard::push(this.span.state_ptr(), this.span.context());
+            // SAFETY: the span is this future's, alive until after the
+            // guard, and not borrowed while it is pushed.
+            let _scope = unsafe { ScopeGuard::push(this.span.state_ptr()) };
             let mut panic_guard = PanicGuard {
                 span: this.span,
                 armed: true,

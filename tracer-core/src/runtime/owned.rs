@@ -96,10 +96,16 @@ impl SpanState {
     /// Its context: the record's, or the one kept when not recorded.
     #[inline(always)]
     pub(crate) fn context(&self) -> Option<SpanContext> {
+        self.context_ref().cloned()
+    }
+
+    /// [`context`](Self::context), borrowed.
+    #[inline(always)]
+    pub(crate) fn context_ref(&self) -> Option<&SpanContext> {
         match self {
-            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(data.context.clone()),
-            SpanState::Started(started) => Some(started.parts().context.clone()),
-            SpanState::NonRecording(context) => context.clone(),
+            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(&data.context),
+            SpanState::Started(started) => Some(&started.parts().context),
+            SpanState::NonRecording(context) => context.as_ref(),
             SpanState::Done => None,
         }
     }

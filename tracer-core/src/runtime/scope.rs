@@ -16,50 +16,84 @@ use crate::provider;
 /// the default for the scope (see [`provider_scope`](super::provider_scope)).
 pub(crate) struct ScopeGuard {
     state: Option<*mut SpanState>,
+    /// The stack's depth below the frame it pushed: popping usually finds
+    /// that frame on top, there, without a search.
+    depth: u32,
     leaves_default: bool,
 }
 
 impl ScopeGuard {
-    pub(crate) fn push(state: *mut SpanState, context: Option<SpanContext>) -> ScopeGuard {
-        let Some(context) = context else {
-            return ScopeGuard {
-                state: None,
-                leaves_default: false,
-            };
+    /// Makes the span whose state `state` points at current, if it has a
+    /// context.
+    ///
+    /// # Safety
+    /// `state` is a live span's state, which nothing else borrows during
+    /// this call, and which outlives the guard (the stack points at it
+    /// while the guard lives).
+    #[inline]
+    pub(crate) unsafe fn push(state: *mut SpanState) -> ScopeGuard {
+        // SAFETY: the caller's promise; only read here.
+        let Some(context) = unsafe { &*state }.context_ref() else {
+            return ScopeGuard::inert();
         };
         if provider::scopes_used() {
-            return ScopeGuard::push_under_defaults(state, context);
+            // SAFETY: the caller's promise.
+            return unsafe { ScopeGuard::push_under_defaults(state) };
         }
-        let pushed = with_local(|local| local.stack.push_scoped(context, state));
+        with_local(|local| {
+            let depth = local.stack.frames.len() as u32;
+            // Cloned straight into the stack.
+            local.stack.push_borrowed(context, state);
+            ScopeGuard {
+                state: Some(state),
+                depth,
+                leaves_default: false,
+            }
+        })
+        .unwrap_or_else(ScopeGuard::inert)
+    }
+
+    /// A guard that pushed nothing.
+    #[inline(always)]
+    fn inert() -> ScopeGuard {
         ScopeGuard {
-            state: pushed.map(|()| state),
+            state: None,
+            depth: 0,
             leaves_default: false,
         }
     }
 
     /// [`push`](Self::push) once defaults are in use: a span of another
     /// provider than the thread's default brings its provider.
-    #[inline]
-    fn push_under_defaults(state: *mut SpanState, context: SpanContext) -> ScopeGuard {
-        let pushed = with_local(|local| {
-            // SAFETY: `state` is the caller's live span, which nothing else
-            // borrows during this call (the borrow rule); only read here.
-            let foreign = foreign_owner(local, unsafe { &*state });
+    ///
+    /// # Safety
+    /// As for [`push`](Self::push).
+    #[inline(never)]
+    unsafe fn push_under_defaults(state: *mut SpanState) -> ScopeGuard {
+        with_local(|local| {
+            // SAFETY: as in `push`.
+            let current = unsafe { &*state };
+            let foreign = foreign_owner(local, current);
             let leaves_default = foreign.is_some();
             if let Some(owner) = foreign {
                 local.enter_default(owner, None);
             }
-            local.stack.push_scoped(context, state);
-            leaves_default
-        });
-        ScopeGuard {
-            state: pushed.map(|_| state),
-            leaves_default: pushed.unwrap_or(false),
-        }
+            let depth = local.stack.frames.len() as u32;
+            if let Some(context) = current.context_ref() {
+                local.stack.push_borrowed(context, state);
+            }
+            ScopeGuard {
+                state: Some(state),
+                depth,
+                leaves_default,
+            }
+        })
+        .unwrap_or_else(ScopeGuard::inert)
     }
 }
 
 impl Drop for ScopeGuard {
+    #[inline]
     fn drop(&mut self) {
         let Some(state) = self.state else { return };
         self.pop(state);
@@ -73,12 +107,16 @@ impl ScopeGuard {
     fn pop(&self, state: *mut SpanState) {
         hand_over(
             with_local(|local| {
-                let Stack { frames, scoped } = &local.stack;
-                let position = frames
-                    .iter()
-                    .rposition(|f| f.kind == FrameKind::Borrowed && scoped[f.slot as usize].state == state);
-                if let Some(position) = position {
-                    local.stack.remove(position);
+                if !local.stack.pop_borrowed_top(self.depth as usize, state) {
+                    // Not on top where it was pushed (a guard dropped out of
+                    // order): found from the top.
+                    let Stack { frames, scoped } = &local.stack;
+                    let position = frames
+                        .iter()
+                        .rposition(|f| f.kind == FrameKind::Borrowed && scoped[f.slot as usize].state == state);
+                    if let Some(position) = position {
+                        local.stack.remove(position);
+                    }
                 }
                 flush_if_due(local)
             })

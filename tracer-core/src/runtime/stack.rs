@@ -92,6 +92,33 @@ impl Stack {
         self.frames.push(frame);
     }
 
+    /// Pushes an owned span's `Borrowed` frame: `context` is the span's
+    /// (at `state`), cloned straight into the stack.
+    #[inline(always)]
+    pub(super) fn push_borrowed(&mut self, context: &SpanContext, state: *mut SpanState) {
+        self.push_scoped(context.clone(), state);
+    }
+
+    /// Pops the top frame if it is `state`'s `Borrowed` frame, pushed at
+    /// `depth` with the last context: the usual end of a scope, which then
+    /// moves nothing. `false` (and nothing changed) otherwise.
+    #[inline(always)]
+    pub(super) fn pop_borrowed_top(&mut self, depth: usize, state: *mut SpanState) -> bool {
+        let Some(top) = self.frames.last() else { return false };
+        let slot = top.slot as usize;
+        let on_top = self.frames.len() == depth + 1
+            && top.kind == FrameKind::Borrowed
+            && slot + 1 == self.scoped.len()
+            && self.scoped[slot].state == state;
+        if on_top {
+            self.frames.pop();
+            // Dropped in place: `pop` would copy the context out first.
+            self.scoped.truncate(slot);
+            self.sync();
+        }
+        on_top
+    }
+
     /// Pushes a shared span's frame; `state` owns a strong count, which the
     /// caller of [`remove`](Self::remove) gives back.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]

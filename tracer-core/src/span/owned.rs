@@ -232,7 +232,9 @@ impl Span {
 
     /// [`in_scope`](Self::in_scope) with the span pushed.
     fn in_own_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _scope = ScopeGuard::push(self.state_ptr(), self.context());
+        // SAFETY: `self` outlives the guard, and its state is not borrowed
+        // while it is pushed (`Span` methods borrow it only within a call).
+        let _scope = unsafe { ScopeGuard::push(self.state_ptr()) };
         f()
     }
 }
@@ -240,7 +242,11 @@ impl Span {
 impl Drop for Span {
     #[inline(always)]
     fn drop(&mut self) {
-        self.finish();
+        // A span that is not recorded has nothing to finish: its context,
+        // if any, is dropped with the state.
+        if self.state.get_mut().is_recording() {
+            self.finish();
+        }
     }
 }
 
