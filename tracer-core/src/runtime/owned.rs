@@ -183,7 +183,7 @@ fn finish_open(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool
 
 /// Finishes a `Started` span: its record is written, already ended,
 /// straight into this thread's buffer. `*state` becomes `Done`.
-#[inline(never)]
+#[inline(always)]
 fn finish_started(state: &mut SpanState, end: Option<u64>) {
     let batch = with_local(|local| {
         // The thread's buffer is a default's: not this span's.
