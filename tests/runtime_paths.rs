@@ -166,6 +166,38 @@ fn a_scope_that_ends_under_a_span_left_current_is_found_and_removed() {
 }
 
 #[test]
+fn children_ended_under_an_exited_span_are_delivered_once_nothing_is_current() {
+    let exporter = exporter();
+    let root = Span::root("exited_root").entered();
+    let trace_id = root.trace_id().unwrap();
+    in_span("ended_before_exit", |_| {});
+    let nested = Span::new("exited_inner").entered();
+    // Exited out of order: the root under the inner one first (the inner
+    // one's record, the buffer's last, moves into the root's place), then
+    // the inner one.
+    let root = root.exit();
+    assert_eq!(current_span_id(), nested.span_id());
+    in_span("ended_under_inner", |_| {});
+    nested.set_attribute("after_root_exit", true);
+    let inner = nested.exit();
+    assert_eq!(current_span_id(), None);
+    let delivered: Vec<String> = exporter.trace(trace_id).iter().map(|s| s.name.to_string()).collect();
+    assert!(delivered.contains(&"ended_before_exit".to_string()), "{delivered:?}");
+    assert!(delivered.contains(&"ended_under_inner".to_string()), "{delivered:?}");
+    drop(inner);
+    drop(root);
+    let spans = exporter.trace(trace_id);
+    let root = find(&spans, "exited_root");
+    let inner = find(&spans, "exited_inner");
+    assert_eq!(inner.parent_span_id, Some(root.span_id()));
+    assert_eq!(inner.attribute("after_root_exit"), Some(&Value::Bool(true)));
+    assert_eq!(
+        find(&spans, "ended_under_inner").parent_span_id,
+        Some(find(&spans, "exited_inner").span_id())
+    );
+}
+
+#[test]
 fn sampled_out_spans_and_attached_contexts_are_current_but_not_recorded() {
     let exporter = exporter();
     let dropped = Span::root("dropped_root").entered();

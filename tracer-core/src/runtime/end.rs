@@ -2,10 +2,12 @@
 
 use super::cell::{local_mut, with_local};
 use super::enter::Entry;
-use super::hand_over::{flush_due_holding_records, hand_over, hand_over_batch};
+use super::hand_over::{flush_due_holding_records, flush_if_due, hand_over, hand_over_batch};
 use super::owned::{SpanState, fill_record_box};
 use super::provider_scope::leave_default;
 use super::stack::{FrameKind, Scoped};
+use super::state::LocalState;
+use crate::buffer::SpanBatch;
 use crate::model::SpanId;
 
 /// Ends the span `entry` pushed. The common case, the entry's own local
@@ -62,26 +64,41 @@ pub(crate) fn end_entry(entry: &Entry) {
 /// as an owned span's: its open record, moved out of the buffer, or its
 /// context when it was sampled out.
 pub(crate) fn exit_entry(span_id: SpanId) -> SpanState {
+    let (state, batch) = take_entry(span_id);
+    // Spans that ended under it go out once nothing is current.
+    hand_over(batch);
+    state
+}
+
+/// [`exit_entry`], with the batch that is due once the frame is gone.
+fn take_entry(span_id: SpanId) -> (SpanState, Option<SpanBatch>) {
     with_local(|local| {
-        let position = local.stack.position(span_id)?;
-        match local.stack.remove(position) {
-            (frame, _) if frame.kind == FrameKind::Local => {
-                let index = frame.slot as usize;
-                let last = local.records.len() - 1;
-                let data = local.records.swap_remove(index);
-                local.open_records -= 1;
-                local.stack.move_record(last, index);
-                // Its owner is the provider whose buffer it was in.
-                let owner = local.provider.clone();
-                Some(SpanState::recording(
-                    fill_record_box(local.record_boxes.pop(), data),
-                    owner,
-                ))
-            }
-            (_, Some(Scoped { context, state })) if state.is_null() => Some(SpanState::NonRecording(Some(context))),
-            _ => None,
-        }
+        let state = exit_in(local, span_id);
+        (state, flush_if_due(local))
     })
-    .flatten()
-    .unwrap_or(SpanState::NonRecording(None))
+    .unwrap_or((SpanState::NonRecording(None), None))
+}
+
+/// Removes `span_id`'s frame and gives back what an owned span holds of it.
+fn exit_in(local: &mut LocalState, span_id: SpanId) -> SpanState {
+    let Some(position) = local.stack.position(span_id) else {
+        return SpanState::NonRecording(None);
+    };
+    match local.stack.remove(position) {
+        (frame, _) if frame.kind == FrameKind::Local => {
+            let index = frame.slot as usize;
+            let last = local.records.len() - 1;
+            let data = local.records.swap_remove(index);
+            local.open_records -= 1;
+            if last != index {
+                // The last record moved into its place.
+                local.stack.move_record(last, index);
+            }
+            // Its owner is the provider whose buffer it was in.
+            let owner = local.provider.clone();
+            SpanState::recording(fill_record_box(local.record_boxes.pop(), data), owner)
+        }
+        (_, Some(Scoped { context, state })) if state.is_null() => SpanState::NonRecording(Some(context)),
+        _ => SpanState::NonRecording(None),
+    }
 }

@@ -149,7 +149,7 @@ fn enter_spec_with<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec)
             return enter_with_attributes(provider, spec);
         }
     }
-    enter_started(provider, spec)
+    start_then_enter(provider, spec)
 }
 
 /// A builder's child of the current span with attributes: on the fast path
@@ -176,7 +176,7 @@ fn enter_with_attributes<E: FromEntry>(provider: &ProviderInner, spec: &mut Star
         Err((None, name)) => {
             drop(local);
             spec.name = name;
-            enter_started(provider, spec)
+            start_then_enter(provider, spec)
         }
     }
 }
@@ -218,7 +218,7 @@ fn enter_active_inline<N: Into<Cow<'static, str>>, E: FromEntry>(
                 Err((Some(_), _)) => return E::from_entry(Entry::inert()),
                 Err((None, name)) => {
                     drop(local);
-                    return enter_started(provider, &mut StartSpec::current(name.into(), kind));
+                    return start_then_enter(provider, &mut StartSpec::current(name.into(), kind));
                 }
             }
         }
@@ -226,7 +226,7 @@ fn enter_active_inline<N: Into<Cow<'static, str>>, E: FromEntry>(
     if root {
         return enter_root(name.into(), kind);
     }
-    enter_started(provider, &mut StartSpec::current(name.into(), kind))
+    start_then_enter(provider, &mut StartSpec::current(name.into(), kind))
 }
 
 /// Starts a root span and makes it current. Out of line so that it stays
@@ -242,7 +242,7 @@ fn enter_root<E: FromEntry>(name: Cow<'static, str>, kind: SpanKind) -> E {
 
 /// Starts any span through `start_with` and makes it current.
 #[inline(never)]
-fn enter_started<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec) -> E {
+fn start_then_enter<E: FromEntry>(provider: &ProviderInner, spec: &mut StartSpec) -> E {
     let mut state = SpanState::Done;
     start_with(provider, spec, &mut state);
     enter_or_finish(state)
@@ -328,30 +328,13 @@ fn start_child<N: Into<Cow<'static, str>>, E: FromEntry>(
 #[inline(never)]
 pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
     match state {
-        SpanState::Started(_) => {
-            // Written straight into the buffer of a thread that is not in a
-            // default (whose buffer is another provider's).
-            let entered = with_local(|local| {
-                if local.provider.is_some() {
-                    return None;
-                }
-                let (started, empty) = state.take_started().into_parts();
-                let span_id = started.context.span_id();
-                let index = local.take_started(started, None);
-                local.keep_record_box(empty);
-                let depth = local.stack.frames.len();
-                local.stack.push_local(span_id, index);
-                Some(E::from_entry(Entry::new(span_id, depth)))
-            })
-            .flatten();
-            match entered {
-                Some(entered) => entered,
-                None => {
-                    state.open();
-                    enter_state(state)
-                }
+        SpanState::Started(_) => match enter_started(state) {
+            Some(entered) => entered,
+            None => {
+                state.open();
+                enter_state(state)
             }
-        }
+        },
         SpanState::Recording(_) | SpanState::RecordingFor(..) => {
             // Unavailable state: the closure does not run and `*state` is
             // left as it was.
@@ -419,6 +402,31 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
         }
         SpanState::NonRecording(None) | SpanState::Done => E::from_entry(Entry::inert()),
     }
+}
+
+/// Makes a `Started` span current with its record written straight into
+/// this thread's buffer: `*state` becomes `Done`. `None`, and `*state`
+/// untouched, when it is not `Started` or its record cannot go there (no
+/// thread state, or the thread is in a default, whose buffer is another
+/// provider's).
+#[inline]
+fn enter_started<E: FromEntry>(state: &mut SpanState) -> Option<E> {
+    if !matches!(state, SpanState::Started(_)) {
+        return None;
+    }
+    with_local(|local| {
+        if local.provider.is_some() {
+            return None;
+        }
+        let (started, empty) = state.take_started().into_parts();
+        let span_id = started.context.span_id();
+        let index = local.take_started(started, None);
+        local.keep_record_box(empty);
+        let depth = local.stack.frames.len();
+        local.stack.push_local(span_id, index);
+        Some(E::from_entry(Entry::new(span_id, depth)))
+    })
+    .flatten()
 }
 
 /// `in_span`'s start: a child of the current span, named `name`, made
