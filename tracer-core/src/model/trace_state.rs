@@ -225,6 +225,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn errors_name_what_was_rejected() {
+        let message = |header: &str| TraceState::from_header(header).unwrap_err().to_string();
+        assert_eq!(message("Bad=v"), r#"invalid tracestate key "Bad""#);
+        assert_eq!(message("k=v\u{7f}"), r#"invalid tracestate value "v\u{7f}""#);
+        assert_eq!(message("novalue"), r#"invalid tracestate member "novalue""#);
+        let many: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(message(&many.join(",")), "33 tracestate members, more than 32");
+    }
+
+    #[test]
     fn key_grammar_table() {
         // (key, valid under `( lcalpha / DIGIT ) 0*255( keychar )`)
         let cases: Vec<(String, bool)> = vec![

@@ -130,6 +130,8 @@ mod http_carrier;
 #[cfg(feature = "propagators")]
 mod jaeger;
 mod percent_encoding;
+#[cfg(test)]
+mod tests;
 mod trace_context;
 
 #[cfg(feature = "propagators")]
