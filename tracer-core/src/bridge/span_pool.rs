@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use crate::runtime::SharedSpan;
 
-/// Finished spans a thread keeps for reuse.
-const KEPT: usize = 64;
+/// Finished spans a thread keeps for reuse: as many as the record boxes it
+/// keeps for owned spans, so that a trace as deep as that allocates no
+/// span of ours.
+const KEPT: usize = 128;
 
 thread_local! {
     static FREE: RefCell<Vec<Arc<SharedSpan>>> = const { RefCell::new(Vec::new()) };

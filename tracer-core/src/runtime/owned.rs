@@ -1,15 +1,17 @@
 //! Owned spans: a span's state while a [`Span`](crate::Span) holds it, and
 //! how its record reaches the thread's buffer when it finishes.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
 use super::provider_scope::{deliver, owner_limits};
 use super::started::StartedBox;
+use super::state::LocalState;
 use crate::buffer::SpanBatch;
 use crate::clock;
-use crate::model::{SpanContext, SpanData};
+use crate::model::{SpanContext, SpanData, SpanKind};
 use crate::provider::TracerProvider;
 
 /// The state of an owned span.
@@ -111,11 +113,33 @@ impl SpanState {
     }
 }
 
-/// Boxes an owned span's record: in an emptied box from this thread's pool
-/// when there is one (see `SpanState::Recording`).
+/// A new owned span's record, written straight into its box: an emptied
+/// one from this thread's pool when there is one (see
+/// `SpanState::Recording`). Made in place, not built and then moved in.
 #[inline]
-pub(super) fn box_record(data: SpanData) -> Box<SpanData> {
-    fill_record_box(with_local(|local| local.record_boxes.pop()).flatten(), data)
+pub(super) fn new_record_box(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    context: SpanContext,
+    parent: Option<&SpanContext>,
+    start_time_unix_nano: u64,
+) -> Box<SpanData> {
+    let mut slot = with_local(LocalState::record_box).unwrap_or_else(Box::new_uninit);
+    let parent_span_id = parent.map(SpanContext::span_id);
+    // SAFETY: the box is an allocation for one record, which `write_new`
+    // initialises whole; then one field is set.
+    unsafe {
+        SpanData::write_new(
+            slot.as_mut_ptr(),
+            name,
+            kind,
+            context,
+            parent_span_id,
+            start_time_unix_nano,
+        );
+        (*slot.as_mut_ptr()).parent_is_remote = parent.is_some_and(SpanContext::is_remote);
+        slot.assume_init()
+    }
 }
 
 #[inline(always)]

@@ -6,12 +6,12 @@ use std::borrow::Cow;
 use smallvec::SmallVec;
 
 use super::cell::with_local;
-use super::owned::{SpanState, box_record};
+use super::owned::{SpanState, new_record_box};
 use super::provider_scope::{thread_default, with_active};
 use super::stack::{unsampled_child_context, unsampled_top};
 use super::started::{StartedBox, StartedSpan};
 use crate::clock;
-use crate::model::{KeyValue, Link, SpanContext, SpanData, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
+use crate::model::{KeyValue, Link, SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 use crate::provider::{self, Active, ProviderInner};
 use crate::sampler::{SamplingDecision, SamplingParams, SamplingResult};
 
@@ -174,7 +174,7 @@ fn start_child_with(provider: &ProviderInner, name: Cow<'static, str>, kind: Spa
         // name and kind.
         Some(p) if !p.is_remote() && provider.fast_children() => {
             let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
-            let record = box_record(SpanData::new(name, kind, context, Some(p), clock::now_unix_nanos()));
+            let record = new_record_box(name, kind, context, Some(p), clock::now_unix_nanos());
             *out = SpanState::recording(record, provider.owner_handle());
         }
         _ => {
@@ -269,7 +269,7 @@ pub(super) fn start_with(provider: &ProviderInner, spec: &mut StartSpec, out: &m
             let context = SpanContext::new(trace_id, span_id, p.trace_flags(), false, p.trace_state().clone());
             let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
             let name = std::mem::take(&mut spec.name);
-            let record = box_record(SpanData::new(name, spec.kind, context, Some(p), start));
+            let record = new_record_box(name, spec.kind, context, Some(p), start);
             *out = SpanState::recording(record, provider.owner_handle());
         }
         _ => start_sampled(provider, spec, parent, trace_id, span_id, out),
@@ -404,13 +404,7 @@ fn record_started(
     out: &mut SpanState,
 ) {
     let start = spec.start_time.unwrap_or_else(clock::now_unix_nanos);
-    let mut data = box_record(SpanData::new(
-        std::mem::take(&mut spec.name),
-        spec.kind,
-        context,
-        parent,
-        start,
-    ));
+    let mut data = new_record_box(std::mem::take(&mut spec.name), spec.kind, context, parent, start);
     if !spec.attributes.is_empty() || !sampler_attributes.is_empty() || !spec.links.is_empty() {
         let limits = provider.limits();
         for kv in std::mem::take(&mut spec.attributes)
