@@ -202,19 +202,27 @@ where
             Parent::Current => !current_is_local(),
             Parent::Explicit(context) => context.is_remote(),
         };
-        let spec = StartSpec {
-            name: fields.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
-            kind: fields.kind.unwrap_or(SpanKind::Internal),
-            parent,
-            attributes: if sampler_asked {
-                fields.attributes.drain(..).collect()
-            } else {
-                SmallVec::new()
-            },
-            links: Vec::new(),
-            start_time: None,
+        let name = fields.name.take().unwrap_or(Cow::Borrowed(metadata.name()));
+        let kind = fields.kind.unwrap_or(SpanKind::Internal);
+        let shared = if matches!(parent, Parent::Current) && !sampler_asked {
+            // A child of the current span, as `Span::new` starts it: its
+            // fields go into its record below.
+            SharedSpan::start_child(name, kind, id.into_u64())
+        } else {
+            let spec = StartSpec {
+                name,
+                kind,
+                parent,
+                attributes: if sampler_asked {
+                    fields.attributes.drain(..).collect()
+                } else {
+                    SmallVec::new()
+                },
+                links: Vec::new(),
+                start_time: None,
+            };
+            SharedSpan::start(spec, id.into_u64())
         };
-        let shared = SharedSpan::start(spec, id.into_u64());
         if status.is_some() || !fields.attributes.is_empty() {
             let limits = runtime::limits();
             // Drained in place: the inline attributes are not moved.

@@ -14,6 +14,7 @@
 // handled by the runtime in every build.
 #![cfg_attr(not(feature = "tracing"), allow(dead_code))]
 
+use std::borrow::Cow;
 use std::cell::UnsafeCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -22,9 +23,9 @@ use super::hand_over::{flush_if_due, hand_over};
 use super::owned::{SpanState, finish_owned};
 use super::record_borrow::RecordBorrow;
 use super::stack::{FrameKind, Stack};
-use super::start::{StartSpec, start_into};
+use super::start::{StartSpec, start_child_into, start_into};
 use crate::buffer::SpanBatch;
-use crate::model::{SpanContext, SpanData};
+use crate::model::{SpanContext, SpanData, SpanKind};
 
 /// A span shared between threads. See the module docs.
 // `state` comes first so that a frame's `*mut SpanState` is also the
@@ -52,6 +53,19 @@ impl SharedSpan {
     pub(crate) fn start(spec: StartSpec, key: u64) -> SharedSpan {
         let mut state = SpanState::Done;
         start_into(spec, &mut state);
+        SharedSpan::from_state(state, key)
+    }
+
+    /// Starts a child of the current span named `name`, as `Span::new`
+    /// does: no spec is built, and a child of a sampled local span keeps
+    /// only what its record is made from until it needs the record.
+    pub(crate) fn start_child(name: Cow<'static, str>, kind: SpanKind, key: u64) -> SharedSpan {
+        let mut state = SpanState::Done;
+        start_child_into(name, kind, &mut state);
+        SharedSpan::from_state(state, key)
+    }
+
+    fn from_state(state: SpanState, key: u64) -> SharedSpan {
         let context = state.context();
         SharedSpan {
             panicking_at_start: state.is_recording() && std::thread::panicking(),
@@ -78,7 +92,10 @@ impl SharedSpan {
     pub(crate) fn with_record<R>(&self, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
         let _lock = self.locked();
         // SAFETY: the lock is held, so this is the only reference.
-        match unsafe { &mut *self.state.get() } {
+        let state = unsafe { &mut *self.state.get() };
+        // A started span gets its record, in its own box.
+        state.open();
+        match state {
             SpanState::Recording(data) | SpanState::RecordingFor(data, _) => {
                 let _borrow = RecordBorrow::start();
                 Some(f(data))
