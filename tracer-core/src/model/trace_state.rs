@@ -225,6 +225,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn remove_keeps_the_other_members_in_order_and_debug_shows_the_header() {
+        let state = TraceState::from_header("a=1,b=2,c=3").unwrap();
+        assert_eq!(state.remove("b").header(), "a=1,c=3");
+        assert_eq!(state.remove("absent").header(), "a=1,b=2,c=3");
+        assert!(TraceState::from_header("a=1").unwrap().remove("a").is_empty());
+        assert_eq!(format!("{state:?}"), r#"TraceState("a=1,b=2,c=3")"#);
+    }
+
+    #[test]
     fn errors_name_what_was_rejected() {
         let message = |header: &str| TraceState::from_header(header).unwrap_err().to_string();
         assert_eq!(message("Bad=v"), r#"invalid tracestate key "Bad""#);
