@@ -7,7 +7,6 @@ use super::owned::{SpanState, fill_record_box};
 use super::provider_scope::leave_default;
 use super::stack::{FrameKind, Scoped};
 use super::state::LocalState;
-use crate::buffer::SpanBatch;
 use crate::model::SpanId;
 
 /// Ends the span `entry` pushed. The common case, the entry's own local
@@ -64,19 +63,11 @@ pub(crate) fn end_entry(entry: &Entry) {
 /// as an owned span's: its open record, moved out of the buffer, or its
 /// context when it was sampled out.
 pub(crate) fn exit_entry(span_id: SpanId) -> SpanState {
-    let (state, batch) = take_entry(span_id);
+    let (state, batch) = with_local(|local| (exit_in(local, span_id), flush_if_due(local)))
+        .unwrap_or((SpanState::NonRecording(None), None));
     // Spans that ended under it go out once nothing is current.
     hand_over(batch);
     state
-}
-
-/// [`exit_entry`], with the batch that is due once the frame is gone.
-fn take_entry(span_id: SpanId) -> (SpanState, Option<SpanBatch>) {
-    with_local(|local| {
-        let state = exit_in(local, span_id);
-        (state, flush_if_due(local))
-    })
-    .unwrap_or((SpanState::NonRecording(None), None))
 }
 
 /// Removes `span_id`'s frame and gives back what an owned span holds of it.

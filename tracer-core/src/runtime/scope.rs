@@ -42,8 +42,7 @@ impl ScopeGuard {
         }
         with_local(|local| {
             let depth = local.stack.frames.len() as u32;
-            // Cloned straight into the stack.
-            local.stack.push_borrowed(context, state);
+            local.stack.push_scoped(context.clone(), state);
             ScopeGuard {
                 state: Some(state),
                 depth,
@@ -80,7 +79,7 @@ impl ScopeGuard {
             }
             let depth = local.stack.frames.len() as u32;
             if let Some(context) = current.context_ref() {
-                local.stack.push_borrowed(context, state);
+                local.stack.push_scoped(context.clone(), state);
             }
             ScopeGuard {
                 state: Some(state),

@@ -92,13 +92,6 @@ impl Stack {
         self.frames.push(frame);
     }
 
-    /// Pushes an owned span's `Borrowed` frame: `context` is the span's
-    /// (at `state`), cloned straight into the stack.
-    #[inline(always)]
-    pub(super) fn push_borrowed(&mut self, context: &SpanContext, state: *mut SpanState) {
-        self.push_scoped(context.clone(), state);
-    }
-
     /// Pops the top frame if it is `state`'s `Borrowed` frame, pushed at
     /// `depth` with the last context: the usual end of a scope, which then
     /// moves nothing. `false` (and nothing changed) otherwise.
