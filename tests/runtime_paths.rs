@@ -537,3 +537,90 @@ fn started_spans_get_their_record_where_they_go_first() {
         );
     }
 }
+
+#[test]
+fn spans_started_while_unwinding_are_not_marked_by_that_panic() {
+    let exporter = exporter();
+    struct Cleanup(Option<Span>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            assert!(std::thread::panicking());
+            // Open before the panic: marked.
+            drop(self.0.take());
+            // Started during it: not marked.
+            Span::new("cleanup_owned").finish();
+            drop(Span::new("cleanup_entered").entered());
+            in_span("cleanup_in_span", |_| {});
+            let exited = Span::new("cleanup_exited").entered().exit();
+            exited.set_attribute("after_exit", true);
+            drop(exited);
+        }
+    }
+    let root = Span::root("unwind_root");
+    let trace_id = root.trace_id().unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        root.in_scope(|| {
+            let _cleanup = Cleanup(Some(Span::new("open_before")));
+            panic!("boom");
+        })
+    }));
+    assert!(result.is_err());
+    drop(root);
+    let spans = exporter.trace(trace_id);
+    assert_eq!(find(&spans, "open_before").status, Status::error("panicked"));
+    for name in ["cleanup_owned", "cleanup_entered", "cleanup_in_span", "cleanup_exited"] {
+        let span = find(&spans, name);
+        assert_eq!(span.status, Status::Unset, "{name}");
+        assert!(span.events.is_empty(), "{name}: {:?}", span.events);
+        assert_eq!(
+            span.parent_span_id,
+            Some(find(&spans, "unwind_root").span_id()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        find(&spans, "cleanup_exited").attribute("after_exit"),
+        Some(&Value::Bool(true))
+    );
+}
+
+#[test]
+fn unsampled_children_show_their_own_trace_s_context_trace_after_trace() {
+    let exporter = exporter();
+    // A child of the first trace outlives it, holding the context it
+    // shows; the traces after it show their own.
+    let first = Span::root("dropped_first").entered();
+    let kept = Span::new("kept_child");
+    let first_context = first.context().unwrap();
+    assert_eq!(kept.context(), Some(first_context.clone()));
+    drop(first);
+    for round in 0..ROUNDS {
+        let root = Span::root("dropped_next").entered();
+        let context = root.context().unwrap();
+        assert_ne!(context.trace_id(), first_context.trace_id());
+        // Another unsampled span, not current, is made in between.
+        let other = Span::root("dropped_other");
+        assert_ne!(other.context(), Some(context.clone()));
+        let children: Vec<Span> = (0..3).map(|_| Span::new("child")).collect();
+        for child in &children {
+            assert_eq!(child.context(), Some(context.clone()), "round {round}");
+            assert!(!child.is_recording());
+        }
+        // Moved to another thread, a child keeps the context and its own
+        // children there show it too.
+        let moved = children.into_iter().next().unwrap();
+        let expected = context.clone();
+        std::thread::spawn(move || {
+            assert_eq!(moved.context(), Some(expected.clone()));
+            moved.in_scope(|| {
+                assert_eq!(Span::new("grandchild").context(), Some(expected.clone()));
+                assert_eq!(current_span_id(), Some(expected.span_id()));
+            });
+        })
+        .join()
+        .unwrap();
+        drop(root);
+        assert!(exporter.trace(context.trace_id()).is_empty());
+    }
+    assert_eq!(kept.context(), Some(first_context));
+}

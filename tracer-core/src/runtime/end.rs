@@ -5,6 +5,7 @@ use super::enter::Entry;
 use super::hand_over::{flush_due_holding_records, flush_if_due, hand_over, hand_over_batch};
 use super::owned::{SpanState, fill_record_box};
 use super::provider_scope::leave_default;
+use super::shared_context::share;
 use super::stack::{FrameKind, Scoped};
 use super::state::LocalState;
 use crate::model::SpanId;
@@ -89,7 +90,7 @@ fn exit_in(local: &mut LocalState, span_id: SpanId) -> SpanState {
             let owner = local.provider.clone();
             SpanState::recording(fill_record_box(local.record_boxes.pop(), data), owner)
         }
-        (_, Some(Scoped { context, state })) if state.is_null() => SpanState::NonRecording(Some(context)),
+        (_, Some(Scoped { context, state })) if state.is_null() => SpanState::NonRecording(Some(share(context))),
         _ => SpanState::NonRecording(None),
     }
 }

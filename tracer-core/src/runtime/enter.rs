@@ -2,9 +2,10 @@
 //! the thread's buffer.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::cell::{local_mut, with_local};
-use super::owned::{SpanState, finish_owned};
+use super::owned::{OwnedRecord, SpanState, finish_owned};
 use super::provider_scope::{thread_default, with_thread_default};
 use super::stack::{frame_context, unsampled_top};
 use super::start::{Parent, StartSpec, start_root_into, start_with};
@@ -335,7 +336,7 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
                 enter_state(state)
             }
         },
-        SpanState::Recording(_) | SpanState::RecordingFor(..) => {
+        SpanState::Recording(_) | SpanState::RecordingFor(_) => {
             // Unavailable state: the closure does not run and `*state` is
             // left as it was.
             with_local(|local| {
@@ -344,8 +345,9 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
                 // guard drops.
                 let (record, foreign) = match std::mem::replace(state, SpanState::Done) {
                     SpanState::Recording(record) => (record, local.provider.is_some().then_some(None)),
-                    SpanState::RecordingFor(record, owner) => {
-                        let foreign = (!local.owns(Some(&owner))).then_some(Some(owner));
+                    SpanState::RecordingFor(owned) => {
+                        let OwnedRecord { record, owner, .. } = *owned;
+                        let foreign = (!local.owns(owner.as_ref())).then_some(owner);
                         (record, foreign)
                     }
                     _ => unreachable!("matched above"),
@@ -396,6 +398,7 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
                 std::ptr::write(state, SpanState::Done);
                 context
             };
+            let context = Arc::unwrap_or_clone(context);
             let depth = local.stack.frames.len();
             local.stack.push_scoped(context, std::ptr::null_mut());
             E::from_entry(Entry::new(span_id, depth))
@@ -409,8 +412,10 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
 /// untouched, when it is not `Started` or its record cannot go there (no
 /// thread state, or the thread is in a default, whose buffer is another
 /// provider's).
-#[inline]
-fn enter_started<E: FromEntry>(state: &mut SpanState) -> Option<E> {
+// Out of line and small: `Span::entered` calls it first for the usual
+// state, apart from `enter_state`'s larger frame.
+#[inline(never)]
+pub(crate) fn enter_started<E: FromEntry>(state: &mut SpanState) -> Option<E> {
     if !matches!(state, SpanState::Started(_)) {
         return None;
     }

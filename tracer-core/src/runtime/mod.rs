@@ -61,13 +61,14 @@ mod provider_scope;
 mod record_borrow;
 mod scope;
 mod shared;
+mod shared_context;
 mod stack;
 mod start;
 mod started;
 mod state;
 
 pub(crate) use end::{end_entry, exit_entry};
-pub(crate) use enter::{Entry, FromEntry, enter_child, enter_new, enter_spec, enter_state};
+pub(crate) use enter::{Entry, FromEntry, enter_child, enter_new, enter_spec, enter_started, enter_state};
 pub(crate) use hand_over::flush_local;
 pub(crate) use lookup::{
     context_of, current_context, current_span_id, current_trace_id, has_open_record, with_open_record,

@@ -3,10 +3,12 @@
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
+use std::sync::Arc;
 
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
 use super::provider_scope::{deliver, owner_limits};
+use super::shared_context::share;
 use super::started::StartedBox;
 use super::state::LocalState;
 use crate::buffer::SpanBatch;
@@ -25,11 +27,12 @@ pub(crate) enum SpanState {
     ///
     /// This one started under the installed provider.
     Recording(Box<SpanData>),
-    /// Open and recorded, started under a provider that is not the
-    /// installed one (a thread's default): its record goes there wherever
-    /// it ends. Apart from `Recording` so that the installed provider's
-    /// spans carry no handle and pay no check for one.
-    RecordingFor(Box<SpanData>, TracerProvider),
+    /// Open and recorded, with what `Recording` and `Started` take as
+    /// given spelled out (see [`OwnedRecord`]): the span's provider, when
+    /// it is not the installed one (a thread's default), and whether the
+    /// thread was panicking when it started. Both are rare, so they are
+    /// kept apart, and a `Span` stays two words.
+    RecordingFor(Box<OwnedRecord>),
     /// Open and recorded, its record not made yet: what `Span::new` starts
     /// under a sampled local parent of the installed provider, with a
     /// static name. The record is written where the span goes first:
@@ -37,10 +40,22 @@ pub(crate) enum SpanState {
     /// (no box, no copy of the record), into a box when anything else needs
     /// it ([`SpanState::open`]).
     Started(StartedBox),
-    /// Not recorded; keeps a context when there is one, for propagation.
-    NonRecording(Option<SpanContext>),
+    /// Not recorded; keeps a context when there is one, for propagation
+    /// (shared: see [`shared_context`](super::shared_context)).
+    NonRecording(Option<Arc<SpanContext>>),
     /// Finished, or moved into the thread's stack by `entered`.
     Done,
+}
+
+/// An owned span's record with its provider and its start in a panic
+/// (see [`SpanState::RecordingFor`]).
+pub(crate) struct OwnedRecord {
+    pub(crate) record: Box<SpanData>,
+    /// `None`: the installed provider.
+    pub(crate) owner: Option<TracerProvider>,
+    /// The thread was panicking when the span started: only a panic that
+    /// begins later marks it.
+    pub(crate) panicking_at_start: bool,
 }
 
 impl SpanState {
@@ -49,8 +64,54 @@ impl SpanState {
     pub(crate) fn recording(record: Box<SpanData>, owner: Option<TracerProvider>) -> SpanState {
         match owner {
             None => SpanState::Recording(record),
-            Some(owner) => SpanState::RecordingFor(record, owner),
+            Some(owner) => SpanState::RecordingFor(Box::new(OwnedRecord {
+                record,
+                owner: Some(owner),
+                panicking_at_start: false,
+            })),
         }
+    }
+
+    /// Notes, for a span that starts being owned now, whether the thread
+    /// is panicking: if so, only a panic that begins later marks it.
+    #[inline(always)]
+    pub(crate) fn note_start(&mut self) {
+        if self.is_recording() && std::thread::panicking() {
+            self.started_in_panic();
+        }
+    }
+
+    /// The span started while the thread was panicking.
+    #[cold]
+    #[inline(never)]
+    fn started_in_panic(&mut self) {
+        self.open();
+        match std::mem::replace(self, SpanState::Done) {
+            SpanState::Recording(record) => {
+                *self = SpanState::RecordingFor(Box::new(OwnedRecord {
+                    record,
+                    owner: None,
+                    panicking_at_start: true,
+                }));
+            }
+            SpanState::RecordingFor(mut owned) => {
+                owned.panicking_at_start = true;
+                *self = SpanState::RecordingFor(owned);
+            }
+            other => *self = other,
+        }
+    }
+
+    /// Whether the span started while the thread was panicking.
+    #[inline(always)]
+    fn panicking_at_start(&self) -> bool {
+        matches!(self, SpanState::RecordingFor(owned) if owned.panicking_at_start)
+    }
+
+    /// Not recorded, with `context` if there is one.
+    #[inline]
+    pub(crate) fn non_recording(context: Option<SpanContext>) -> SpanState {
+        SpanState::NonRecording(context.map(share))
     }
 
     /// Whether it is open and recorded.
@@ -58,7 +119,7 @@ impl SpanState {
     pub(crate) fn is_recording(&self) -> bool {
         matches!(
             self,
-            SpanState::Recording(_) | SpanState::RecordingFor(..) | SpanState::Started(_)
+            SpanState::Recording(_) | SpanState::RecordingFor(_) | SpanState::Started(_)
         )
     }
 
@@ -90,7 +151,8 @@ impl SpanState {
     #[inline(always)]
     pub(crate) fn record_mut(&mut self) -> Option<&mut SpanData> {
         match self {
-            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(data),
+            SpanState::Recording(data) => Some(data),
+            SpanState::RecordingFor(owned) => Some(&mut owned.record),
             _ => None,
         }
     }
@@ -105,9 +167,10 @@ impl SpanState {
     #[inline(always)]
     pub(crate) fn context_ref(&self) -> Option<&SpanContext> {
         match self {
-            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(&data.context),
+            SpanState::Recording(data) => Some(&data.context),
+            SpanState::RecordingFor(owned) => Some(&owned.record.context),
             SpanState::Started(started) => Some(&started.parts().context),
-            SpanState::NonRecording(context) => context.as_ref(),
+            SpanState::NonRecording(context) => context.as_deref(),
             SpanState::Done => None,
         }
     }
@@ -173,8 +236,8 @@ pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at
 #[inline(never)]
 fn finish_open(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
     match state {
-        SpanState::Recording(_) | SpanState::RecordingFor(..) => {
-            if !panicking_at_start && std::thread::panicking() {
+        SpanState::Recording(_) | SpanState::RecordingFor(_) => {
+            if !panicking_at_start && !state.panicking_at_start() && std::thread::panicking() {
                 mark_panicked(state);
             }
             let Some(data) = state.record_mut() else {
@@ -241,9 +304,9 @@ fn mark_panicked(state: &mut SpanState) {
     let now = clock::now_unix_nanos();
     match state {
         SpanState::Recording(data) => data.record_panic(now, &owner_limits(None)),
-        SpanState::RecordingFor(data, owner) => {
-            let limits = *owner.limits();
-            data.record_panic(now, &limits);
+        SpanState::RecordingFor(owned) => {
+            let limits = owner_limits(owned.owner.as_ref());
+            owned.record.record_panic(now, &limits);
         }
         _ => {}
     }
@@ -255,7 +318,7 @@ fn mark_panicked(state: &mut SpanState) {
 fn submit_finished(state: &mut SpanState) {
     match state {
         SpanState::Recording(_) => {}
-        SpanState::RecordingFor(..) => return submit_finished_for(state),
+        SpanState::RecordingFor(_) => return submit_finished_for(state),
         _ => return,
     }
     let batch = with_local(|local| {
@@ -277,18 +340,19 @@ fn submit_finished(state: &mut SpanState) {
     }
 }
 
-/// [`submit_finished`] for a span of a default's provider. Its own copy of
+/// [`submit_finished`] for a [`SpanState::RecordingFor`] span (of a
+/// default's provider, or started in a panic). Its own copy of
 /// the take-or-deliver steps: one shared helper matching both variants cost
 /// the installed provider's async spans 7 instructions each (macro_async
 /// 1122 -> 1129).
 #[inline]
 fn submit_finished_for(state: &mut SpanState) {
     let batch = with_local(|local| {
-        if !matches!(state, SpanState::RecordingFor(_, owner) if local.owns(Some(owner))) {
+        if !matches!(state, SpanState::RecordingFor(owned) if local.owns(owned.owner.as_ref())) {
             return None;
         }
-        if let SpanState::RecordingFor(record, _) = std::mem::replace(state, SpanState::Done) {
-            local.take_boxed(record);
+        if let SpanState::RecordingFor(owned) = std::mem::replace(state, SpanState::Done) {
+            local.take_boxed(owned.record);
         }
         Some(flush_if_due(local))
     });
@@ -304,7 +368,7 @@ fn submit_finished_for(state: &mut SpanState) {
 fn deliver_alone(state: SpanState) {
     match state {
         SpanState::Recording(record) => deliver(None, SpanBatch::from(vec![*record])),
-        SpanState::RecordingFor(record, owner) => deliver(Some(&owner), SpanBatch::from(vec![*record])),
+        SpanState::RecordingFor(owned) => deliver(owned.owner.as_ref(), SpanBatch::from(vec![*owned.record])),
         _ => {}
     }
 }

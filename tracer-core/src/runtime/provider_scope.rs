@@ -254,7 +254,7 @@ pub(super) fn leave_default() {
 pub(super) fn foreign_owner(local: &LocalState, state: &SpanState) -> Option<Option<TracerProvider>> {
     match state {
         SpanState::Recording(_) | SpanState::Started(_) if local.provider.is_some() => Some(None),
-        SpanState::RecordingFor(_, owner) if !local.owns(Some(owner)) => Some(Some(owner.clone())),
+        SpanState::RecordingFor(owned) if !local.owns(owned.owner.as_ref()) => Some(owned.owner.clone()),
         _ => None,
     }
 }

@@ -95,13 +95,10 @@ impl SharedSpan {
         let state = unsafe { &mut *self.state.get() };
         // A started span gets its record, in its own box.
         state.open();
-        match state {
-            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => {
-                let _borrow = RecordBorrow::start();
-                Some(f(data))
-            }
-            _ => None,
-        }
+        state.record_mut().map(|data| {
+            let _borrow = RecordBorrow::start();
+            f(data)
+        })
     }
 
     /// Whether the span is open and recorded.

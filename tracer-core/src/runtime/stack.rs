@@ -1,8 +1,10 @@
 //! The thread's span stack: which spans are current, innermost last.
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use super::owned::SpanState;
+use super::shared_context::shared_plain;
 use crate::model::{SpanContext, SpanData, SpanId, TraceFlags, TraceId, TraceState};
 
 /// What a stack frame refers to.
@@ -255,11 +257,28 @@ pub(crate) fn unsampled_top() -> Option<SpanId> {
 }
 
 /// The context a child of the unsampled span on top shows (its parent's),
-/// made from the mirror alone: `None` when the top is not such a span, or
-/// its context has a trace state (the caller then clones it from the
-/// stack).
+/// when this thread shared it last (see
+/// [`shared_context`](super::shared_context)): `None` when the top is not
+/// such a span, its context has a trace state, or it was not shared last
+/// (the caller then makes it, from [`unsampled_top_context`] or the stack).
 #[inline(always)]
-pub(crate) fn unsampled_child_context() -> Option<SpanContext> {
+pub(crate) fn unsampled_child_shared() -> Option<Arc<SpanContext>> {
+    UNSAMPLED_TOP
+        .try_with(|top| {
+            let span_id = SpanId::from_u64(top.span_id.get())?;
+            if !top.plain.get() {
+                return None;
+            }
+            shared_plain(top.trace_id.get(), span_id, top.trace_flags.get())
+        })
+        .ok()
+        .flatten()
+}
+
+/// The context of the unsampled span on top, made from the mirror alone:
+/// `None` when the top is not such a span, or its context has a trace
+/// state (the caller then clones it from the stack).
+pub(crate) fn unsampled_top_context() -> Option<SpanContext> {
     UNSAMPLED_TOP
         .try_with(|top| {
             let span_id = SpanId::from_u64(top.span_id.get())?;

@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 use super::cell::with_local;
 use super::owned::{SpanState, new_record_box};
 use super::provider_scope::{thread_default, with_active};
-use super::stack::{unsampled_child_context, unsampled_top};
+use super::stack::{unsampled_child_shared, unsampled_top, unsampled_top_context};
 use super::started::{StartedBox, StartedSpan};
 use crate::clock;
 use crate::model::{KeyValue, Link, SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
@@ -42,11 +42,12 @@ pub(crate) struct StartSpec {
 #[inline(never)]
 pub(crate) fn start_into(mut spec: StartSpec, out: &mut SpanState) {
     with_active(
-        out,
+        &mut *out,
         // Lent, not moved: the ~140-byte spec is not copied into each call.
         |provider, out| start_with(provider, &mut spec, out),
         |out| *out = SpanState::NonRecording(None),
-    )
+    );
+    out.note_start();
 }
 
 /// `Span::new` and an `async fn`'s `#[trace]`: a child of the current span
@@ -82,20 +83,22 @@ pub(crate) fn tracing_off() -> bool {
 /// small enough to inline into its callers.
 #[inline(never)]
 fn start_unsampled_child(out: &mut SpanState) {
-    match unsampled_child_context() {
+    match unsampled_child_shared() {
         // SAFETY: as in `start_child_into`.
         Some(parent) => unsafe { std::ptr::write(out, SpanState::NonRecording(Some(parent))) },
-        None => start_unsampled_child_cloned(out),
+        None => start_unsampled_child_shared(out),
     }
 }
 
-/// [`start_unsampled_child`] when the parent's context has a trace state:
-/// cloned from the stack.
+/// [`start_unsampled_child`] when the parent's context was not shared
+/// last (the first such child), or has a trace state (cloned from the
+/// stack).
 #[cold]
-fn start_unsampled_child_cloned(out: &mut SpanState) {
-    let parent = with_local(|local| local.top_context().cloned()).flatten();
+#[inline(never)]
+fn start_unsampled_child_shared(out: &mut SpanState) {
+    let parent = unsampled_top_context().or_else(|| with_local(|local| local.top_context().cloned()).flatten());
     // SAFETY: as in `start_child_into`.
-    unsafe { std::ptr::write(out, SpanState::NonRecording(parent)) };
+    unsafe { std::ptr::write(out, SpanState::non_recording(parent)) };
 }
 
 /// [`start_child_into`] past its inlined checks.
@@ -103,12 +106,11 @@ fn start_unsampled_child_cloned(out: &mut SpanState) {
 fn start_child_active(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     match provider::active() {
         Active::Global(provider) => {
-            if let Cow::Borrowed(static_name) = name {
-                if provider.fast_children() && start_started(static_name, kind, out) {
-                    return;
-                }
+            match name {
+                Cow::Borrowed(static_name) if provider.fast_children() && start_started(static_name, kind, out) => {}
+                name => start_child_with(provider, name, kind, out),
             }
-            start_child_with(provider, name, kind, out)
+            out.note_start();
         }
         // SAFETY: `out` is a valid, exclusive reference to a `Done` state,
         // which has nothing to drop.
@@ -122,7 +124,10 @@ fn start_child_active(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanSta
 fn start_child_under_default(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     // SAFETY: for this start only.
     match unsafe { thread_default() } {
-        Some(provider) => start_child_with(provider, name, kind, out),
+        Some(provider) => {
+            start_child_with(provider, name, kind, out);
+            out.note_start();
+        }
         // SAFETY: as in `start_child_into`.
         None => unsafe { std::ptr::write(out, SpanState::NonRecording(None)) },
     }
@@ -217,7 +222,7 @@ fn look_at_parent(parent: &Parent, out: &mut SpanState) -> Option<(Option<SpanCo
             span_id,
         }) => Some((parent, trace_id, span_id)),
         Some(ParentLookup::Inherited(parent)) => {
-            *out = SpanState::NonRecording(parent);
+            *out = SpanState::non_recording(parent);
             None
         }
         None => {
@@ -320,10 +325,11 @@ fn start_sampled(
 #[inline(never)]
 pub(crate) fn start_root_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     with_active(
-        (name, out),
+        (name, &mut *out),
         |provider, (name, out)| start_root_with(provider, name, kind, out),
         |(_, out)| *out = SpanState::NonRecording(None),
-    )
+    );
+    out.note_start();
 }
 
 /// [`start_root_into`] under `provider`.
@@ -388,7 +394,7 @@ fn sampled_out(context: SpanContext, out: &mut SpanState) {
     // Every caller passes a `Done` state, so it is overwritten without a
     // drop.
     // SAFETY: `out` is a valid, exclusive reference.
-    unsafe { std::ptr::write(out, SpanState::NonRecording(Some(context))) };
+    unsafe { std::ptr::write(out, SpanState::non_recording(Some(context))) };
 }
 
 /// A span the sampler kept: its record takes the spec's name, attributes

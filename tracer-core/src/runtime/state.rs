@@ -4,7 +4,6 @@
 use std::mem::MaybeUninit;
 
 use super::hand_over::{LOCAL_BATCH_LIMIT, flush_due, flush_if_due};
-use super::owned::SpanState;
 use super::provider_scope::{SavedDefault, deliver};
 use super::shared::{SharedSpan, frame_span};
 use super::stack::{Frame, FrameKind, Stack, frame_context};
@@ -127,10 +126,7 @@ impl LocalState {
                 // the state is in use (the borrow rule).
                 let state = unsafe { &mut *self.stack.scoped[frame.slot as usize].state };
                 state.open();
-                match state {
-                    SpanState::Recording(data) | SpanState::RecordingFor(data, _) => Some(&mut **data),
-                    _ => None,
-                }
+                state.record_mut()
             }
             // Behind its lock: see `with_open_record`.
             FrameKind::Context | FrameKind::Shared => None,
@@ -330,6 +326,7 @@ impl Drop for LocalState {
         }
         let batch = self.close_all();
         deliver(self.provider.as_ref(), batch);
+        LocalState::release_last_shared();
     }
 }
 

@@ -91,7 +91,7 @@ impl EnteredSpan {
         };
         if !owned {
             // Nothing of its own was current: it leaves with its context.
-            return Span::from_state(SpanState::NonRecording(runtime::context_of(span_id)));
+            return Span::from_state(SpanState::non_recording(runtime::context_of(span_id)));
         }
         Span::from_state(runtime::exit_entry(span_id))
     }

@@ -32,7 +32,6 @@ use crate::runtime::{self, RecordBorrow, ScopeGuard, SpanState};
 /// ```
 pub struct Span {
     state: UnsafeCell<SpanState>,
-    panicking_at_start: bool,
     // `Span` methods take `&self` and mutate through the cell, so it is not
     // `Sync`; it stays `Send`.
     _not_sync: PhantomData<UnsafeCell<()>>,
@@ -73,26 +72,29 @@ impl Span {
     pub fn noop() -> Span {
         Span {
             state: UnsafeCell::new(SpanState::NonRecording(None)),
-            panicking_at_start: false,
             _not_sync: PhantomData,
         }
     }
 
-    /// A span whose state `start` writes (it is given `Done`).
+    /// A span whose state `start` writes (it is given `Done`). The start
+    /// functions note a start during a panic themselves (out of line).
     #[inline(always)]
     pub(crate) fn started(start: impl FnOnce(&mut SpanState)) -> Span {
-        let mut span = Span::from_state(SpanState::Done);
-        start(span.state.get_mut());
-        span.panicking_at_start = span.state.get_mut().is_recording() && std::thread::panicking();
-        span
-    }
-
-    #[inline]
-    pub(crate) fn from_state(state: SpanState) -> Span {
-        let panicking_at_start = state.is_recording() && std::thread::panicking();
+        let mut state = SpanState::Done;
+        start(&mut state);
         Span {
             state: UnsafeCell::new(state),
-            panicking_at_start,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// A span of `state`, which starts being an owned span now: if the
+    /// thread is panicking, only a panic that begins later marks it.
+    #[inline(always)]
+    pub(crate) fn from_state(mut state: SpanState) -> Span {
+        state.note_start();
+        Span {
+            state: UnsafeCell::new(state),
             _not_sync: PhantomData,
         }
     }
@@ -110,13 +112,10 @@ impl Span {
         // and it is used only between our calls, never during one.
         let state = unsafe { &mut *self.state.get() };
         state.open();
-        match state {
-            SpanState::Recording(data) | SpanState::RecordingFor(data, _) => {
-                let _borrow = RecordBorrow::start();
-                Some(f(data))
-            }
-            _ => None,
-        }
+        state.record_mut().map(|data| {
+            let _borrow = RecordBorrow::start();
+            f(data)
+        })
     }
 
     span_methods!();
@@ -153,7 +152,7 @@ impl Span {
         // SAFETY: as in `with_data`; the record leaves the span before any
         // other code runs.
         let state = unsafe { &mut *self.state.get() };
-        runtime::finish_owned(state, end, self.panicking_at_start);
+        runtime::finish_owned(state, end, false);
     }
 
     /// Makes the span current on this thread until the returned guard is
@@ -192,6 +191,13 @@ impl Span {
                 unsafe { std::ptr::drop_in_place(context) };
                 std::mem::forget(self);
                 return EnteredSpan::inherited(parent);
+            }
+            SpanState::Started(_) => {
+                // The usual state: the record is written into the buffer.
+                if let Some(entered) = runtime::enter_started(self.state.get_mut()) {
+                    std::mem::forget(self);
+                    return entered;
+                }
             }
             _ => {}
         }
@@ -273,8 +279,9 @@ mod tests {
             std::mem::size_of::<SpanData>()
         );
         // A span is held by every future it instruments, and nested
-        // futures hold each other: it must not carry the record inline,
-        // only what a `Started` span's record is made from.
-        assert!(std::mem::size_of::<Span>() <= 88, "{}", std::mem::size_of::<Span>());
+        // futures hold each other, so each of its bytes is copied once per
+        // level when a chain of them is built: two words, whatever its
+        // state (see `runtime::shared_context`).
+        assert_eq!(std::mem::size_of::<Span>(), 16);
     }
 }
