@@ -624,3 +624,70 @@ fn unsampled_children_show_their_own_trace_s_context_trace_after_trace() {
     }
     assert_eq!(kept.context(), Some(first_context));
 }
+
+#[test]
+fn an_instrumented_future_is_dropped_inside_its_span_completed_or_not() {
+    let exporter = exporter();
+    /// Pending `pending` times, then ready; its drop makes a span.
+    struct DropsInSpan {
+        pending: usize,
+        span_name: &'static str,
+    }
+    impl Future for DropsInSpan {
+        type Output = ();
+        fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            if self.pending == 0 {
+                return Poll::Ready(());
+            }
+            self.pending -= 1;
+            Poll::Pending
+        }
+    }
+    impl Drop for DropsInSpan {
+        fn drop(&mut self) {
+            in_span(self.span_name, |_| {});
+        }
+    }
+    let mut cx = Context::from_waker(Waker::noop());
+    for round in 0..ROUNDS {
+        let completed = Span::root("completes");
+        let trace_id = completed.trace_id().unwrap();
+        let mut future = Box::pin(
+            DropsInSpan {
+                pending: round % 3,
+                span_name: "made_in_drop_when_done",
+            }
+            .in_span(completed),
+        );
+        while future.as_mut().poll(&mut cx).is_pending() {}
+        // Completed: its inner future is gone, and the span with it.
+        assert_eq!(exporter.trace(trace_id).len(), 2, "round {round}");
+        drop(future);
+        let spans = exporter.trace(trace_id);
+        let root = find(&spans, "completes");
+        assert_eq!(root.attribute("cancelled"), None);
+        assert_eq!(
+            find(&spans, "made_in_drop_when_done").parent_span_id,
+            Some(root.span_id())
+        );
+
+        let cancelled = Span::root("cancelled");
+        let trace_id = cancelled.trace_id().unwrap();
+        let mut future = Box::pin(
+            DropsInSpan {
+                pending: 1 + round % 3,
+                span_name: "made_in_drop_halfway",
+            }
+            .in_span(cancelled),
+        );
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        drop(future);
+        let spans = exporter.trace(trace_id);
+        let root = find(&spans, "cancelled");
+        assert_eq!(root.attribute("cancelled"), Some(&Value::Bool(true)));
+        assert_eq!(
+            find(&spans, "made_in_drop_halfway").parent_span_id,
+            Some(root.span_id())
+        );
+    }
+}

@@ -91,8 +91,9 @@ pin_project! {
     /// A future with its span. See [`FutureExt::in_span`].
     #[must_use = "futures do nothing unless polled"]
     pub struct Instrumented<F, R = ()> {
-        // `None` once dropped: the future is dropped inside the span's
-        // scope, before the span finishes.
+        // `None` once completed or dropped: the future is dropped inside
+        // the span's scope, before the span finishes (when it completes,
+        // in the scope of the poll that completed it).
         #[pin]
         future: Option<F>,
         span: Span,
@@ -102,15 +103,18 @@ pin_project! {
     impl<F, R> PinnedDrop for Instrumented<F, R> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            {
-                // Whatever the future's drop does happens inside the span.
-                // SAFETY: the span is this future's, alive until after the
-                // guard, and not borrowed while it is pushed.
-                let _scope = unsafe { ScopeGuard::push(this.span.state_ptr()) };
-                this.future.set(None);
-            }
-            if this.recorder.is_some() && this.span.is_recording() {
-                this.span.set_attribute("cancelled", true);
+            // Not completed: dropped halfway.
+            if this.future.is_some() {
+                {
+                    // Whatever the future's drop does happens inside the span.
+                    // SAFETY: the span is this future's, alive until after the
+                    // guard, and not borrowed while it is pushed.
+                    let _scope = unsafe { ScopeGuard::push(this.span.state_ptr()) };
+                    this.future.set(None);
+                }
+                if this.span.is_recording() {
+                    this.span.set_attribute("cancelled", true);
+                }
             }
             this.span.finish();
         }
@@ -152,9 +156,9 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let Some(future) = this.future.as_pin_mut() else {
-            panic!("`Instrumented` polled after it was dropped");
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            panic!("`Instrumented` polled after it completed");
         };
         let output = {
             // SAFETY: the span is this future's, alive until after the
@@ -166,6 +170,12 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
             };
             let output = future.poll(cx);
             panic_guard.armed = false;
+            if output.is_ready() {
+                // Done: dropped now, in this scope (a completed `async`
+                // block owns nothing, and its drop then needs no scope of
+                // its own).
+                this.future.set(None);
+            }
             output
         };
         if let Poll::Ready(value) = &output {

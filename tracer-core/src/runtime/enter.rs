@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::cell::{local_mut, with_local};
-use super::owned::{OwnedRecord, SpanState, finish_owned};
+use super::owned::{SpanState, finish_owned};
+use super::owned_record::OwnedRecord;
 use super::provider_scope::{thread_default, with_thread_default};
 use super::stack::{frame_context, unsampled_top};
 use super::start::{Parent, StartSpec, start_root_into, start_with};
@@ -346,7 +347,7 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
                 let (record, foreign) = match std::mem::replace(state, SpanState::Done) {
                     SpanState::Recording(record) => (record, local.provider.is_some().then_some(None)),
                     SpanState::RecordingFor(owned) => {
-                        let OwnedRecord { record, owner, .. } = *owned;
+                        let OwnedRecord { record, owner, .. } = owned.into_inner(Some(&mut *local));
                         let foreign = (!local.owns(owner.as_ref())).then_some(owner);
                         (record, foreign)
                     }

@@ -57,6 +57,7 @@ mod enter;
 mod hand_over;
 mod lookup;
 mod owned;
+mod owned_record;
 mod provider_scope;
 mod record_borrow;
 mod scope;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
+use super::owned_record::{OwnedRecord, OwnedRecordBox};
 use super::provider_scope::{deliver, owner_limits};
 use super::shared_context::share;
 use super::started::StartedBox;
@@ -32,7 +33,7 @@ pub(crate) enum SpanState {
     /// it is not the installed one (a thread's default), and whether the
     /// thread was panicking when it started. Both are rare, so they are
     /// kept apart, and a `Span` stays two words.
-    RecordingFor(Box<OwnedRecord>),
+    RecordingFor(OwnedRecordBox),
     /// Open and recorded, its record not made yet: what `Span::new` starts
     /// under a sampled local parent of the installed provider, with a
     /// static name. The record is written where the span goes first:
@@ -47,24 +48,13 @@ pub(crate) enum SpanState {
     Done,
 }
 
-/// An owned span's record with its provider and its start in a panic
-/// (see [`SpanState::RecordingFor`]).
-pub(crate) struct OwnedRecord {
-    pub(crate) record: Box<SpanData>,
-    /// `None`: the installed provider.
-    pub(crate) owner: Option<TracerProvider>,
-    /// The thread was panicking when the span started: only a panic that
-    /// begins later marks it.
-    pub(crate) panicking_at_start: bool,
-}
-
 impl SpanState {
     /// An open record of `owner` (`None`: the installed provider).
     #[inline(always)]
     pub(crate) fn recording(record: Box<SpanData>, owner: Option<TracerProvider>) -> SpanState {
         match owner {
             None => SpanState::Recording(record),
-            Some(owner) => SpanState::RecordingFor(Box::new(OwnedRecord {
+            Some(owner) => SpanState::RecordingFor(OwnedRecordBox::new(OwnedRecord {
                 record,
                 owner: Some(owner),
                 panicking_at_start: false,
@@ -88,7 +78,7 @@ impl SpanState {
         self.open();
         match std::mem::replace(self, SpanState::Done) {
             SpanState::Recording(record) => {
-                *self = SpanState::RecordingFor(Box::new(OwnedRecord {
+                *self = SpanState::RecordingFor(OwnedRecordBox::new(OwnedRecord {
                     record,
                     owner: None,
                     panicking_at_start: true,
@@ -227,9 +217,23 @@ pub(super) fn fill_record_box(empty: Option<Box<MaybeUninit<SpanData>>>, data: S
 /// made with no provider. Both cost a compare.
 #[inline(always)]
 pub(crate) fn finish_owned(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
-    if !matches!(state, SpanState::Done | SpanState::NonRecording(None)) {
-        finish_open(state, end, panicking_at_start);
+    match state {
+        SpanState::Done | SpanState::NonRecording(None) => {}
+        // The usual state of an instrumented future's span: apart from
+        // `finish_open`'s larger frame.
+        SpanState::Started(_) => finish_started_span(state, end, panicking_at_start),
+        _ => finish_open(state, end, panicking_at_start),
     }
+}
+
+/// [`finish_owned`] of a `Started` span.
+#[inline(never)]
+fn finish_started_span(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool) {
+    if !panicking_at_start && std::thread::panicking() {
+        state.open();
+        return finish_open(state, end, panicking_at_start);
+    }
+    finish_started(state, end);
 }
 
 /// [`finish_owned`] of a span that is not `Done`.
@@ -248,13 +252,7 @@ fn finish_open(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool
             // leaves `Done`.
             submit_finished(state);
         }
-        SpanState::Started(_) => {
-            if !panicking_at_start && std::thread::panicking() {
-                state.open();
-                return finish_open(state, end, panicking_at_start);
-            }
-            finish_started(state, end);
-        }
+        SpanState::Started(_) => finish_started_span(state, end, panicking_at_start),
         SpanState::NonRecording(context) => {
             // The context is all it owns: dropped as such, and the rest
             // forgotten, so that no drop of a whole `SpanState` is called
@@ -352,6 +350,7 @@ fn submit_finished_for(state: &mut SpanState) {
             return None;
         }
         if let SpanState::RecordingFor(owned) = std::mem::replace(state, SpanState::Done) {
+            let owned = owned.into_inner(Some(&mut *local));
             local.take_boxed(owned.record);
         }
         Some(flush_if_due(local))
@@ -368,7 +367,10 @@ fn submit_finished_for(state: &mut SpanState) {
 fn deliver_alone(state: SpanState) {
     match state {
         SpanState::Recording(record) => deliver(None, SpanBatch::from(vec![*record])),
-        SpanState::RecordingFor(owned) => deliver(owned.owner.as_ref(), SpanBatch::from(vec![*owned.record])),
+        SpanState::RecordingFor(owned) => {
+            let owned = owned.into_inner(None);
+            deliver(owned.owner.as_ref(), SpanBatch::from(vec![*owned.record]));
+        }
         _ => {}
     }
 }

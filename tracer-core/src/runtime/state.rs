@@ -4,6 +4,7 @@
 use std::mem::MaybeUninit;
 
 use super::hand_over::{LOCAL_BATCH_LIMIT, flush_due, flush_if_due};
+use super::owned_record::OwnedRecord;
 use super::provider_scope::{SavedDefault, deliver};
 use super::shared::{SharedSpan, frame_span};
 use super::stack::{Frame, FrameKind, Stack, frame_context};
@@ -22,6 +23,10 @@ pub(super) struct LocalState {
     /// The boxes are what is pooled, hence a `Vec` of them.
     #[allow(clippy::vec_box)]
     pub(super) record_boxes: Vec<Box<MaybeUninit<SpanData>>>,
+    /// Emptied boxes for what a default's spans keep beside their record
+    /// (see [`OwnedRecordBox`](super::owned_record::OwnedRecordBox)).
+    #[allow(clippy::vec_box)]
+    pub(super) owned_record_boxes: Vec<Box<MaybeUninit<OwnedRecord>>>,
     /// Whether a record in `records` may own something (an owned name or
     /// status message, attributes, events, links, a trace state). Set by
     /// every way into or at a record: a child with an owned name, an owned
@@ -64,6 +69,7 @@ impl LocalState {
             ids: IdGenerator::new(),
             clock: clock::LocalClock::new(),
             record_boxes: Vec::new(),
+            owned_record_boxes: Vec::new(),
             new_slots: Vec::new(),
             dirty: false,
             unsampled: false,

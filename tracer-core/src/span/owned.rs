@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::time::SystemTime;
 
 use super::builder::SpanBuilder;
@@ -31,7 +32,9 @@ use crate::runtime::{self, RecordBorrow, ScopeGuard, SpanState};
 /// span.finish();
 /// ```
 pub struct Span {
-    state: UnsafeCell<SpanState>,
+    // Dropped by hand (see `Drop`): only a state that owns something
+    // calls its drop.
+    state: UnsafeCell<ManuallyDrop<SpanState>>,
     // `Span` methods take `&self` and mutate through the cell, so it is not
     // `Sync`; it stays `Send`.
     _not_sync: PhantomData<UnsafeCell<()>>,
@@ -71,7 +74,7 @@ impl Span {
     #[inline]
     pub fn noop() -> Span {
         Span {
-            state: UnsafeCell::new(SpanState::NonRecording(None)),
+            state: UnsafeCell::new(ManuallyDrop::new(SpanState::NonRecording(None))),
             _not_sync: PhantomData,
         }
     }
@@ -83,7 +86,7 @@ impl Span {
         let mut state = SpanState::Done;
         start(&mut state);
         Span {
-            state: UnsafeCell::new(state),
+            state: UnsafeCell::new(ManuallyDrop::new(state)),
             _not_sync: PhantomData,
         }
     }
@@ -94,14 +97,20 @@ impl Span {
     pub(crate) fn from_state(mut state: SpanState) -> Span {
         state.note_start();
         Span {
-            state: UnsafeCell::new(state),
+            state: UnsafeCell::new(ManuallyDrop::new(state)),
             _not_sync: PhantomData,
         }
     }
 
+    #[inline(always)]
+    fn state_mut(&mut self) -> &mut SpanState {
+        self.state.get_mut()
+    }
+
     /// The state, for a scope in which the thread's stack points at it.
     pub(crate) fn state_ptr(&self) -> *mut SpanState {
-        self.state.get()
+        // `ManuallyDrop` is `repr(transparent)`.
+        self.state.get().cast::<SpanState>()
     }
 
     /// Runs `f` on the open record. No user code runs while the record is
@@ -110,7 +119,7 @@ impl Span {
         // SAFETY: see above; the only other path to this state is the
         // thread's span stack while `in_scope` or a future's `poll` runs,
         // and it is used only between our calls, never during one.
-        let state = unsafe { &mut *self.state.get() };
+        let state: &mut SpanState = unsafe { &mut *self.state.get() };
         state.open();
         state.record_mut().map(|data| {
             let _borrow = RecordBorrow::start();
@@ -151,7 +160,7 @@ impl Span {
     fn finish_at_nanos(&self, end: Option<u64>) {
         // SAFETY: as in `with_data`; the record leaves the span before any
         // other code runs.
-        let state = unsafe { &mut *self.state.get() };
+        let state: &mut SpanState = unsafe { &mut *self.state.get() };
         runtime::finish_owned(state, end, false);
     }
 
@@ -175,7 +184,7 @@ impl Span {
     // (`Span::root(..).entered()`) is taken where it was made.
     #[inline(always)]
     pub fn entered(mut self) -> EnteredSpan {
-        match self.state.get_mut() {
+        match self.state_mut() {
             SpanState::NonRecording(None) => {
                 // Not recorded and no context (no provider): it owns
                 // nothing, and nothing becomes current.
@@ -194,7 +203,7 @@ impl Span {
             }
             SpanState::Started(_) => {
                 // The usual state: the record is written into the buffer.
-                if let Some(entered) = runtime::enter_started(self.state.get_mut()) {
+                if let Some(entered) = runtime::enter_started(self.state_mut()) {
                     std::mem::forget(self);
                     return entered;
                 }
@@ -203,8 +212,8 @@ impl Span {
         }
         // The record moves into the thread's buffer; `self` is left `Done`
         // (or, if the thread is exiting, finishes as an owned span).
-        let entered: EnteredSpan = runtime::enter_state(self.state.get_mut());
-        if matches!(self.state.get_mut(), SpanState::Done) {
+        let entered: EnteredSpan = runtime::enter_state(self.state_mut());
+        if matches!(self.state_mut(), SpanState::Done) {
             // Nothing left to finish or free.
             std::mem::forget(self);
         }
@@ -226,7 +235,7 @@ impl Span {
     #[inline(always)]
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         // SAFETY: a read between calls, as in `with_data`.
-        match unsafe { &*self.state.get() } {
+        match unsafe { &**self.state.get() } {
             // Nothing to make current (no provider, or finished).
             SpanState::NonRecording(None) | SpanState::Done => f(),
             // A child of the unsampled span on top shows that span's
@@ -246,12 +255,19 @@ impl Span {
 }
 
 impl Drop for Span {
+    // Inlined: a finished span, or one made with no provider, costs a
+    // compare (no call to the state's drop).
     #[inline(always)]
     fn drop(&mut self) {
         // A span that is not recorded has nothing to finish: its context,
         // if any, is dropped with the state.
-        if self.state.get_mut().is_recording() {
+        if self.state_mut().is_recording() {
             self.finish();
+        }
+        let state = self.state.get_mut();
+        if !matches!(**state, SpanState::Done | SpanState::NonRecording(None)) {
+            // SAFETY: dropped once, here; the span is not used again.
+            unsafe { ManuallyDrop::drop(state) };
         }
     }
 }
