@@ -160,30 +160,26 @@ impl<F: Future, R: OutputRecorder<F::Output>> Future for Instrumented<F, R> {
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             panic!("`Instrumented` polled after it completed");
         };
-        let output = {
-            // SAFETY: the span is this future's, alive until after the
-            // guard, and not borrowed while it is pushed.
-            let _scope = unsafe { ScopeGuard::push(this.span.state_ptr()) };
-            let mut panic_guard = PanicGuard {
-                span: this.span,
-                armed: true,
-            };
-            let output = future.poll(cx);
-            panic_guard.armed = false;
-            if output.is_ready() {
-                // Done: dropped now, in this scope (a completed `async`
-                // block owns nothing, and its drop then needs no scope of
-                // its own).
-                this.future.set(None);
-            }
-            output
+        // SAFETY: the span is this future's, alive until after the guard,
+        // and not borrowed while it is pushed.
+        let scope = unsafe { ScopeGuard::push(this.span.state_ptr()) };
+        let mut panic_guard = PanicGuard {
+            span: this.span,
+            armed: true,
         };
-        if let Poll::Ready(value) = &output {
-            if let Some(recorder) = this.recorder.take() {
-                recorder.record(value, this.span);
-            }
-            this.span.finish();
+        let output = future.poll(cx);
+        panic_guard.armed = false;
+        let Poll::Ready(value) = &output else {
+            return output;
+        };
+        // Done: dropped now, in this scope (a completed `async` block owns
+        // nothing, and its drop then needs no scope of its own).
+        this.future.set(None);
+        if let Some(recorder) = this.recorder.take() {
+            recorder.record(value, this.span);
         }
+        // SAFETY: the state `scope` pushed, not borrowed during the call.
+        unsafe { scope.finish(this.span.state_ptr()) };
         output
     }
 }

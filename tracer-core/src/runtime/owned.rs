@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use super::cell::with_local;
-use super::hand_over::{flush_if_due, hand_over};
+use super::hand_over::{flush_due_holding_records, flush_if_due, hand_over};
 use super::owned_record::{OwnedRecord, OwnedRecordBox};
 use super::provider_scope::{deliver, owner_limits};
 use super::shared_context::share;
@@ -270,17 +270,7 @@ fn finish_open(state: &mut SpanState, end: Option<u64>, panicking_at_start: bool
 /// straight into this thread's buffer. `*state` becomes `Done`.
 #[inline(always)]
 fn finish_started(state: &mut SpanState, end: Option<u64>) {
-    let batch = with_local(|local| {
-        // The thread's buffer is a default's: not this span's.
-        if local.provider.is_some() {
-            return None;
-        }
-        let (started, empty) = state.take_started().into_parts();
-        let end = end.unwrap_or_else(|| local.clock.now_unix_nanos());
-        local.take_started(started, Some(end));
-        local.keep_record_box(empty);
-        Some(flush_if_due(local))
-    });
+    let batch = with_local(|local| finish_started_in(local, state, end));
     match batch {
         Some(Some(batch)) => hand_over(batch),
         // A default's buffer, or no thread-local state (thread exit, or
@@ -293,6 +283,28 @@ fn finish_started(state: &mut SpanState, end: Option<u64>) {
             deliver_alone(std::mem::replace(state, SpanState::Done));
         }
     }
+}
+
+/// [`finish_started`] in the caller's borrow of the thread's state: the
+/// records due for hand-over. `None`, and `*state` untouched, when the
+/// thread's buffer is a default's (not this span's), or the thread is
+/// panicking (the caller then finishes it as an owned span, which marks it).
+#[inline(always)]
+pub(super) fn finish_started_in(
+    local: &mut LocalState,
+    state: &mut SpanState,
+    end: Option<u64>,
+) -> Option<Option<SpanBatch>> {
+    if local.provider.is_some() || std::thread::panicking() {
+        return None;
+    }
+    let (started, empty) = state.take_started().into_parts();
+    let end = end.unwrap_or_else(|| local.clock.now_unix_nanos());
+    local.take_started(started, Some(end));
+    local.keep_record_box(empty);
+    // It holds the record just written: only the rule's compare inlines.
+    let due = flush_due_holding_records(local.stack.frames.len(), local.records.len() - local.open_records);
+    Some(due.then(|| local.take_finished()))
 }
 
 /// A panic began while the span was open: marked within its provider's

@@ -3,9 +3,10 @@
 
 use super::cell::with_local;
 use super::hand_over::{flush_if_due, hand_over};
-use super::owned::SpanState;
+use super::owned::{SpanState, finish_owned, finish_started_in};
 use super::provider_scope::{foreign_owner, leave_default};
 use super::stack::{FrameKind, Stack};
+use super::state::LocalState;
 use crate::model::{SpanContext, SpanId};
 use crate::provider;
 
@@ -106,21 +107,59 @@ impl ScopeGuard {
     fn pop(&self, state: *mut SpanState) {
         hand_over(
             with_local(|local| {
-                if !local.stack.pop_borrowed_top(self.depth as usize, state) {
-                    // Not on top where it was pushed (a guard dropped out of
-                    // order): found from the top.
-                    let Stack { frames, scoped } = &local.stack;
-                    let position = frames
-                        .iter()
-                        .rposition(|f| f.kind == FrameKind::Borrowed && scoped[f.slot as usize].state == state);
-                    if let Some(position) = position {
-                        local.stack.remove(position);
-                    }
-                }
+                self.pop_in(local, state);
                 flush_if_due(local)
             })
             .flatten(),
         );
+    }
+
+    #[inline(always)]
+    fn pop_in(&self, local: &mut LocalState, state: *mut SpanState) {
+        if !local.stack.pop_borrowed_top(self.depth as usize, state) {
+            // Not on top where it was pushed (a guard dropped out of
+            // order): found from the top.
+            let Stack { frames, scoped } = &local.stack;
+            let position = frames
+                .iter()
+                .rposition(|f| f.kind == FrameKind::Borrowed && scoped[f.slot as usize].state == state);
+            if let Some(position) = position {
+                local.stack.remove(position);
+            }
+        }
+    }
+
+    /// Ends the scope and finishes its span, which did not start during a
+    /// panic (an instrumented future's last poll): for a `Started` span,
+    /// the frame is popped and the record written, ended, in one borrow of
+    /// the thread's state.
+    ///
+    /// # Safety
+    /// `state` is the state this guard pushed (or tried to), which nothing
+    /// else borrows during this call.
+    #[inline]
+    pub(crate) unsafe fn finish(self, state: *mut SpanState) {
+        // SAFETY: the caller's promise.
+        let span = unsafe { &mut *state };
+        if self.state.is_none() || self.leaves_default || !matches!(span, SpanState::Started(_)) {
+            drop(self);
+            return finish_owned(span, None, false);
+        }
+        let this = std::mem::ManuallyDrop::new(self);
+        match with_local(|local| {
+            this.pop_in(local, state);
+            finish_started_in(local, span, None)
+        }) {
+            Some(Some(due)) => hand_over(due),
+            // Popped; the span is not for this buffer, or the thread is
+            // panicking: finished as an owned span.
+            Some(None) => finish_owned(span, None, false),
+            // No thread state (the thread is exiting): each on its own.
+            None => {
+                drop(std::mem::ManuallyDrop::into_inner(this));
+                finish_owned(span, None, false);
+            }
+        }
     }
 }
 

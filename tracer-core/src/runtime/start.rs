@@ -104,12 +104,21 @@ fn start_unsampled_child_shared(out: &mut SpanState) {
 /// [`start_child_into`] past its inlined checks.
 #[inline(never)]
 fn start_child_active(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
+    if let (Active::Global(provider), Cow::Borrowed(static_name)) = (provider::active(), &name) {
+        if provider.fast_children() && start_started(static_name, kind, out) {
+            return out.note_start();
+        }
+    }
+    start_child_other(name, kind, out)
+}
+
+/// [`start_child_active`] past its fast path, out of line: the fast path's
+/// frame stays small.
+#[inline(never)]
+fn start_child_other(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     match provider::active() {
         Active::Global(provider) => {
-            match name {
-                Cow::Borrowed(static_name) if provider.fast_children() && start_started(static_name, kind, out) => {}
-                name => start_child_with(provider, name, kind, out),
-            }
+            start_child_with(provider, name, kind, out);
             out.note_start();
         }
         // SAFETY: `out` is a valid, exclusive reference to a `Done` state,
