@@ -669,4 +669,58 @@ mod tests {
         assert_eq!(baggage.get("b"), Some("1"));
         assert!(header_len(baggage.members()) <= BAGGAGE_MAX_BYTES);
     }
+
+    #[test]
+    fn the_size_limit_counts_every_byte_of_the_header() {
+        // `k=<value>;p`: key, `=`, value, `;` and the metadata.
+        let fits = "x".repeat(BAGGAGE_MAX_BYTES - 4);
+        let baggage = Baggage::new().with_metadata("k", fits.clone(), "p").unwrap();
+        assert_eq!(baggage.header().len(), BAGGAGE_MAX_BYTES);
+        let over = format!("{fits}x");
+        assert_eq!(
+            Baggage::new().with_metadata("k", over, "p"),
+            Err(BaggageError::TooLarge)
+        );
+        // The same without metadata, with a longer key, and with a value
+        // that is percent-encoded on the wire (3 bytes for a space).
+        let fits = "x".repeat(BAGGAGE_MAX_BYTES - 7);
+        assert_eq!(
+            Baggage::new().with("key", fits.clone()).unwrap().header().len(),
+            BAGGAGE_MAX_BYTES - 3
+        );
+        let spaced = format!("{} ", "x".repeat(BAGGAGE_MAX_BYTES - 6));
+        assert_eq!(Baggage::new().with("key", spaced), Err(BaggageError::TooLarge));
+        let spaced = format!("{} ", "x".repeat(BAGGAGE_MAX_BYTES - 10));
+        assert_eq!(
+            Baggage::new().with("key", spaced).unwrap().header().len(),
+            BAGGAGE_MAX_BYTES - 3
+        );
+    }
+
+    #[test]
+    fn a_property_needs_both_a_token_key_and_a_plain_value() {
+        let valid = Baggage::new().with_metadata("k", "v", "ttl = 60").unwrap();
+        assert_eq!(valid.metadata("k"), Some("ttl=60"));
+        for metadata in ["ttl=6 0", "bad key=60", "t,l=60"] {
+            assert_eq!(
+                Baggage::new().with_metadata("k", "v", metadata),
+                Err(BaggageError::Metadata(metadata.to_string())),
+                "{metadata}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_say_what_was_wrong() {
+        assert_eq!(
+            BaggageError::Key("bad key".into()).to_string(),
+            "invalid baggage key \"bad key\""
+        );
+        assert_eq!(
+            BaggageError::Metadata("a b".into()).to_string(),
+            "invalid baggage metadata \"a b\""
+        );
+        assert_eq!(BaggageError::TooMany.to_string(), "baggage is full (64 members)");
+        assert_eq!(BaggageError::TooLarge.to_string(), "baggage would exceed 8192 bytes");
+    }
 }
