@@ -691,3 +691,33 @@ fn an_instrumented_future_is_dropped_inside_its_span_completed_or_not() {
         );
     }
 }
+
+#[test]
+fn builders_entered_give_their_attributes_to_the_span_or_drop_them() {
+    let exporter = exporter();
+    for root_name in ["builder_root", "dropped_builder_root"] {
+        let root = Span::root(root_name).entered();
+        let trace_id = root.trace_id().unwrap();
+        {
+            // Owns nothing: a static name and an integer.
+            let plain = Span::builder("plain").attribute("n", 1i64).entered();
+            // Owns heap memory: an owned name and string.
+            let owned = Span::builder(format!("owned_{}", 2))
+                .attribute("s", "text".to_string())
+                .entered();
+            assert_eq!(plain.is_recording(), root.is_recording());
+            assert_eq!(owned.is_recording(), root.is_recording());
+        }
+        drop(root);
+        let spans = exporter.trace(trace_id);
+        if root_name.starts_with("dropped") {
+            assert!(spans.is_empty());
+        } else {
+            assert_eq!(find(&spans, "plain").attribute("n"), Some(&Value::I64(1)));
+            assert_eq!(
+                find(&spans, "owned_2").attribute("s"),
+                Some(&Value::String("text".into()))
+            );
+        }
+    }
+}

@@ -110,7 +110,8 @@ impl SpanBuilder {
     // copied into the call.
     #[inline(always)]
     pub fn entered(mut self) -> EnteredSpan {
-        if self.spec.owns_nothing() {
+        let owns_nothing = self.spec.owns_nothing();
+        if owns_nothing {
             // Nothing to drop: with nothing to record either, the builder
             // is forgotten.
             if runtime::tracing_off() {
@@ -124,6 +125,12 @@ impl SpanBuilder {
                 return EnteredSpan::inherited(parent);
             }
         }
-        runtime::enter_spec(&mut self.spec)
+        let entered = runtime::enter_spec(&mut self.spec);
+        if owns_nothing {
+            // Starting only takes from the spec: it still owns nothing, and
+            // is forgotten rather than dropped.
+            std::mem::forget(self);
+        }
+        entered
     }
 }
