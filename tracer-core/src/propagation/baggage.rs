@@ -690,6 +690,11 @@ mod tests {
         );
         let spaced = format!("{} ", "x".repeat(BAGGAGE_MAX_BYTES - 6));
         assert_eq!(Baggage::new().with("key", spaced), Err(BaggageError::TooLarge));
+        // Members are joined by commas: `b=1,a=<value>`.
+        let two = Baggage::new().with("b", "1").unwrap();
+        let fits = "x".repeat(BAGGAGE_MAX_BYTES - 6);
+        assert_eq!(two.with("a", fits.clone()).unwrap().header().len(), BAGGAGE_MAX_BYTES);
+        assert_eq!(two.with("a", format!("{fits}x")), Err(BaggageError::TooLarge));
         let spaced = format!("{} ", "x".repeat(BAGGAGE_MAX_BYTES - 10));
         assert_eq!(
             Baggage::new().with("key", spaced).unwrap().header().len(),

@@ -20,11 +20,11 @@ use crate::provider::TracerProvider;
 /// The state of an owned span.
 pub(crate) enum SpanState {
     /// Open and recorded. The record is boxed so that a `Span`, and every
-    /// future holding one, stays small (48 bytes, not ~430): nested async
-    /// functions hold each other's futures, so a chain of them carried, and
-    /// moved on every call, the records of all its levels. The boxes come
-    /// from a per-thread pool (`LocalState::record_boxes`), so that a span
-    /// still costs no allocation.
+    /// future holding one, stays small (two words, not ~430 bytes): nested
+    /// async functions hold each other's futures, so a chain of them
+    /// carries, and copies as it is built, the spans of all its levels. The
+    /// boxes come from a per-thread pool (`LocalState::record_boxes`), so
+    /// that a span still costs no allocation.
     ///
     /// This one started under the installed provider.
     Recording(Box<SpanData>),

@@ -51,8 +51,8 @@ impl StartedSpan {
     }
 }
 
-/// A [`StartedSpan`] in a record's box: a span stays 48 bytes, and the box
-/// is there if the span needs its record boxed after all.
+/// A [`StartedSpan`] in a record's box: a span stays two words, and the
+/// box is there if the span needs its record boxed after all.
 pub(crate) struct StartedBox {
     /// Holds an initialised `StartedSpan` at its start.
     slot: ManuallyDrop<Box<MaybeUninit<SpanData>>>,
