@@ -347,7 +347,7 @@ pub(crate) fn enter_state<E: FromEntry>(state: &mut SpanState) -> E {
                 let (record, foreign) = match std::mem::replace(state, SpanState::Done) {
                     SpanState::Recording(record) => (record, local.provider.is_some().then_some(None)),
                     SpanState::RecordingFor(owned) => {
-                        let OwnedRecord { record, owner, .. } = owned.into_inner(Some(&mut *local));
+                        let OwnedRecord { record, owner, .. } = owned.into_inner();
                         let foreign = (!local.owns(owner.as_ref())).then_some(owner);
                         (record, foreign)
                     }

@@ -362,7 +362,7 @@ fn submit_finished_for(state: &mut SpanState) {
             return None;
         }
         if let SpanState::RecordingFor(owned) = std::mem::replace(state, SpanState::Done) {
-            let owned = owned.into_inner(Some(&mut *local));
+            let owned = owned.into_inner();
             local.take_boxed(owned.record);
         }
         Some(flush_if_due(local))
@@ -380,7 +380,7 @@ fn deliver_alone(state: SpanState) {
     match state {
         SpanState::Recording(record) => deliver(None, SpanBatch::from(vec![*record])),
         SpanState::RecordingFor(owned) => {
-            let owned = owned.into_inner(None);
+            let owned = owned.into_inner();
             deliver(owned.owner.as_ref(), SpanBatch::from(vec![*owned.record]));
         }
         _ => {}

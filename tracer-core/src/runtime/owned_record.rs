@@ -6,16 +6,22 @@
 //! Kept apart, in a box of the thread's pool, so that a `Span` stays two
 //! words and a span under a default still costs no allocation.
 
+use std::cell::RefCell;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::{Deref, DerefMut};
 
-use super::cell::with_local;
-use super::state::LocalState;
 use crate::model::SpanData;
 use crate::provider::TracerProvider;
 
-/// Emptied boxes a thread keeps: as many as record boxes.
-const KEPT_OWNED_RECORD_BOXES: usize = super::state::KEPT_RECORD_BOXES;
+/// Emptied boxes a thread keeps: as many as it keeps record boxes (one
+/// per open owned span of a deep async chain).
+const KEPT_OWNED_RECORD_BOXES: usize = 128;
+
+thread_local! {
+    /// This thread's emptied boxes.
+    #[allow(clippy::vec_box)]
+    static EMPTIED: RefCell<Vec<Box<MaybeUninit<OwnedRecord>>>> = const { RefCell::new(Vec::new()) };
+}
 
 /// An owned span's record, with its provider and its start in a panic.
 pub(crate) struct OwnedRecord {
@@ -36,19 +42,17 @@ pub(crate) struct OwnedRecordBox {
 impl OwnedRecordBox {
     /// `owned`, boxed (in a box from this thread's pool when there is one).
     pub(super) fn new(owned: OwnedRecord) -> OwnedRecordBox {
-        let mut slot = with_local(|local| local.owned_record_boxes.pop())
-            .flatten()
-            .unwrap_or_else(Box::new_uninit);
+        let emptied = EMPTIED.try_with(|emptied| emptied.try_borrow_mut().ok()?.pop());
+        let mut slot = emptied.ok().flatten().unwrap_or_else(Box::new_uninit);
         slot.write(owned);
         OwnedRecordBox {
             slot: ManuallyDrop::new(slot),
         }
     }
 
-    /// The record and the rest, out of the box, which goes back to the pool
-    /// of `local` (the caller's borrow of the thread's state), or is freed
-    /// when there is none.
-    pub(super) fn into_inner(self, local: Option<&mut LocalState>) -> OwnedRecord {
+    /// The record and the rest, out of the box, which goes back to the
+    /// pool.
+    pub(super) fn into_inner(self) -> OwnedRecord {
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never dropped, so the box and its contents are
         // each taken once; the box is left holding nothing to drop.
@@ -56,9 +60,7 @@ impl OwnedRecordBox {
             let slot = ManuallyDrop::take(&mut this.slot);
             (slot.assume_init_read(), slot)
         };
-        if let Some(local) = local {
-            local.keep_owned_record_box(slot);
-        }
+        keep(slot);
         owned
     }
 }
@@ -87,21 +89,18 @@ impl Drop for OwnedRecordBox {
             self.slot.assume_init_drop();
             ManuallyDrop::take(&mut self.slot)
         };
-        let mut slot = Some(slot);
-        let _ = with_local(|local| {
-            if let Some(slot) = slot.take() {
-                local.keep_owned_record_box(slot);
-            }
-        });
+        keep(slot);
     }
 }
 
-impl LocalState {
-    /// Keeps an emptied box for the next [`OwnedRecord`], if the pool has
-    /// room.
-    fn keep_owned_record_box(&mut self, slot: Box<MaybeUninit<OwnedRecord>>) {
-        if self.owned_record_boxes.len() < KEPT_OWNED_RECORD_BOXES {
-            self.owned_record_boxes.push(slot);
+/// Keeps an emptied box for the next [`OwnedRecord`], if the pool has room
+/// (else, or while the thread exits, it is freed).
+fn keep(slot: Box<MaybeUninit<OwnedRecord>>) {
+    let _ = EMPTIED.try_with(|emptied| {
+        if let Ok(mut emptied) = emptied.try_borrow_mut() {
+            if emptied.len() < KEPT_OWNED_RECORD_BOXES {
+                emptied.push(slot);
+            }
         }
-    }
+    });
 }

@@ -17,7 +17,6 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use super::state::LocalState;
 use crate::model::{SpanContext, SpanId, TraceFlags, TraceId};
 
 thread_local! {
@@ -78,15 +77,14 @@ pub(crate) fn share(context: SpanContext) -> Arc<SpanContext> {
     shared
 }
 
-impl LocalState {
-    /// Releases the thread's last shared context: the thread is exiting.
-    pub(super) fn release_last_shared() {
-        let last = LAST_SHARED.try_with(|last| last.replace(std::ptr::null()));
-        if let Ok(last) = last {
-            if !last.is_null() {
-                // SAFETY: the slot's count, taken out of it.
-                drop(unsafe { Arc::from_raw(last) });
-            }
+/// Releases the thread's last shared context: the thread is exiting (the
+/// thread's state calls it as it is dropped).
+pub(super) fn release_last_shared() {
+    let last = LAST_SHARED.try_with(|last| last.replace(std::ptr::null()));
+    if let Ok(last) = last {
+        if !last.is_null() {
+            // SAFETY: the slot's count, taken out of it.
+            drop(unsafe { Arc::from_raw(last) });
         }
     }
 }

@@ -4,9 +4,9 @@
 use std::mem::MaybeUninit;
 
 use super::hand_over::{LOCAL_BATCH_LIMIT, flush_due, flush_if_due};
-use super::owned_record::OwnedRecord;
 use super::provider_scope::{SavedDefault, deliver};
 use super::shared::{SharedSpan, frame_span};
+use super::shared_context::release_last_shared;
 use super::stack::{Frame, FrameKind, Stack, frame_context};
 use crate::buffer::{BatchSummary, POOLED_CAPACITY, SpanBatch, recycled_buffer};
 use crate::clock;
@@ -23,10 +23,6 @@ pub(super) struct LocalState {
     /// The boxes are what is pooled, hence a `Vec` of them.
     #[allow(clippy::vec_box)]
     pub(super) record_boxes: Vec<Box<MaybeUninit<SpanData>>>,
-    /// Emptied boxes for what a default's spans keep beside their record
-    /// (see [`OwnedRecordBox`](super::owned_record::OwnedRecordBox)).
-    #[allow(clippy::vec_box)]
-    pub(super) owned_record_boxes: Vec<Box<MaybeUninit<OwnedRecord>>>,
     /// Whether a record in `records` may own something (an owned name or
     /// status message, attributes, events, links, a trace state). Set by
     /// every way into or at a record: a child with an owned name, an owned
@@ -69,7 +65,6 @@ impl LocalState {
             ids: IdGenerator::new(),
             clock: clock::LocalClock::new(),
             record_boxes: Vec::new(),
-            owned_record_boxes: Vec::new(),
             new_slots: Vec::new(),
             dirty: false,
             unsampled: false,
@@ -332,7 +327,7 @@ impl Drop for LocalState {
         }
         let batch = self.close_all();
         deliver(self.provider.as_ref(), batch);
-        LocalState::release_last_shared();
+        release_last_shared();
     }
 }
 
