@@ -851,6 +851,12 @@ mod tests {
             None,
         ),
         (&[("OTEL_PROPAGATORS", "none")], |c| c.propagators.is_empty(), None),
+        // "none" beside a propagator is a valid entry that adds nothing.
+        (
+            &[("OTEL_PROPAGATORS", "none,tracecontext")],
+            |c| c.propagators == [PropagatorChoice::TraceContext],
+            None,
+        ),
         (
             &[("OTEL_PROPAGATORS", "baggage,magic")],
             |c| c.propagators == [PropagatorChoice::Baggage],
@@ -875,6 +881,15 @@ mod tests {
                     && c.batch.export_interval == Duration::from_millis(250)
                     && c.batch.export_timeout == Duration::from_millis(1500)
             },
+            None,
+        ),
+        // A batch as large as the queue is allowed.
+        (
+            &[
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "64"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64"),
+            ],
+            |c| c.batch.max_queue_size == 64 && c.batch.max_batch_size == 64,
             None,
         ),
         (
@@ -1069,6 +1084,21 @@ mod tests {
         // Repeats count once.
         let config = parse(&[("OTEL_TRACES_EXPORTER", "otlp,console,otlp")]);
         assert_eq!(config.exporters.len(), if cfg!(feature = "otlp") { 2 } else { 1 });
+    }
+
+    #[test]
+    fn warnings_name_the_value_used_instead() {
+        let fallback = if cfg!(feature = "otlp") { "otlp" } else { "console" };
+        assert_eq!(
+            parse(&[("OTEL_TRACES_EXPORTER", "zipkin")]).warnings,
+            [format!(
+                "OTEL_TRACES_EXPORTER=\"zipkin\" names no supported exporter; using {fallback}"
+            )]
+        );
+        assert_eq!(
+            parse(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift")]).warnings,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL=\"thrift\" is not http/protobuf, http/json or grpc; using http/protobuf"]
+        );
     }
 
     #[test]
