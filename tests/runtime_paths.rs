@@ -626,6 +626,44 @@ fn unsampled_children_show_their_own_trace_s_context_trace_after_trace() {
 }
 
 #[test]
+fn unsampled_children_show_the_span_on_top_as_it_changes() {
+    let _ = exporter();
+    for round in 0..ROUNDS {
+        let outer = Span::root("dropped_outer").entered();
+        let outer_context = outer.context().unwrap();
+        // The first child finds the parent's shared context, the next ones
+        // the one kept for the top.
+        for _ in 0..2 {
+            assert_eq!(Span::new("child").context(), Some(outer_context.clone()), "round {round}");
+        }
+        // An unsampled span made while no child holds the shared context
+        // takes its allocation: the top's children still show the top.
+        let other = Span::root("dropped_other");
+        assert_ne!(other.context(), Some(outer_context.clone()));
+        assert_eq!(Span::new("child").context(), Some(outer_context.clone()), "round {round}");
+        // An unsampled span above it: its children show it, and after it
+        // ends (one of its children still open) the outer one's do again.
+        let inner = Span::root("dropped_inner").entered();
+        let inner_context = inner.context().unwrap();
+        let inner_child = Span::new("child");
+        assert_eq!(inner_child.context(), Some(inner_context.clone()));
+        assert_eq!(Span::new("child").entered().context(), Some(inner_context.clone()));
+        drop(inner);
+        assert_eq!(Span::new("child").context(), Some(outer_context.clone()), "round {round}");
+        assert_eq!(inner_child.context(), Some(inner_context));
+        // A sampled span above it, then gone.
+        let sampled = Span::root("sampled_between").entered();
+        assert!(Span::new("child").is_recording());
+        drop(sampled);
+        let child = Span::new("child").entered();
+        assert_eq!(child.context(), Some(outer_context.clone()), "round {round}");
+        assert_eq!(current_span_id(), Some(outer_context.span_id()));
+        drop(child);
+        drop(outer);
+    }
+}
+
+#[test]
 fn an_instrumented_future_is_dropped_inside_its_span_completed_or_not() {
     let exporter = exporter();
     /// Pending `pending` times, then ready; its drop makes a span.

@@ -87,4 +87,6 @@ pub(crate) use scope::{ScopeGuard, attach, detach};
 #[cfg(feature = "tracing")]
 pub(crate) use shared::{SharedSpan, current_shared_key, enter_shared, exit_shared, is_entered_here};
 pub(crate) use stack::unsampled_top;
-pub(crate) use start::{Parent, StartSpec, start_child_into, start_into, start_root_into, tracing_off};
+pub(crate) use start::{
+    Parent, StartSpec, start_child_into, start_child_on_into, start_into, start_root_into, tracing_off,
+};

@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::owned::SpanState;
-use super::shared_context::shared_plain;
+use super::shared_context::{forget_top, shared_plain};
 use crate::model::{SpanContext, SpanData, SpanId, TraceFlags, TraceId, TraceState};
 
 /// What a stack frame refers to.
@@ -241,6 +241,9 @@ pub(super) fn clear_unsampled_top() {
 /// The top is the unsampled local span of `context`.
 #[inline(always)]
 pub(super) fn set_unsampled_top(context: &SpanContext) {
+    // A top that is not an unsampled span (`clear_unsampled_top`) is never
+    // asked for its shared context, so only a new unsampled top forgets it.
+    forget_top();
     let _ = UNSAMPLED_TOP.try_with(|top| {
         top.span_id.set(context.span_id().to_u64());
         top.trace_id.set(context.trace_id());

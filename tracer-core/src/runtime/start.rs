@@ -8,6 +8,7 @@ use smallvec::SmallVec;
 use super::cell::with_local;
 use super::owned::{SpanState, new_record_box};
 use super::provider_scope::{thread_default, with_active};
+use super::shared_context::top_shared;
 use super::stack::{unsampled_child_shared, unsampled_top, unsampled_top_context};
 use super::started::{StartedBox, StartedSpan};
 use crate::clock;
@@ -65,6 +66,13 @@ pub(crate) fn start_child_into(name: Cow<'static, str>, kind: SpanKind, out: &mu
         // which has nothing to drop.
         return unsafe { std::ptr::write(out, SpanState::NonRecording(None)) };
     }
+    start_child_on_into(name, kind, out)
+}
+
+/// [`start_child_into`] for a caller that has found tracing on (a
+/// provider installed or set as a default): the check is not made twice.
+#[inline(always)]
+pub(crate) fn start_child_on_into(name: Cow<'static, str>, kind: SpanKind, out: &mut SpanState) {
     if unsampled_top().is_some() {
         return start_unsampled_child(out);
     }
@@ -80,9 +88,23 @@ pub(crate) fn tracing_off() -> bool {
 
 /// A child of the unsampled local span on top of the stack: it shows its
 /// parent's context, and nothing is made. Out of line: `Span::new` stays
-/// small enough to inline into its callers.
+/// small enough to inline into its callers. The usual case, a later child
+/// of the same parent, is a load and a count.
 #[inline(never)]
 fn start_unsampled_child(out: &mut SpanState) {
+    match top_shared() {
+        // SAFETY: as in `start_child_into`.
+        Some(parent) => unsafe { std::ptr::write(out, SpanState::NonRecording(Some(parent))) },
+        None => start_unsampled_child_first(out),
+    }
+}
+
+/// [`start_unsampled_child`] for the first child of its parent (since it
+/// became the top), found in the context this thread shared last or
+/// shared now.
+#[cold]
+#[inline(never)]
+fn start_unsampled_child_first(out: &mut SpanState) {
     match unsampled_child_shared() {
         // SAFETY: as in `start_child_into`.
         Some(parent) => unsafe { std::ptr::write(out, SpanState::NonRecording(Some(parent))) },

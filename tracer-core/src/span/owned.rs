@@ -49,7 +49,7 @@ impl Span {
             // check.
             return Span::noop();
         }
-        Span::started(|out| runtime::start_child_into(name.into(), SpanKind::Internal, out))
+        Span::started(|out| runtime::start_child_on_into(name.into(), SpanKind::Internal, out))
     }
 
     /// Starts a span that begins a new trace, whatever is current.
