@@ -634,13 +634,21 @@ fn unsampled_children_show_the_span_on_top_as_it_changes() {
         // The first child finds the parent's shared context, the next ones
         // the one kept for the top.
         for _ in 0..2 {
-            assert_eq!(Span::new("child").context(), Some(outer_context.clone()), "round {round}");
+            assert_eq!(
+                Span::new("child").context(),
+                Some(outer_context.clone()),
+                "round {round}"
+            );
         }
         // An unsampled span made while no child holds the shared context
         // takes its allocation: the top's children still show the top.
         let other = Span::root("dropped_other");
         assert_ne!(other.context(), Some(outer_context.clone()));
-        assert_eq!(Span::new("child").context(), Some(outer_context.clone()), "round {round}");
+        assert_eq!(
+            Span::new("child").context(),
+            Some(outer_context.clone()),
+            "round {round}"
+        );
         // An unsampled span above it: its children show it, and after it
         // ends (one of its children still open) the outer one's do again.
         let inner = Span::root("dropped_inner").entered();
@@ -649,7 +657,11 @@ fn unsampled_children_show_the_span_on_top_as_it_changes() {
         assert_eq!(inner_child.context(), Some(inner_context.clone()));
         assert_eq!(Span::new("child").entered().context(), Some(inner_context.clone()));
         drop(inner);
-        assert_eq!(Span::new("child").context(), Some(outer_context.clone()), "round {round}");
+        assert_eq!(
+            Span::new("child").context(),
+            Some(outer_context.clone()),
+            "round {round}"
+        );
         assert_eq!(inner_child.context(), Some(inner_context));
         // A sampled span above it, then gone.
         let sampled = Span::root("sampled_between").entered();
