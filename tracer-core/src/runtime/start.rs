@@ -99,28 +99,21 @@ fn start_unsampled_child(out: &mut SpanState) {
     }
 }
 
-/// [`start_unsampled_child`] for the first child of its parent (since it
-/// became the top), found in the context this thread shared last or
-/// shared now.
+/// [`start_unsampled_child`] for the first child of its parent since it
+/// became the top: its context is the one this thread shared last, or is
+/// shared now (made from the mirror of the top, or cloned from the stack
+/// when it has a trace state).
 #[cold]
 #[inline(never)]
 fn start_unsampled_child_first(out: &mut SpanState) {
-    match unsampled_child_shared() {
-        // SAFETY: as in `start_child_into`.
-        Some(parent) => unsafe { std::ptr::write(out, SpanState::NonRecording(Some(parent))) },
-        None => start_unsampled_child_shared(out),
-    }
-}
-
-/// [`start_unsampled_child`] when the parent's context was not shared
-/// last (the first such child), or has a trace state (cloned from the
-/// stack).
-#[cold]
-#[inline(never)]
-fn start_unsampled_child_shared(out: &mut SpanState) {
-    let parent = unsampled_top_context().or_else(|| with_local(|local| local.top_context().cloned()).flatten());
+    let state = match unsampled_child_shared() {
+        Some(parent) => SpanState::NonRecording(Some(parent)),
+        None => SpanState::non_recording(
+            unsampled_top_context().or_else(|| with_local(|local| local.top_context().cloned()).flatten()),
+        ),
+    };
     // SAFETY: as in `start_child_into`.
-    unsafe { std::ptr::write(out, SpanState::non_recording(parent)) };
+    unsafe { std::ptr::write(out, state) };
 }
 
 /// [`start_child_into`] past its inlined checks.
